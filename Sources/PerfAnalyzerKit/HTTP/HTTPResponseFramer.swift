@@ -1,0 +1,284 @@
+import NIOCore
+
+/// One complete HTTP/1.1 response, as the framer hands it over.
+struct HTTPResponseFrame {
+    var status: Int
+    /// `Inference-Header-Content-Length`, when the server sent binary tensors.
+    var inferenceHeaderLength: Int?
+    /// The body, kept only when the caller asked for it (errors always keep theirs).
+    var body: ByteBuffer?
+    /// True when the server said it will close the connection after this response.
+    var connectionClose: Bool
+}
+
+/// An incremental HTTP/1.1 response parser: bytes in, complete responses out.
+///
+/// It reads just what a load generator needs (status, lengths, a few headers)
+/// and skips bodies it was not asked to keep without copying them, so the
+/// receive path does no allocation for a successful response.
+struct HTTPResponseFramer {
+    enum ParseError: Error, CustomStringConvertible {
+        case malformedStatusLine
+        case malformedHeader
+        case malformedChunk
+        case headerTooLarge
+
+        var description: String {
+            switch self {
+            case .malformedStatusLine: return "the server sent a malformed HTTP status line"
+            case .malformedHeader: return "the server sent a malformed HTTP header"
+            case .malformedChunk: return "the server sent a malformed chunked body"
+            case .headerTooLarge: return "the server's HTTP header block exceeds 64 KiB"
+            }
+        }
+    }
+
+    private enum State {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+    }
+
+    private var state = State.head
+    private var frame = HTTPResponseFrame(status: 0, inferenceHeaderLength: nil, body: nil, connectionClose: false)
+    private var keepBody = false
+    /// Whether the next response's successful body should be kept (validation, control calls).
+    var keepSuccessfulBodies: Bool
+
+    init(keepSuccessfulBodies: Bool) {
+        self.keepSuccessfulBodies = keepSuccessfulBodies
+    }
+
+    /// Consumes what it can from `buffer`; returns a frame when one response is complete.
+    /// Call again with the same buffer until it returns nil: pipelined bytes stay in `buffer`.
+    mutating func next(from buffer: inout ByteBuffer) throws(ParseError) -> HTTPResponseFrame? {
+        while true {
+            switch state {
+            case .head:
+                guard let headEnd = Self.find(crlfcrlf: buffer) else {
+                    if buffer.readableBytes > 65_536 { throw .headerTooLarge }
+                    return nil
+                }
+                try parseHead(buffer, length: headEnd)
+                buffer.moveReaderIndex(forwardBy: headEnd + 4)
+                if frame.status == 100 || frame.status == 103 {
+                    resetFrame()
+                    continue
+                }
+            case .fixedBody(let remaining):
+                if remaining == 0 { return finish() }
+                let take = min(remaining, buffer.readableBytes)
+                if take == 0 { return nil }
+                consumeBody(&buffer, take)
+                state = .fixedBody(remaining: remaining - take)
+            case .chunkSize:
+                guard let lineEnd = Self.find(crlf: buffer) else { return nil }
+                let line = buffer.readableBytesView.prefix(lineEnd)
+                var size = 0
+                var sawDigit = false
+                for byte in line {
+                    guard let digit = Self.hexValue(byte) else { break }
+                    size = size &* 16 &+ digit
+                    sawDigit = true
+                    if size > 1 << 40 { throw .malformedChunk }
+                }
+                guard sawDigit else { throw .malformedChunk }
+                buffer.moveReaderIndex(forwardBy: lineEnd + 2)
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                if take == 0 { return nil }
+                consumeBody(&buffer, take)
+                state = remaining == take ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+            case .chunkDataEnd:
+                guard buffer.readableBytes >= 2 else { return nil }
+                buffer.moveReaderIndex(forwardBy: 2)
+                state = .chunkSize
+            case .trailers:
+                guard let lineEnd = Self.find(crlf: buffer) else { return nil }
+                buffer.moveReaderIndex(forwardBy: lineEnd + 2)
+                if lineEnd == 0 { return finish() }
+            case .untilClose:
+                let take = buffer.readableBytes
+                if take == 0 { return nil }
+                consumeBody(&buffer, take)
+            }
+        }
+    }
+
+    /// The connection closed: a body delimited by the close is now complete.
+    mutating func endOfStream() -> HTTPResponseFrame? {
+        if case .untilClose = state { return finish() }
+        return nil
+    }
+
+    /// True between responses: nothing of a response has been parsed yet.
+    var isIdle: Bool {
+        if case .head = state { return true }
+        return false
+    }
+
+    private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int) {
+        if keepBody, var slice = buffer.readSlice(length: count) {
+            if frame.body == nil {
+                frame.body = slice
+            } else {
+                frame.body!.writeBuffer(&slice)
+            }
+        } else {
+            buffer.moveReaderIndex(forwardBy: count)
+        }
+    }
+
+    private mutating func finish() -> HTTPResponseFrame {
+        let done = frame
+        resetFrame()
+        return done
+    }
+
+    private mutating func resetFrame() {
+        frame = HTTPResponseFrame(status: 0, inferenceHeaderLength: nil, body: nil, connectionClose: false)
+        state = .head
+    }
+
+    private mutating func parseHead(_ buffer: ByteBuffer, length: Int) throws(ParseError) {
+        let parsed = try buffer.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(ParseError) -> ParsedHead in
+            try Self.parseHead(UnsafeRawBufferPointer(rebasing: raw[0..<length]))
+        }
+        frame.status = parsed.status
+        frame.inferenceHeaderLength = parsed.inferenceHeaderLength
+        frame.connectionClose = parsed.connectionClose
+        keepBody = keepSuccessfulBodies || parsed.status != 200
+        if parsed.status == 204 || parsed.status == 304 || (100..<200).contains(parsed.status) {
+            state = .fixedBody(remaining: 0)
+        } else if parsed.chunked {
+            state = .chunkSize
+        } else if let contentLength = parsed.contentLength {
+            state = .fixedBody(remaining: contentLength)
+        } else {
+            frame.connectionClose = true
+            state = .untilClose
+        }
+    }
+
+    private struct ParsedHead {
+        var status = 0
+        var contentLength: Int?
+        var inferenceHeaderLength: Int?
+        var chunked = false
+        var connectionClose = false
+    }
+
+    /// Parses "HTTP/1.x NNN reason" and the header lines, without allocating.
+    private static func parseHead(_ head: UnsafeRawBufferPointer) throws(ParseError) -> ParsedHead {
+        var parsed = ParsedHead()
+        guard head.count >= 12, head[0] == UInt8(ascii: "H"), head[4] == UInt8(ascii: "/"),
+              head[5] == UInt8(ascii: "1"), head[6] == UInt8(ascii: ".") else { throw .malformedStatusLine }
+        for index in 9..<12 {
+            let byte = head[index]
+            guard byte >= 0x30, byte <= 0x39 else { throw .malformedStatusLine }
+            parsed.status = parsed.status * 10 + Int(byte - 0x30)
+        }
+        parsed.connectionClose = head[7] == UInt8(ascii: "0")
+        var lineStart = 0
+        while lineStart < head.count, head[lineStart] != 0x0A { lineStart += 1 }
+        lineStart += 1
+        while lineStart < head.count {
+            var lineEnd = lineStart
+            while lineEnd < head.count, head[lineEnd] != 0x0A { lineEnd += 1 }
+            var trimmedEnd = lineEnd
+            if trimmedEnd > lineStart, head[trimmedEnd - 1] == 0x0D { trimmedEnd -= 1 }
+            if trimmedEnd > lineStart {
+                let line = UnsafeRawBufferPointer(rebasing: head[lineStart..<trimmedEnd])
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformedHeader }
+                var valueStart = colon + 1
+                while valueStart < line.count, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+                var valueEnd = line.count
+                while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+                let name = UnsafeRawBufferPointer(rebasing: line[0..<colon])
+                let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd])
+                if equalsIgnoringCase(name, "content-length") {
+                    guard let number = decimal(value) else { throw .malformedHeader }
+                    parsed.contentLength = number
+                } else if equalsIgnoringCase(name, "inference-header-content-length") {
+                    guard let number = decimal(value) else { throw .malformedHeader }
+                    parsed.inferenceHeaderLength = number
+                } else if equalsIgnoringCase(name, "transfer-encoding") {
+                    parsed.chunked = containsIgnoringCase(value, "chunked")
+                } else if equalsIgnoringCase(name, "connection") {
+                    if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
+                    if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }
+                }
+            }
+            lineStart = lineEnd + 1
+        }
+        return parsed
+    }
+
+    private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard bytes.count >= 4 else { return nil }
+            for index in 0...(bytes.count - 4)
+            where bytes[index] == 0x0D && bytes[index + 1] == 0x0A && bytes[index + 2] == 0x0D && bytes[index + 3] == 0x0A {
+                return index
+            }
+            return nil
+        }
+    }
+
+    private static func find(crlf buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard bytes.count >= 2 else { return nil }
+            for index in 0..<(bytes.count - 1) where bytes[index] == 0x0D && bytes[index + 1] == 0x0A {
+                return index
+            }
+            return nil
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x41...0x46: return Int(byte - 0x41 + 10)
+        case 0x61...0x66: return Int(byte - 0x61 + 10)
+        default: return nil
+        }
+    }
+
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty, bytes.count < 19 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+
+    private static func fold(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            for index in 0..<bytes.count where fold(bytes[index]) != expected[index] { return false }
+            return true
+        }
+    }
+
+    private static func containsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        lowercase.withUTF8Buffer { needle in
+            guard bytes.count >= needle.count else { return false }
+            outer: for start in 0...(bytes.count - needle.count) {
+                for offset in 0..<needle.count where fold(bytes[start + offset]) != needle[offset] { continue outer }
+                return true
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// `-u host:port` (an `http://` prefix is accepted), split for connecting.
+public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(parsing url: String, defaultPort: Int) throws(ParseError) {
+        var rest = Substring(url)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        if rest.hasPrefix("https://") {
+            throw ParseError(description: "-u \(url): https is not supported yet (TLS comes with the gRPC/TLS work)")
+        }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        guard !rest.isEmpty else { throw ParseError(description: "-u \(url): expected host:port") }
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw ParseError(description: "-u \(url): unclosed '[' in an IPv6 address") }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if after.isEmpty {
+                port = defaultPort
+            } else {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()), (1...65535).contains(number) else {
+                    throw ParseError(description: "-u \(url): expected a port number in 1...65535 after the host")
+                }
+                port = number
+            }
+            return
+        }
+        if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            guard let number = Int(rest[rest.index(after: colon)...]), (1...65535).contains(number) else {
+                throw ParseError(description: "-u \(url): expected a port number in 1...65535 after the host")
+            }
+            port = number
+        } else {
+            host = String(rest)
+            port = defaultPort
+        }
+        guard !host.isEmpty else { throw ParseError(description: "-u \(url): the host is empty") }
+    }
+
+    /// The value of the Host header.
+    public var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String { hostHeader }
+}

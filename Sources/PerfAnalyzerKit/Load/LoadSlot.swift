@@ -1,0 +1,258 @@
+import NIOCore
+import NIOPosix
+import KServeProtocol
+import Foundation
+
+/// One unit of concurrency: a connection that keeps exactly one request outstanding
+/// while it is active, sending the next prepared request the moment a response ends.
+///
+/// Confined to `eventLoop`: every method runs there (the driver hops with `submit`).
+final class LoadSlot: @unchecked Sendable {
+    private enum State {
+        case disconnected
+        case connecting
+        case idle
+        case inFlight
+    }
+
+    let eventLoop: EventLoop
+    private let address: ServerAddress
+    private let requests: [PreparedRequest]
+    private var nextRequest: Int
+    private let recorder: WindowRecorder
+    private let counters: LoadCounters
+
+    private var state = State.disconnected
+    private var handler: InferConnectionHandler?
+    /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
+    private var active = false
+    private var idleWaiters: [EventLoopPromise<Void>] = []
+
+    // Timestamps of the request in flight, monotonic ns.
+    private var startNs: UInt64 = 0
+    private var sendDoneNs: UInt64 = 0
+    private var firstByteNs: UInt64 = 0
+    private var batchSize = 1
+
+    init(eventLoop: EventLoop, address: ServerAddress, requests: [PreparedRequest], firstRequest: Int,
+         recorder: WindowRecorder, counters: LoadCounters) {
+        self.eventLoop = eventLoop
+        self.address = address
+        self.requests = requests
+        self.nextRequest = firstRequest % requests.count
+        self.recorder = recorder
+        self.counters = counters
+    }
+
+    /// Opens the connection; the future completes once it is ready to send.
+    func connect() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        state = .connecting
+        return ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(InferConnectionHandler(slot: self))
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .map { _ in () }
+            .flatMapErrorThrowing { error in
+                self.state = .disconnected
+                throw ConnectionError(address: self.address, underlying: error)
+            }
+    }
+
+    /// Starts (or resumes) sending.
+    func activate() {
+        active = true
+        pump()
+    }
+
+    /// Stops sending; the future completes when no request of this slot is in flight.
+    func deactivate() -> EventLoopFuture<Void> {
+        active = false
+        if state != .inFlight { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        idleWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    func close() {
+        active = false
+        handler?.close()
+    }
+
+    /// Sends the next request if the slot is idle, active and the budget allows.
+    func pump() {
+        guard active, state == .idle, let handler, !counters.failed.load(ordering: .relaxed) else { return }
+        guard counters.claimSend() else { return }
+        let request = requests[nextRequest]
+        nextRequest += 1
+        if nextRequest == requests.count { nextRequest = 0 }
+        batchSize = request.batchSize
+        state = .inFlight
+        firstByteNs = 0
+        startNs = MonotonicClock.now()
+        handler.write(request.bytes)
+        // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
+        sendDoneNs = MonotonicClock.now()
+    }
+
+    // MARK: Events from the connection handler
+
+    func connectionReady(_ handler: InferConnectionHandler) {
+        self.handler = handler
+        state = .idle
+        pump()
+    }
+
+    @inline(__always)
+    func bytesArrived() {
+        if firstByteNs == 0, state == .inFlight { firstByteNs = MonotonicClock.now() }
+    }
+
+    func responseComplete(_ frame: HTTPResponseFrame) {
+        let endNs = MonotonicClock.now()
+        guard state == .inFlight else { return }
+        state = .idle
+        if frame.status == 200 {
+            let firstByte = firstByteNs == 0 ? endNs : firstByteNs
+            recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sendDoneNs &- startNs,
+                                   receiveNs: endNs &- firstByte, batchSize: batchSize)
+        } else {
+            fail(Self.errorText(status: frame.status, body: frame.body))
+        }
+        counters.completed.wrappingIncrement(ordering: .relaxed)
+        if frame.connectionClose {
+            handler?.close()
+            return
+        }
+        notifyIdleWaiters()
+        pump()
+    }
+
+    func connectionClosed(error: Error?) {
+        let wasInFlight = state == .inFlight
+        state = .disconnected
+        handler = nil
+        if wasInFlight {
+            let reason = error.map { "\($0)" } ?? "the server closed the connection"
+            fail("request to \(address) failed: \(reason)")
+            counters.completed.wrappingIncrement(ordering: .relaxed)
+        }
+        notifyIdleWaiters()
+        // A server that closes after each response (Connection: close) is followed by a reconnect.
+        if active, !counters.failed.load(ordering: .relaxed) {
+            connect().whenFailure { error in
+                self.fail("\(error)")
+                self.notifyIdleWaiters()
+            }
+        }
+    }
+
+    private func fail(_ message: String) {
+        recorder.recordFailure(message)
+        counters.failed.store(true, ordering: .relaxed)
+        active = false
+    }
+
+    private func notifyIdleWaiters() {
+        guard state != .inFlight, !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    static func errorText(status: Int, body: ByteBuffer?) -> String {
+        if let body, let data = body.getBytes(at: body.readerIndex, length: body.readableBytes),
+           let decoded = try? JSONDecoder().decode(ErrorResponse.self, from: Data(data)) {
+            return decoded.error
+        }
+        let text = body.map { String(buffer: $0) } ?? ""
+        return text.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(text.prefix(500))"
+    }
+}
+
+/// A failure to reach the server, worded for the user.
+public struct ConnectionError: Error, CustomStringConvertible {
+    public var address: ServerAddress
+    public var underlying: Error
+    public var description: String { "failed to connect to \(address): \(underlying)" }
+}
+
+/// The channel side of a slot: frames responses and reports them to the slot.
+final class InferConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let slot: LoadSlot
+    private var framer = HTTPResponseFramer(keepSuccessfulBodies: false)
+    private var pending: ByteBuffer?
+    private var context: ChannelHandlerContext?
+    private var closeReason: Error?
+
+    init(slot: LoadSlot) {
+        self.slot = slot
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        slot.connectionReady(self)
+        context.fireChannelActive()
+    }
+
+    @inline(__always)
+    func write(_ bytes: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        slot.bytesArrived()
+        var incoming = unwrapInboundIn(data)
+        if pending == nil || pending!.readableBytes == 0 {
+            pending = nil
+            parse(&incoming, context: context)
+            if incoming.readableBytes > 0 { pending = incoming }
+        } else {
+            pending!.writeBuffer(&incoming)
+            var buffer = pending!
+            pending = nil
+            parse(&buffer, context: context)
+            if buffer.readableBytes > 0 { pending = buffer }
+        }
+    }
+
+    private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        do {
+            while let frame = try framer.next(from: &buffer) {
+                slot.responseComplete(frame)
+            }
+        } catch {
+            buffer.clear()
+            closeReason = error
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let frame = framer.endOfStream() { slot.responseComplete(frame) }
+        slot.connectionClosed(error: closeReason)
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if closeReason == nil { closeReason = error }
+        context.close(promise: nil)
+    }
+}

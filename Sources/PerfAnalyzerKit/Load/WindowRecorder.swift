@@ -1,0 +1,29 @@
+/// Collects the requests completed on one event loop into the current window.
+///
+/// Confined to its event loop: the slots of that loop record into it and the
+/// profiler cuts windows through `EventLoop.submit`, so no lock is taken on the
+/// hot path.
+final class WindowRecorder: @unchecked Sendable {
+    private(set) var window: ClientWindow
+
+    init(startNs: UInt64) {
+        window = ClientWindow(startNs: startNs)
+    }
+
+    @inline(__always)
+    func recordSuccess(latencyNs: UInt64, sendNs: UInt64, receiveNs: UInt64, batchSize: Int) {
+        window.recordSuccess(latencyNs: latencyNs, sendNs: sendNs, receiveNs: receiveNs, batchSize: batchSize)
+    }
+
+    func recordFailure(_ message: String) {
+        window.recordFailure(message)
+    }
+
+    /// Closes the current window at `nowNs` and starts the next one there.
+    func cut(at nowNs: UInt64) -> ClientWindow {
+        var finished = window
+        finished.endNs = nowNs
+        window = ClientWindow(startNs: nowNs)
+        return finished
+    }
+}

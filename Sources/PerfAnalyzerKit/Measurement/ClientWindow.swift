@@ -1,0 +1,87 @@
+import Histogram
+
+/// What the client saw in one measurement window: completed requests, their latencies
+/// (an HDR histogram, so memory stays flat however many requests there were) and
+/// the split of each request's time into send, wait and receive.
+public struct ClientWindow: Sendable {
+    /// Largest latency the histogram tells apart; longer requests are recorded at this value.
+    public static let maxTrackableLatencyNs: UInt64 = 600_000_000_000
+
+    public var startNs: UInt64
+    public var endNs: UInt64
+    /// Successful requests that completed inside the window.
+    public var requestCount: Int = 0
+    /// Inferences those requests carried (requests × batch size).
+    public var inferenceCount: Int = 0
+    public var failureCount: Int = 0
+    public var firstError: String? = nil
+    public var latencyNs: Histogram<UInt64>
+    public var latencySumNs: UInt64 = 0
+    /// Sum of squared latencies in µs², for the standard deviation.
+    public var latencySquaresUs: Double = 0
+    public var sendSumNs: UInt64 = 0
+    public var receiveSumNs: UInt64 = 0
+
+    public init(startNs: UInt64, endNs: UInt64 = 0) {
+        self.startNs = startNs
+        self.endNs = endNs
+        self.latencyNs = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.maxTrackableLatencyNs, numberOfSignificantValueDigits: .three)
+    }
+
+    @inline(__always)
+    public mutating func recordSuccess(latencyNs latency: UInt64, sendNs: UInt64, receiveNs: UInt64, batchSize: Int) {
+        requestCount += 1
+        inferenceCount += batchSize
+        _ = latencyNs.record(min(latency, Self.maxTrackableLatencyNs))
+        latencySumNs &+= latency
+        let micros = Double(latency) / 1000
+        latencySquaresUs += micros * micros
+        sendSumNs &+= sendNs
+        receiveSumNs &+= receiveNs
+    }
+
+    public mutating func recordFailure(_ message: String) {
+        failureCount += 1
+        if firstError == nil { firstError = message }
+    }
+
+    /// Folds a window of the same time span (another event loop's share) or an adjacent one into this.
+    public mutating func merge(_ other: ClientWindow) {
+        startNs = min(startNs, other.startNs)
+        endNs = max(endNs, other.endNs)
+        requestCount += other.requestCount
+        inferenceCount += other.inferenceCount
+        failureCount += other.failureCount
+        if firstError == nil { firstError = other.firstError }
+        latencyNs.add(other.latencyNs)
+        latencySumNs &+= other.latencySumNs
+        latencySquaresUs += other.latencySquaresUs
+        sendSumNs &+= other.sendSumNs
+        receiveSumNs &+= other.receiveSumNs
+    }
+
+    public var durationNs: UInt64 { endNs > startNs ? endNs - startNs : 0 }
+
+    public var averageLatencyNs: UInt64 { requestCount > 0 ? latencySumNs / UInt64(requestCount) : 0 }
+
+    /// Sample standard deviation of the latencies, in µs.
+    public var latencyStandardDeviationUs: Double {
+        guard requestCount > 1 else { return 0 }
+        let count = Double(requestCount)
+        let mean = Double(latencySumNs) / 1000 / count
+        let variance = max(0, (latencySquaresUs - count * mean * mean) / (count - 1))
+        return variance.squareRoot()
+    }
+
+    public func latencyPercentileNs(_ percentile: Int) -> UInt64 {
+        requestCount > 0 ? latencyNs.valueAtPercentile(Double(percentile)) : 0
+    }
+
+    /// Inferences per second over the window's real duration.
+    public var throughput: Double {
+        durationNs > 0 ? Double(inferenceCount) * 1e9 / Double(durationNs) : 0
+    }
+
+    public var averageSendNs: UInt64 { requestCount > 0 ? sendSumNs / UInt64(requestCount) : 0 }
+    public var averageReceiveNs: UInt64 { requestCount > 0 ? receiveSumNs / UInt64(requestCount) : 0 }
+}

@@ -1,0 +1,29 @@
+/// The measured result of one load level, merged over its stable windows.
+public struct LevelResult: Sendable {
+    public var concurrency: Int
+    public var client: ClientWindow
+    public var server: ServerWindowStats?
+    /// Set with `--percentile`; otherwise the average latency is the stabilizing one.
+    public var percentile: Int?
+
+    /// The latency stability and `-l` were judged on, in ns.
+    public var stabilizingLatencyNs: UInt64 {
+        percentile.map { client.latencyPercentileNs($0) } ?? client.averageLatencyNs
+    }
+}
+
+/// What a profiling run produced: the levels reported, and why it ended early if it did.
+public struct ProfileOutcome: Sendable {
+    public enum Ending: Sendable, Equatable {
+        case completed
+        /// The first level never stabilized (perf_analyzer exits 2).
+        case unstable(String)
+        /// A request failed or the server went away (non-zero exit with the server's words).
+        case failed(String)
+        /// The user interrupted the run.
+        case interrupted
+    }
+
+    public var levels: [LevelResult]
+    public var ending: Ending
+}

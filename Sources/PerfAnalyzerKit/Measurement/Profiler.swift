@@ -1,0 +1,252 @@
+import Foundation
+import KServeProtocol
+
+/// Drives load levels, takes measurement windows until they are stable, and collects
+/// one result per level: perf_analyzer's inference profiler.
+public final class Profiler: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var range: ConcurrencyRange
+        public var binarySearch: Bool
+        public var measurementMode: PerfAnalyzerOptions.MeasurementMode
+        public var windowMs: UInt64
+        public var windowRequestCount: Int
+        public var stabilityThreshold: Double
+        public var maxTrials: Int
+        public var percentile: Int?
+        public var requestCount: Int
+        public var warmupRequestCount: Int
+        public var latencyLimitMs: UInt64
+        public var verbose: Bool
+        public var isAsync: Bool
+
+        public init(options: PerfAnalyzerOptions, isAsync: Bool) {
+            range = options.concurrencyRange
+            binarySearch = options.binarySearch
+            measurementMode = options.measurementMode
+            windowMs = options.measurementIntervalMs
+            windowRequestCount = options.measurementRequestCount
+            stabilityThreshold = options.stabilityPercentage / 100
+            maxTrials = options.maxTrials
+            percentile = options.percentile
+            requestCount = options.requestCount
+            warmupRequestCount = options.warmupRequestCount
+            latencyLimitMs = options.latencyThresholdMs
+            verbose = options.verbosity > 0
+            self.isAsync = isAsync
+        }
+    }
+
+    /// Why a level was not reported.
+    enum LevelEnding: Error {
+        case overLatencyLimit
+        case unstable
+        case failed(String)
+        case interrupted
+    }
+
+    private let settings: Settings
+    private let driver: ConcurrencyDriver
+    private let statistics: (@Sendable () async throws -> StatisticsResponse)?
+    private let selector: ServerStatsSelector
+    private let print: @Sendable (String) -> Void
+    private let printError: @Sendable (String) -> Void
+    private let interrupted: @Sendable () -> Bool
+    private let levelReported: @Sendable (LevelResult) -> Void
+
+    public init(settings: Settings, driver: ConcurrencyDriver, model: ModelDescription, modelVersion: String,
+                statistics: (@Sendable () async throws -> StatisticsResponse)?,
+                print: @escaping @Sendable (String) -> Void, printError: @escaping @Sendable (String) -> Void,
+                interrupted: @escaping @Sendable () -> Bool,
+                levelReported: @escaping @Sendable (LevelResult) -> Void) {
+        self.levelReported = levelReported
+        self.settings = settings
+        self.driver = driver
+        self.statistics = statistics
+        self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
+        self.print = print
+        self.printError = printError
+        self.interrupted = interrupted
+    }
+
+    /// Runs the sweep (linear or binary) and returns every level that was reported.
+    public func run() async -> ProfileOutcome {
+        var reported: [LevelResult] = []
+        var ending = ProfileOutcome.Ending.completed
+        func measure(_ level: Int) async -> Bool {
+            switch await profileLevelCatching(level) {
+            case .success(let result):
+                reported.append(result)
+                levelReported(result)
+                return true
+            case .failure(.overLatencyLimit):
+                printError("Measured latency went over the set limit of \(settings.latencyLimitMs) msec. ")
+                return false
+            case .failure(.unstable):
+                printError(unstableMessage(level: level))
+                if reported.isEmpty { ending = .unstable("Failed to obtain stable measurement.") }
+                return false
+            case .failure(.failed(let message)):
+                ending = .failed(message)
+                return false
+            case .failure(.interrupted):
+                ending = .interrupted
+                return false
+            }
+        }
+        if settings.binarySearch {
+            await ConcurrencySearch.binary(range: settings.range) { level in
+                guard ending == .completed else { return false }
+                return await measure(level)
+            }
+        } else {
+            var level: Int? = settings.range.start
+            while let current = level {
+                let met = await measure(current)
+                level = ending == .completed ? ConcurrencySearch.nextLinear(after: current, range: settings.range, metThreshold: met) : nil
+            }
+        }
+        return ProfileOutcome(levels: reported, ending: ending)
+    }
+
+    private func unstableMessage(level: Int) -> String {
+        let hint = settings.measurementMode == .countWindows ? "--measurement-request-count" : "--measurement-interval"
+        return "Failed to obtain stable measurement within \(settings.maxTrials) measurement windows for concurrency \(level). Please try to increase the \(hint)."
+    }
+
+    private func profileLevelCatching(_ level: Int) async -> Result<LevelResult, LevelEnding> {
+        do {
+            return .success(try await profileLevel(level))
+        } catch let ending as LevelEnding {
+            return .failure(ending)
+        } catch {
+            return .failure(.failed("\(error)"))
+        }
+    }
+
+    /// Measures one level: windows until stable (or `-r` trials), merged over the last three.
+    func profileLevel(_ level: Int) async throws -> LevelResult {
+        if settings.warmupRequestCount > 0 {
+            try await warmUp(level: level)
+        }
+        print("Request concurrency: \(level)")
+        try await driver.connectSlots(count: level)
+        // The first window starts as the new level starts, with fresh server counters.
+        _ = try await driver.cutWindow()
+        var previousStats = try await fetchStatistics()
+        var completedAtStart = driver.completedCount
+        if settings.requestCount > 0 {
+            driver.setSendBudget(settings.requestCount)
+        }
+        driver.activate(level: level)
+
+        var windows: [(client: ClientWindow, server: ServerWindowStats?)] = []
+        var figures: [WindowFigures] = []
+        let trials = settings.requestCount > 0 ? 1 : settings.maxTrials
+        var stable = false
+        for trial in 1...trials {
+            try await waitForWindowEnd(completedAtStart: completedAtStart)
+            let client = try await driver.cutWindow()
+            completedAtStart = driver.completedCount
+            let endStats = try await fetchStatistics()
+            let server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
+            previousStats = endStats
+            if let error = client.firstError { throw LevelEnding.failed(error) }
+            if interrupted() { throw LevelEnding.interrupted }
+            guard client.requestCount > 0 else {
+                throw LevelEnding.failed("No valid requests recorded within time interval. Please use a larger time window.")
+            }
+            let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
+            if settings.verbose { print(passLine(trial: trial, client: client)) }
+            windows.append((client, server))
+            figures.append(window)
+            if windows.count > Stability.windowCount { windows.removeFirst() }
+            if settings.requestCount > 0 {
+                stable = true
+                break
+            }
+            if Stability.isStable(figures, threshold: settings.stabilityThreshold) {
+                stable = true
+                break
+            }
+            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { break }
+        }
+        if !stable, settings.isAsync, settings.requestCount == 0,
+           Stability.isStable(figures, threshold: settings.stabilityThreshold, checkLatency: false) {
+            printError("Warning: Request latency is not stabilizing. Please try lowering the request rate.")
+            stable = true
+        }
+        if !stable {
+            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { throw LevelEnding.overLatencyLimit }
+            throw LevelEnding.unstable
+        }
+        var merged = windows[0].client
+        var server = windows[0].server
+        for window in windows.dropFirst() {
+            merged.merge(window.client)
+            if let part = window.server { server?.add(part) }
+        }
+        let result = LevelResult(concurrency: level, client: merged, server: server, percentile: settings.percentile)
+        if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
+            throw LevelEnding.overLatencyLimit
+        }
+        return result
+    }
+
+    private func warmUp(level: Int) async throws {
+        let warmupConcurrency = min(level, settings.warmupRequestCount)
+        if level > settings.warmupRequestCount {
+            printError("WARNING: The number of concurrent requests exceeds the warmup request count. Adjusting warmup concurrency to match the warmup request count.")
+        }
+        let target = driver.completedCount + settings.warmupRequestCount
+        driver.setSendBudget(settings.warmupRequestCount)
+        print("Request concurrency: \(warmupConcurrency)")
+        try await driver.setConcurrency(warmupConcurrency)
+        while driver.completedCount < target {
+            if driver.hasFailed || interrupted() { break }
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+        let window = try await driver.cutWindow()
+        if let error = window.firstError { throw LevelEnding.failed(error) }
+        driver.setSendBudget(nil)
+    }
+
+    private func waitForWindowEnd(completedAtStart: Int) async throws {
+        let deadline = MonotonicClock.now() + settings.windowMs * 1_000_000
+        if settings.requestCount > 0 || settings.measurementMode == .countWindows {
+            let wanted = settings.requestCount > 0 ? settings.requestCount : settings.windowRequestCount
+            while driver.completedCount - completedAtStart < wanted {
+                if driver.hasFailed || interrupted() { return }
+                try await Task.sleep(nanoseconds: 1_000_000)
+            }
+            return
+        }
+        // Sleep in short steps so a failure or Ctrl-C ends the window early.
+        while true {
+            let now = MonotonicClock.now()
+            if now >= deadline || driver.hasFailed || interrupted() { return }
+            try await Task.sleep(nanoseconds: min(deadline - now, 50_000_000))
+        }
+    }
+
+    private func fetchStatistics() async throws -> StatisticsResponse? {
+        guard let statistics else { return nil }
+        return try await statistics()
+    }
+
+    private func stabilizingLatency(_ window: ClientWindow) -> UInt64 {
+        settings.percentile.map { window.latencyPercentileNs($0) } ?? window.averageLatencyNs
+    }
+
+    private func passLine(trial: Int, client: ClientWindow) -> String {
+        let throughput = formatG(client.throughput)
+        if let percentile = settings.percentile {
+            return "  Pass [\(trial)] throughput: \(throughput) infer/sec. p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec"
+        }
+        return "  Pass [\(trial)] throughput: \(throughput) infer/sec. Avg latency: \(client.averageLatencyNs / 1000) usec (std \(UInt64(client.latencyStandardDeviationUs)) usec). "
+    }
+}
+
+/// C's `%g`: six significant digits, trailing zeros dropped (how perf_analyzer prints rates).
+public func formatG(_ value: Double) -> String {
+    String(format: "%g", value)
+}

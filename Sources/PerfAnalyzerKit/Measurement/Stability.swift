@@ -1,0 +1,59 @@
+/// The figures of one window that stability is judged on.
+public struct WindowFigures: Sendable, Equatable {
+    public var throughput: Double
+    /// Average latency, or the `--percentile` latency, in ns.
+    public var latencyNs: UInt64
+
+    public init(throughput: Double, latencyNs: UInt64) {
+        self.throughput = throughput
+        self.latencyNs = latencyNs
+    }
+}
+
+/// perf_analyzer's stability rule: over the last three windows, the largest value is at most
+/// (1 + threshold) times the smallest, for throughput and for latency.
+public enum Stability {
+    public static let windowCount = 3
+
+    public static func isStable(_ windows: [WindowFigures], threshold: Double, checkLatency: Bool = true) -> Bool {
+        guard windows.count >= windowCount else { return false }
+        let recent = windows.suffix(windowCount)
+        guard recent.allSatisfy({ $0.throughput > 0 }) else { return false }
+        let throughputs = recent.map(\.throughput)
+        guard throughputs.max()! / throughputs.min()! <= 1 + threshold else { return false }
+        guard checkLatency else { return true }
+        let latencies = recent.map { Double($0.latencyNs) }
+        guard latencies.min()! > 0 else { return false }
+        return latencies.max()! / latencies.min()! <= 1 + threshold
+    }
+
+    /// True when any of the last three windows reached the latency limit (`-l`, ms; 0 = none).
+    public static func reachedLatencyLimit(_ windows: [WindowFigures], limitMs: UInt64) -> Bool {
+        guard limitMs > 0 else { return false }
+        return windows.suffix(windowCount).contains { $0.latencyNs >= limitMs * 1_000_000 }
+    }
+}
+
+/// The concurrency levels a sweep visits. Linear sweeps are driven level by level because
+/// whether to go on depends on the last result; binary search likewise.
+public enum ConcurrencySearch {
+    /// Next level of a linear sweep, or nil when done.
+    public static func nextLinear(after level: Int, range: ConcurrencyRange, metThreshold: Bool) -> Int? {
+        guard metThreshold else { return nil }
+        let next = level + range.step
+        return (range.isOpenEnded || next <= range.end) ? next : nil
+    }
+
+    /// Binary search between `range.start` and `range.end` for the highest level under the latency limit.
+    /// `measure` answers whether a level met the threshold (and was stable).
+    public static func binary(range: ConcurrencyRange, measure: (Int) async throws -> Bool) async rethrows {
+        guard try await measure(range.start) else { return }
+        guard try await !measure(range.end) else { return }
+        var low = range.start
+        var high = range.end
+        while high - low > range.step {
+            let middle = (high + low) / 2
+            if try await measure(middle) { low = middle } else { high = middle }
+        }
+    }
+}

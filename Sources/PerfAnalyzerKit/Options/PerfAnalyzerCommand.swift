@@ -1,0 +1,271 @@
+import ArgumentParser
+
+/// The `perf-analyzer` command line. Flag spellings, defaults and units are perf_analyzer's,
+/// so existing command lines run unchanged; the help groups follow its sections.
+public struct PerfAnalyzerCommand: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "perf-analyzer",
+        abstract: "Measure the throughput and latency of a model served over the KServe v2 protocol.",
+        discussion: """
+        Drives load at each concurrency level of --concurrency-range, takes measurement windows \
+        until throughput and latency settle, and reports client and server timings in \
+        perf_analyzer's console and CSV formats.
+        """
+    )
+
+    public struct General: ParsableArguments {
+        @Option(name: .customShort("m"), help: ArgumentHelp("Model to profile (required).", valueName: "model"))
+        var model: String?
+
+        @Option(name: .customShort("x"), help: ArgumentHelp("Model version; the server's latest when omitted.", valueName: "version"))
+        var modelVersion: String = ""
+
+        @Flag(name: .customShort("v"), help: "Verbose output; give it twice for extra detail.")
+        var verbose: Int
+
+        @Option(name: .long, help: ArgumentHelp("Only 'triton' is supported.", valueName: "kind"))
+        var serviceKind: String = "triton"
+
+        @Flag(name: .long, help: "Print the version and exit.")
+        var version = false
+
+        public init() {}
+    }
+
+    public struct Measurement: ParsableArguments {
+        @Flag(name: [.customShort("a"), .customLong("async")], help: "Send requests asynchronously (the default for sequence models).")
+        var async = false
+
+        @Flag(name: .customLong("sync"), help: "Send requests synchronously (the default for other models).")
+        var sync = false
+
+        @Option(name: [.customShort("p"), .customLong("measurement-interval")],
+                help: ArgumentHelp("Length of a time window in msec.", valueName: "ms"))
+        var measurementInterval: UInt64 = 5000
+
+        @Option(name: .long, help: ArgumentHelp("time_windows or count_windows.", valueName: "mode"))
+        var measurementMode: String = "time_windows"
+
+        @Option(name: .long, help: ArgumentHelp("Requests that end a count window.", valueName: "n"))
+        var measurementRequestCount: Int = 50
+
+        @Option(name: .long, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
+        var concurrencyRange: String = "1:1:1"
+
+        @Flag(name: .long, help: "Search the concurrency range for the highest level under -l instead of stepping through it.")
+        var binarySearch = false
+
+        @Option(name: [.customShort("l"), .customLong("latency-threshold")],
+                help: ArgumentHelp("Stop at the first level whose latency reaches this many msec (0: no limit).", valueName: "ms"))
+        var latencyThreshold: UInt64 = 0
+
+        @Option(name: .long, help: ArgumentHelp("Most threads used to generate load. (default: 16)", valueName: "n"))
+        var maxThreads: Int?
+
+        @Option(name: [.customShort("s"), .customLong("stability-percentage")],
+                help: ArgumentHelp("Largest spread, in percent, between the last three windows of a stable level.", valueName: "percent"))
+        var stabilityPercentage: Double = 10
+
+        @Option(name: [.customShort("r"), .customLong("max-trials")],
+                help: ArgumentHelp("Most windows taken at one level before giving up on stability.", valueName: "n"))
+        var maxTrials: Int = 10
+
+        @Option(name: .long, help: ArgumentHelp("Stabilize and report on this latency percentile (1-99) instead of the average.", valueName: "p"))
+        var percentile: Int?
+
+        @Option(name: .long, help: ArgumentHelp("Measure exactly this many requests in a single window.", valueName: "n"))
+        var requestCount: Int = 0
+
+        @Option(name: .long, help: ArgumentHelp("Requests sent and not measured before each level.", valueName: "n"))
+        var warmupRequestCount: Int = 0
+
+        public init() {}
+    }
+
+    public struct InputData: ParsableArguments {
+        @Option(name: [.customShort("b"), .customLong("batch-size")], help: ArgumentHelp("Batch size of each request.", valueName: "n"))
+        var batchSize: Int = 1
+
+        @Option(name: .long, help: ArgumentHelp("random or zero (files arrive in a later release).", valueName: "source"))
+        var inputData: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Shape of a variable-sized input, e.g. INPUT0:2,8. Repeatable.", valueName: "name:dims"))
+        var shape: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Length of random strings for BYTES inputs.", valueName: "n"))
+        var stringLength: Int = 128
+
+        @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
+        var inputTensorFormat: String = "binary"
+
+        @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
+        var outputTensorFormat: String = "binary"
+
+        public init() {}
+    }
+
+    public struct Server: ParsableArguments {
+        @Option(name: .customShort("u"), help: ArgumentHelp("Server address. (default: localhost:8000)", valueName: "url"))
+        var url: String?
+
+        @Option(name: .customShort("i"), help: ArgumentHelp("Protocol: http (gRPC arrives in a later release).", valueName: "protocol"))
+        var wireProtocol: String = "http"
+
+        public init() {}
+    }
+
+    public struct Other: ParsableArguments {
+        @Option(name: .customShort("f"), help: ArgumentHelp("Write the results as CSV to this file.", valueName: "file"))
+        var csvFile: String?
+
+        @Flag(name: .long, help: "Add the average latency and the HTTP time split to the CSV.")
+        var verboseCsv = false
+
+        @Option(name: .customShort("H"), help: ArgumentHelp("Extra HTTP header, Name:Value. Repeatable.", valueName: "header"))
+        var header: [String] = []
+
+        public init() {}
+    }
+
+    @OptionGroup(title: "General options") public var general: General
+    @OptionGroup(title: "Measurement parameters") public var measurement: Measurement
+    @OptionGroup(title: "Input data options") public var inputData: InputData
+    @OptionGroup(title: "Server details") public var server: Server
+    @OptionGroup(title: "Other options") public var other: Other
+
+    public init() {}
+
+    /// Resolves and checks the parsed flags. Throws one `OptionError` line for the first problem.
+    public func resolve() throws(OptionError) -> PerfAnalyzerOptions {
+        var options = PerfAnalyzerOptions()
+        guard let model = general.model, !model.isEmpty else { throw OptionError("-m: the model name is required") }
+        options.modelName = model
+        options.modelVersion = general.modelVersion
+        options.verbosity = general.verbose
+        guard general.serviceKind.lowercased() == "triton" else {
+            throw OptionError("--service-kind \(general.serviceKind): only 'triton' is implemented")
+        }
+
+        switch server.wireProtocol.lowercased() {
+        case "http": options.wireProtocol = .http
+        case "grpc": throw OptionError("-i grpc: gRPC is not implemented yet; use -i http")
+        default: throw OptionError("-i \(server.wireProtocol): expected http or grpc")
+        }
+        options.url = server.url ?? "localhost:8000"
+
+        for text in other.header {
+            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+                throw OptionError("-H \(text): expected Name:Value")
+            }
+            let value = text[text.index(after: colon)...].drop { $0 == " " }
+            options.headers.append(HeaderField(name: String(text[..<colon]), value: String(value)))
+        }
+
+        guard inputData.batchSize > 0 else { throw OptionError("-b \(inputData.batchSize): the batch size must be > 0") }
+        options.batchSize = inputData.batchSize
+        for source in inputData.inputData {
+            switch source {
+            case "random": options.inputData = .random
+            case "zero": options.inputData = .zero
+            default: throw OptionError("--input-data \(source): only 'random' and 'zero' are implemented yet (files and JSON arrive with the input-data work)")
+            }
+        }
+        for text in inputData.shape {
+            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+                throw OptionError("--shape \(text): expected NAME:d1,d2,...")
+            }
+            var dims: [Int64] = []
+            for part in text[text.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: false) {
+                guard let dim = Int64(part), dim >= 0 else {
+                    throw OptionError("--shape \(text): '\(part)' is not a dimension >= 0")
+                }
+                dims.append(dim)
+            }
+            options.shapes[String(text[..<colon])] = dims
+        }
+        guard inputData.stringLength >= 0 else { throw OptionError("--string-length \(inputData.stringLength): must be >= 0") }
+        options.stringLength = inputData.stringLength
+        options.inputTensorFormat = try tensorFormat(inputData.inputTensorFormat, flag: "--input-tensor-format")
+        options.outputTensorFormat = try tensorFormat(inputData.outputTensorFormat, flag: "--output-tensor-format")
+
+        if measurement.async && measurement.sync { throw OptionError("--async and --sync cannot be given together") }
+        options.asyncRequested = measurement.async ? true : (measurement.sync ? false : nil)
+        guard measurement.measurementInterval > 0 else { throw OptionError("-p \(measurement.measurementInterval): the measurement interval must be > 0 msec") }
+        options.measurementIntervalMs = measurement.measurementInterval
+        guard let mode = PerfAnalyzerOptions.MeasurementMode(rawValue: measurement.measurementMode) else {
+            throw OptionError("--measurement-mode \(measurement.measurementMode): expected time_windows or count_windows")
+        }
+        options.measurementMode = mode
+        guard measurement.measurementRequestCount > 0 else {
+            throw OptionError("--measurement-request-count \(measurement.measurementRequestCount): must be > 0")
+        }
+        options.measurementRequestCount = measurement.measurementRequestCount
+        do {
+            options.concurrencyRange = try RangeParser.concurrency(measurement.concurrencyRange)
+        } catch {
+            throw OptionError(error.description)
+        }
+        options.binarySearch = measurement.binarySearch
+        options.latencyThresholdMs = measurement.latencyThreshold
+        if let threads = measurement.maxThreads {
+            guard threads > 0 else { throw OptionError("--max-threads \(threads): must be > 0") }
+            options.maxThreads = threads
+            options.maxThreadsGiven = true
+        }
+        guard measurement.stabilityPercentage >= 0 else {
+            throw OptionError("-s \(measurement.stabilityPercentage): the stability percentage must be >= 0")
+        }
+        options.stabilityPercentage = measurement.stabilityPercentage
+        guard measurement.maxTrials > 0 else { throw OptionError("-r \(measurement.maxTrials): the number of trials must be > 0") }
+        options.maxTrials = measurement.maxTrials
+        if let percentile = measurement.percentile {
+            guard (1...99).contains(percentile) else { throw OptionError("--percentile \(percentile): expected a value from 1 to 99") }
+            options.percentile = percentile
+        }
+        guard measurement.requestCount >= 0 else { throw OptionError("--request-count \(measurement.requestCount): must be >= 0") }
+        options.requestCount = measurement.requestCount
+        guard measurement.warmupRequestCount >= 0 else {
+            throw OptionError("--warmup-request-count \(measurement.warmupRequestCount): must be >= 0")
+        }
+        options.warmupRequestCount = measurement.warmupRequestCount
+
+        let range = options.concurrencyRange
+        if range.isOpenEnded && options.latencyThresholdMs == 0 {
+            throw OptionError("--concurrency-range \(measurement.concurrencyRange): an open end (0) needs a latency limit (-l) to stop at")
+        }
+        if options.binarySearch {
+            if range.isOpenEnded { throw OptionError("--binary-search needs an end to the concurrency range (end 0 is open)") }
+            if options.latencyThresholdMs == 0 { throw OptionError("--binary-search needs a latency limit (-l)") }
+        }
+        if options.requestCount > 0 {
+            if range.end != range.start {
+                throw OptionError("--request-count measures one level; give a single --concurrency-range value")
+            }
+            if options.requestCount < range.start {
+                throw OptionError("--request-count \(options.requestCount) is below the concurrency \(range.start)")
+            }
+        }
+        if options.warmupRequestCount > 0, range.end != range.start {
+            throw OptionError("--warmup-request-count works with a single --concurrency-range value")
+        }
+
+        options.csvPath = other.csvFile
+        options.verboseCSV = other.verboseCsv
+        return options
+    }
+
+    private func tensorFormat(_ text: String, flag: String) throws(OptionError) -> PerfAnalyzerOptions.TensorFormat {
+        guard let format = PerfAnalyzerOptions.TensorFormat(rawValue: text.lowercased()) else {
+            throw OptionError("\(flag) \(text): expected binary or json")
+        }
+        return format
+    }
+}
+
+/// A command-line problem, worded as one line naming the flag.
+public struct OptionError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,85 @@
+/// Everything a run needs to know, resolved and validated from the command line.
+/// Plain data: the rest of the engine never sees argument strings.
+public struct PerfAnalyzerOptions: Sendable, Equatable {
+    public enum WireProtocol: String, Sendable, Equatable {
+        case http
+        case grpc
+    }
+
+    public enum MeasurementMode: String, Sendable, Equatable {
+        case timeWindows = "time_windows"
+        case countWindows = "count_windows"
+    }
+
+    public enum TensorFormat: String, Sendable, Equatable {
+        case binary
+        case json
+    }
+
+    // Model and server
+    public var modelName: String = ""
+    public var modelVersion: String = ""
+    public var url: String = "localhost:8000"
+    public var wireProtocol: WireProtocol = .http
+    public var headers: [HeaderField] = []
+    public var verbosity: Int = 0
+
+    // Load
+    public var batchSize: Int = 1
+    public var concurrencyRange = ConcurrencyRange(start: 1, end: 1, step: 1)
+    /// nil: perf_analyzer's default (synchronous unless the model is a sequence model).
+    public var asyncRequested: Bool? = nil
+    public var maxThreads: Int = 16
+    public var maxThreadsGiven: Bool = false
+
+    // Measurement
+    public var measurementIntervalMs: UInt64 = 5000
+    public var measurementMode: MeasurementMode = .timeWindows
+    public var measurementRequestCount: Int = 50
+    public var stabilityPercentage: Double = 10
+    public var maxTrials: Int = 10
+    public var percentile: Int? = nil
+    public var requestCount: Int = 0
+    public var warmupRequestCount: Int = 0
+    public var latencyThresholdMs: UInt64 = 0
+    public var binarySearch: Bool = false
+
+    // Input and output
+    public var inputData: InputDataSource = .random
+    public var shapes: [String: [Int64]] = [:]
+    public var stringLength: Int = 128
+    public var inputTensorFormat: TensorFormat = .binary
+    public var outputTensorFormat: TensorFormat = .binary
+
+    // Reports
+    public var csvPath: String? = nil
+    public var verboseCSV: Bool = false
+
+    public init() {}
+}
+
+/// One `-H Name:Value` header, sent with every HTTP request.
+public struct HeaderField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `--concurrency-range start:end:step`. `end == 0` means keep growing by `step`
+/// until the latency threshold is crossed.
+public struct ConcurrencyRange: Sendable, Equatable {
+    public var start: Int
+    public var end: Int
+    public var step: Int
+
+    public init(start: Int, end: Int, step: Int) {
+        self.start = start
+        self.end = end
+        self.step = step
+    }
+
+    public var isOpenEnded: Bool { end == 0 }
+}

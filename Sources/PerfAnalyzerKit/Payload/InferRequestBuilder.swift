@@ -1,0 +1,81 @@
+import Foundation
+import KServeProtocol
+import NIOCore
+
+/// A complete HTTP/1.1 inference request (head and body), built once and written as is.
+public struct PreparedRequest: Sendable {
+    public var bytes: ByteBuffer
+    /// Number of inferences the request carries (its batch size).
+    public var batchSize: Int
+}
+
+/// Builds the wire bytes of inference requests. Runs before the load starts so the
+/// send path only writes prepared buffers: no JSON encoding per request.
+public struct InferRequestBuilder: Sendable {
+    public var model: ModelDescription
+    public var host: String
+    public var headers: [HeaderField]
+    public var inputFormat: PerfAnalyzerOptions.TensorFormat
+    public var outputFormat: PerfAnalyzerOptions.TensorFormat
+
+    public init(model: ModelDescription, host: String, headers: [HeaderField],
+                inputFormat: PerfAnalyzerOptions.TensorFormat, outputFormat: PerfAnalyzerOptions.TensorFormat) {
+        self.model = model
+        self.host = host
+        self.headers = headers
+        self.inputFormat = inputFormat
+        self.outputFormat = outputFormat
+    }
+
+    public var path: String {
+        let base = "/v2/models/\(model.name)"
+        return model.version.isEmpty ? base + "/infer" : base + "/versions/\(model.version)/infer"
+    }
+
+    /// One request made of `steps` stacked along the batch dimension (one step per batch entry).
+    public func build(steps: [DataStep]) throws -> PreparedRequest {
+        precondition(!steps.isEmpty)
+        let batched = model.supportsBatching
+        var inputs: [InferRequestHeader.Input] = []
+        var binary: [UInt8] = []
+        for (index, first) in steps[0].tensors.enumerated() {
+            var stacked: [UInt8] = []
+            for step in steps { stacked.append(contentsOf: step.tensors[index].bytes) }
+            let shape = batched ? [Int64(steps.count)] + first.shape : first.shape
+            switch inputFormat {
+            case .binary:
+                inputs.append(.init(name: first.name, shape: shape, datatype: first.datatype,
+                                    parameters: ["binary_data_size": .int(Int64(stacked.count))]))
+                binary.append(contentsOf: stacked)
+            case .json:
+                let values = try TensorCodec.json(fromBinary: stacked, datatype: first.datatype)
+                inputs.append(.init(name: first.name, shape: shape, datatype: first.datatype, data: .array(values)))
+            }
+        }
+        let wantsBinaryOutput = outputFormat == .binary
+        let outputs = model.outputs.map {
+            InferRequestHeader.RequestedOutput(name: $0.name, parameters: ["binary_data": .bool(wantsBinaryOutput)])
+        }
+        let header = InferRequestHeader(inputs: inputs, outputs: outputs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = try encoder.encode(header)
+
+        var head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: keep-alive\r\n"
+        if binary.isEmpty {
+            head += "Content-Type: application/json\r\n"
+        } else {
+            head += "Content-Type: application/octet-stream\r\n\(BinaryTensorHeader.headerContentLength): \(json.count)\r\n"
+        }
+        head += "Content-Length: \(json.count + binary.count)\r\n"
+        for field in headers { head += "\(field.name): \(field.value)\r\n" }
+        head += "\r\n"
+
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(head.utf8.count + json.count + binary.count)
+        buffer.writeString(head)
+        buffer.writeBytes(json)
+        buffer.writeBytes(binary)
+        return PreparedRequest(bytes: buffer, batchSize: batched ? steps.count : 1)
+    }
+}

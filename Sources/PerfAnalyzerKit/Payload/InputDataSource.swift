@@ -1,0 +1,78 @@
+import KServeProtocol
+
+/// Where input tensors come from. This issue supports generated data; files arrive with the input-data work.
+public enum InputDataSource: Sendable, Equatable {
+    /// Random contents generated once per input and reused for every request (perf_analyzer's default).
+    case random
+    /// All-zero contents.
+    case zero
+}
+
+/// The contents of every input for one request of batch size 1: one "data step".
+public struct DataStep: Sendable, Equatable {
+    public struct Tensor: Sendable, Equatable {
+        public var name: String
+        public var datatype: DataType
+        /// Shape without the batch dimension.
+        public var shape: [Int64]
+        /// Raw little-endian bytes (BYTES: length-prefixed elements).
+        public var bytes: [UInt8]
+    }
+    public var tensors: [Tensor]
+}
+
+/// Generates the single data step used by `random` and `zero` input data.
+public enum GeneratedInputData {
+    public struct MissingShape: Error, CustomStringConvertible, Equatable {
+        public var input: String
+        public var shape: [Int64]
+        public var description: String {
+            "input '\(input)' has variable-sized dimensions \(shape); give its shape with --shape \(input):<dims>"
+        }
+    }
+
+    /// Characters of random strings, printable so they survive JSON and logs.
+    static let stringAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890 .?!".utf8)
+
+    public static func makeStep(model: ModelDescription, source: InputDataSource, shapes: [String: [Int64]],
+                                stringLength: Int, seed: UInt64 = 0x5EED) throws(MissingShape) -> DataStep {
+        var generator = SplitMix64(state: seed)
+        var tensors: [DataStep.Tensor] = []
+        for input in model.inputs {
+            let shape = shapes[input.name] ?? input.shape
+            guard let count = elementCount(of: shape) else { throw MissingShape(input: input.name, shape: input.shape) }
+            var bytes: [UInt8] = []
+            if let size = input.datatype.elementSize {
+                bytes = [UInt8](repeating: 0, count: count * size)
+                if source == .random {
+                    for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: generator.next()) }
+                    if input.datatype == .bool {
+                        for index in bytes.indices { bytes[index] &= 1 }
+                    }
+                }
+            } else {
+                bytes.reserveCapacity(count * (stringLength + 4))
+                for _ in 0..<count {
+                    appendLittleEndian(UInt32(stringLength), to: &bytes)
+                    for _ in 0..<stringLength {
+                        bytes.append(source == .random ? stringAlphabet[Int(generator.next() % UInt64(stringAlphabet.count))] : UInt8(ascii: "0"))
+                    }
+                }
+            }
+            tensors.append(DataStep.Tensor(name: input.name, datatype: input.datatype, shape: shape, bytes: bytes))
+        }
+        return DataStep(tensors: tensors)
+    }
+}
+
+/// A small, fast, seedable generator so runs are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}

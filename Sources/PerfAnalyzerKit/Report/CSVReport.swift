@@ -1,0 +1,102 @@
+import Foundation
+
+/// perf_analyzer's CSV file: the same header, column order and row order (by throughput),
+/// so Model Analyzer and spreadsheets read ours the same way.
+public struct CSVReport: Sendable {
+    public var percentile: Int?
+    public var verbose: Bool
+    public var serverStatistics: Bool
+
+    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool) {
+        self.percentile = percentile
+        self.verbose = verbose
+        self.serverStatistics = serverStatistics
+    }
+
+    public var header: String {
+        var columns = ["Concurrency", "Inferences/Second", "Client Send"]
+        if serverStatistics {
+            columns += ["Network+Server Send/Recv", "Server Queue", "Server Compute Input", "Server Compute Infer", "Server Compute Output"]
+        }
+        columns.append("Client Recv")
+        columns += ConsoleReport.reportedPercentiles(percentile).map { "p\($0) latency" }
+        if verbose {
+            if percentile == nil { columns.append("Avg latency") }
+            columns += ["request/response", "response wait"]
+        }
+        return columns.joined(separator: ",")
+    }
+
+    public func row(_ level: LevelResult) -> String {
+        let client = level.client
+        let split = ClientTimeSplit(client)
+        var cells = [String(level.concurrency), formatG(client.throughput), String(client.averageSendNs / 1000)]
+        if serverStatistics {
+            let server = level.server?.model ?? ServerModelStats(name: "", version: "")
+            cells.append(String(networkAndServerSendReceiveUs(client: client, server: server)))
+            cells.append(String(server.averageQueueUs))
+            cells.append(String(server.averageComputeInputUs))
+            cells.append(String(server.averageComputeInferUs))
+            cells.append(String(server.averageComputeOutputUs))
+        }
+        cells.append(String(client.averageReceiveNs / 1000))
+        for percentile in ConsoleReport.reportedPercentiles(percentile) {
+            cells.append(String(client.latencyPercentileNs(percentile) / 1000))
+        }
+        if verbose {
+            if percentile == nil { cells.append(String(client.averageLatencyNs / 1000)) }
+            cells.append(String(split.sendUs + split.receiveUs))
+            cells.append(String(split.waitUs))
+        }
+        return cells.joined(separator: ",")
+    }
+
+    /// The client's wait that the server's queue and compute times do not account for.
+    func networkAndServerSendReceiveUs(client: ClientWindow, server: ServerModelStats) -> UInt64 {
+        let wait = client.averageLatencyNs &- min(client.averageLatencyNs, client.averageSendNs + client.averageReceiveNs)
+        let queueNs = server.queueCount > 0 ? server.queueNs / server.queueCount : 0
+        let computeNs = server.computeInputCount > 0
+            ? (server.computeInputNs + server.computeInferNs + server.computeOutputNs) / server.computeInputCount : 0
+        let accounted = queueNs + computeNs
+        return wait > accounted ? (wait - accounted) / 1000 : 0
+    }
+
+    /// The whole file: header, then rows from lowest to highest throughput.
+    public func document(_ levels: [LevelResult]) -> String {
+        let sorted = levels.sorted { $0.client.throughput < $1.client.throughput }
+        return ([header] + sorted.map(row)).joined(separator: "\n") + "\n"
+    }
+
+    /// One file per composing model of an ensemble, as perf_analyzer writes them.
+    public func composingDocuments(_ levels: [LevelResult]) -> [(name: String, version: String, text: String)] {
+        guard serverStatistics, let first = levels.first?.server, !first.composing.isEmpty else { return [] }
+        let sorted = levels.sorted { $0.client.throughput < $1.client.throughput }
+        var documents: [(String, String, String)] = []
+        for (index, part) in first.composing.enumerated() {
+            var lines = ["Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv"]
+            for level in sorted {
+                guard let server = level.server, index < server.composing.count else { continue }
+                let stats = server.composing[index]
+                let ratio = server.model.successCount > 0 ? Double(stats.successCount) / Double(server.model.successCount) : 0
+                let queueNs = stats.queueCount > 0 ? stats.queueNs / stats.queueCount : 0
+                let computeNs = stats.computeInputCount > 0
+                    ? (stats.computeInputNs + stats.computeInferNs + stats.computeOutputNs) / stats.computeInputCount : 0
+                let requestNs = stats.successCount > 0 ? stats.successNs / stats.successCount : 0
+                let overhead = requestNs > queueNs + computeNs ? (requestNs - queueNs - computeNs) / 1000 : 0
+                lines.append("\(level.concurrency),\(formatG(ratio * level.client.throughput)),0,\(overhead),\(stats.averageQueueUs),\(stats.averageComputeInputUs),\(stats.averageComputeInferUs),\(stats.averageComputeOutputUs),0")
+            }
+            documents.append((part.name, part.version, lines.joined(separator: "\n") + "\n"))
+        }
+        return documents
+    }
+
+    /// Writes the file and the composing-model files beside it (`<model>_v<version>.<name>`).
+    public func write(_ levels: [LevelResult], to path: String) throws {
+        try document(levels).write(toFile: path, atomically: true, encoding: .utf8)
+        let url = URL(fileURLWithPath: path)
+        for document in composingDocuments(levels) {
+            let name = "\(document.name)_v\(document.version).\(url.lastPathComponent)"
+            try document.text.write(to: url.deletingLastPathComponent().appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// perf_analyzer's console layout: the settings block, one block per reported level,
+/// and the closing throughput-versus-latency table.
+public struct ConsoleReport: Sendable {
+    public var options: PerfAnalyzerOptions
+    public var isAsync: Bool
+    /// Whether the server reports the statistics extension (the Server section is printed only then).
+    public var serverStatistics: Bool
+
+    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool) {
+        self.options = options
+        self.isAsync = isAsync
+        self.serverStatistics = serverStatistics
+    }
+
+    /// Each method returns whole lines without the final newline; the printer adds it.
+    public func settingsBlock() -> String {
+        var lines = ["*** Measurement Settings ***"]
+        lines.append("  Batch size: \(options.batchSize)")
+        lines.append("  Service Kind: TRITON")
+        if options.warmupRequestCount > 0 {
+            lines.append("  Sending \(options.warmupRequestCount) warmup request\(options.warmupRequestCount > 1 ? "s" : "")")
+        }
+        if options.requestCount > 0 {
+            lines.append("  Sending \(options.requestCount) benchmark request\(options.requestCount > 1 ? "s" : "")")
+        } else {
+            lines.append("  Using \"\(options.measurementMode.rawValue)\" mode for stabilization")
+            let metric = isAsync ? "throughput" : "latency and throughput"
+            if let percentile = options.percentile {
+                lines.append("  Stabilizing using p\(percentile) \(metric)")
+            } else {
+                lines.append("  Stabilizing using average \(metric)")
+            }
+            if options.measurementMode == .timeWindows {
+                lines.append("  Measurement window: \(options.measurementIntervalMs) msec")
+            } else {
+                lines.append("  Minimum number of samples in each window: \(options.measurementRequestCount)")
+            }
+        }
+        let range = options.concurrencyRange
+        if range.end != 1 {
+            lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
+            if range.end != 0 {
+                lines.append("  Concurrency limit: \(max(range.start, range.end)) concurrent requests")
+            }
+        }
+        if options.binarySearch { lines.append("  Using Binary Search algorithm") }
+        lines.append(isAsync ? "  Using asynchronous calls for inference" : "  Using synchronous calls for inference")
+        lines.append("")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The Client and Server sections of one reported level.
+    public func levelBlock(_ result: LevelResult) -> String {
+        let client = result.client
+        var lines = ["  Client: "]
+        lines.append("    Request count: \(client.requestCount)")
+        lines.append("    Throughput: \(formatG(client.throughput)) infer/sec")
+        if options.percentile == nil {
+            lines.append("    Avg latency: \(client.averageLatencyNs / 1000) usec (standard deviation \(UInt64(client.latencyStandardDeviationUs)) usec)")
+        }
+        for percentile in Self.reportedPercentiles(options.percentile) {
+            lines.append("    p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec")
+        }
+        let split = ClientTimeSplit(client)
+        if options.verbosity > 0 {
+            lines.append("    Avg HTTP time: \(split.requestUs) usec (send \(split.sendUs) usec + response wait \(split.waitUs) usec + receive \(split.receiveUs) usec)")
+        } else {
+            lines.append("    Avg HTTP time: \(split.requestUs) usec (send/recv \(split.sendUs + split.receiveUs) usec + response wait \(split.waitUs) usec)")
+        }
+        if serverStatistics, let server = result.server {
+            lines.append("  Server: ")
+            lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func serverLines(_ stats: ServerModelStats, composing: [ServerModelStats], indent: String) -> [String] {
+        if stats.successCount == 0 { return ["\(indent)Request count: 0"] }
+        var lines = [
+            "\(indent)Inference count: \(stats.inferenceCount)",
+            "\(indent)Execution count: \(stats.executionCount)",
+            "\(indent)Successful request count: \(stats.successCount)",
+        ]
+        if composing.isEmpty {
+            lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(stats.averageOverheadUs) usec + queue \(stats.averageQueueUs) usec + compute input \(stats.averageComputeInputUs) usec + compute infer \(stats.averageComputeInferUs) usec + compute output \(stats.averageComputeOutputUs) usec)")
+            lines.append("")
+            return lines
+        }
+        // An ensemble does no work of its own: its time is the sum of its steps'.
+        let queue = composing.reduce(0) { $0 + $1.averageQueueUs }
+        let compute = composing.reduce(0) { $0 + $1.averageComputeUs }
+        let overhead = stats.averageRequestUs > queue + compute ? stats.averageRequestUs - queue - compute : 0
+        lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(overhead) usec + queue \(queue) usec + compute \(compute) usec)")
+        lines.append("")
+        lines.append("  Composing models: ")
+        for part in composing {
+            lines.append("  \(part.name), version: \(part.version)")
+            lines.append(contentsOf: serverLines(part, composing: [], indent: "      "))
+        }
+        return lines
+    }
+
+    /// The closing table, one line per reported level in the order measured.
+    public func summary(_ levels: [LevelResult]) -> String {
+        let title = options.percentile.map { "Inferences/Second vs. Client p\($0) Batch Latency" }
+            ?? "Inferences/Second vs. Client Average Batch Latency"
+        var lines = [title]
+        for level in levels {
+            lines.append("Concurrency: \(level.concurrency), throughput: \(formatG(level.client.throughput)) infer/sec, latency \(level.stabilizingLatencyNs / 1000) usec")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// 50, 90, 95, 99, with `--percentile` merged in order.
+    static func reportedPercentiles(_ extra: Int?) -> [Int] {
+        var set: Set<Int> = [50, 90, 95, 99]
+        if let extra { set.insert(extra) }
+        return set.sorted()
+    }
+}
+
+/// A request's average time split as perf_analyzer reports it, in whole µs.
+struct ClientTimeSplit {
+    var requestUs: UInt64
+    var sendUs: UInt64
+    var receiveUs: UInt64
+    var waitUs: UInt64
+
+    init(_ window: ClientWindow) {
+        requestUs = window.averageLatencyNs / 1000
+        sendUs = window.averageSendNs / 1000
+        receiveUs = window.averageReceiveNs / 1000
+        let busy = sendUs + receiveUs
+        waitUs = requestUs > busy ? requestUs - busy : 0
+    }
+}

@@ -1,0 +1,38 @@
+import Atomics
+@preconcurrency import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns the first SIGINT or SIGTERM into a flag the profiler polls, so the run ends
+/// cleanly and prints what it measured; a second signal exits at once.
+public final class Interruption: @unchecked Sendable {
+    private let flag = ManagedAtomic(false)
+    private let sources: [DispatchSourceSignal]
+    private nonisolated(unsafe) static var keepAlive: Interruption?
+
+    public var isRequested: Bool { flag.load(ordering: .relaxed) }
+
+    public init(onFirst: @escaping @Sendable () -> Void) {
+        let flag = self.flag
+        var made: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                if flag.exchange(true, ordering: .relaxed) {
+                    let message = "Exiting immediately...\n"
+                    _ = write(2, message, message.utf8.count)
+                    exit(ExitStatus.interrupted.rawValue)
+                }
+                onFirst()
+            }
+            source.resume()
+            made.append(source)
+        }
+        sources = made
+        Self.keepAlive = self
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+
+/// The `perf-analyzer` entry point: parse, check, run, and map the outcome to an exit code.
+/// Every command-line problem is one line on stderr and a non-zero exit before anything is sent.
+public enum PerfAnalyzerMain {
+    public static func run(arguments: [String]) async -> Int32 {
+        let errorLine: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        if let flag = NotYetImplementedFlags.firstIn(arguments) {
+            errorLine("error: \(flag) is a perf_analyzer flag that perf-analyzer does not implement yet")
+            return ExitStatus.failure.rawValue
+        }
+        let command: PerfAnalyzerCommand
+        do {
+            command = try PerfAnalyzerCommand.parse(arguments)
+        } catch {
+            if PerfAnalyzerCommand.exitCode(for: error) == .success {
+                print(PerfAnalyzerCommand.fullMessage(for: error))
+                return ExitStatus.success.rawValue
+            }
+            let message = PerfAnalyzerCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            errorLine("error: \(message) (see perf-analyzer --help)")
+            return ExitStatus.failure.rawValue
+        }
+        if command.general.version {
+            print("perf-analyzer \(PerfAnalyzerCommand.version) (swift-perf-analyzer; command line of perf_analyzer 2.50)")
+            return ExitStatus.success.rawValue
+        }
+        let options: PerfAnalyzerOptions
+        do {
+            options = try command.resolve()
+        } catch {
+            errorLine("error: \(error.description)")
+            return ExitStatus.failure.rawValue
+        }
+        let interruption = Interruption {
+            errorLine("Interrupt received: finishing the requests in flight, then reporting what was measured.")
+        }
+        return await PerfAnalyzerRun(options: options, err: errorLine).run(interruption: interruption).rawValue
+    }
+}

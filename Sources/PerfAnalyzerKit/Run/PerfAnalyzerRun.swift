@@ -1,0 +1,183 @@
+import Foundation
+import KServeProtocol
+import NIOCore
+import NIOPosix
+
+/// One whole run: discover the model, prepare payloads, profile, report.
+/// Output goes through `out`/`err` so tests and the CLI see the same text.
+public struct PerfAnalyzerRun: Sendable {
+    public var options: PerfAnalyzerOptions
+    public var out: @Sendable (String) -> Void
+    public var err: @Sendable (String) -> Void
+
+    public init(options: PerfAnalyzerOptions,
+                out: @escaping @Sendable (String) -> Void = { print($0) },
+                err: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.options = options
+        self.out = out
+        self.err = err
+    }
+
+    public func run(interruption: Interruption? = nil) async -> ExitStatus {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loadThreads())
+        let status: ExitStatus
+        do {
+            status = try await run(group: group, interruption: interruption)
+        } catch let error as RunError {
+            err("error: \(error.description)")
+            status = error.status
+        } catch {
+            err("error: \(error)")
+            status = .failure
+        }
+        try? await group.shutdownGracefully()
+        return status
+    }
+
+    /// Event loops for the load: no more than the cores, the thread limit or the largest level.
+    func loadThreads() -> Int {
+        let range = options.concurrencyRange
+        let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
+        return max(1, min(System.coreCount, options.maxThreads, largest))
+    }
+
+    private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
+        let address: ServerAddress
+        do {
+            address = try ServerAddress(parsing: options.url, defaultPort: 8000)
+        } catch {
+            throw RunError(error.description)
+        }
+        let connection = HTTPControlClient(group: group, address: address, headers: options.headers)
+        let server = KServeHTTPClient(connection: connection)
+        do {
+            let status = try await profile(server: server, address: address, group: group, interruption: interruption)
+            await connection.close()
+            return status
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private func profile(server: KServeHTTPClient, address: ServerAddress, group: MultiThreadedEventLoopGroup,
+                         interruption: Interruption?) async throws -> ExitStatus {
+        let description = try await discoverModel(server)
+        let metadata = try? await server.serverMetadata()
+        let serverStatistics = metadata?.extensions.contains("statistics") ?? false
+        let isAsync = options.asyncRequested ?? description.isSequence
+
+        let requests = try prepareRequests(model: description, address: address)
+        let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics)
+        out(console.settingsBlock())
+
+        let driver = ConcurrencyDriver(group: group, threads: loadThreads(), address: address, requests: requests)
+        let statistics: (@Sendable () async throws -> StatisticsResponse)? = serverStatistics ? { @Sendable in try await server.allStatistics() } : nil
+        let out = self.out
+        let profiler = Profiler(
+            settings: Profiler.Settings(options: options, isAsync: isAsync),
+            driver: driver, model: description, modelVersion: options.modelVersion,
+            statistics: statistics, print: out, printError: err,
+            interrupted: { interruption?.isRequested ?? false },
+            levelReported: { out(console.levelBlock($0)) }
+        )
+        let outcome = await profiler.run()
+        await driver.quiesce()
+        await driver.close()
+
+        if !outcome.levels.isEmpty {
+            out(console.summary(outcome.levels))
+            if let path = options.csvPath {
+                let csv = CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics)
+                do {
+                    try csv.write(outcome.levels, to: path)
+                } catch {
+                    throw RunError("-f \(path): the CSV file could not be written: \(error.localizedDescription)")
+                }
+            }
+        }
+        switch outcome.ending {
+        case .completed:
+            return .success
+        case .unstable(let message):
+            err(message)
+            return .unstable
+        case .failed(let message):
+            err("error: \(message)")
+            return message.hasPrefix("No valid requests") ? .measurementError : .failure
+        case .interrupted:
+            err("Interrupted: stopped after the levels shown.")
+            return .interrupted
+        }
+    }
+
+    /// Readiness, metadata and config of the model (and of an ensemble's steps).
+    func discoverModel(_ server: KServeHTTPClient) async throws -> ModelDescription {
+        let ready: Bool
+        do {
+            ready = try await server.isServerReady()
+        } catch let error as ConnectionError {
+            throw RunError(error.description)
+        }
+        if !ready { throw RunError("the server at \(options.url) is not ready (GET /v2/health/ready did not answer 200)") }
+        let name = options.modelName
+        let version = options.modelVersion
+        let metadata: ModelMetadata
+        let config: ModelConfig
+        do {
+            metadata = try await server.modelMetadata(name: name, version: version)
+            config = try await server.modelConfig(name: name, version: version)
+        } catch let error as ServerError {
+            throw RunError(error.description)
+        }
+        var description: ModelDescription
+        do {
+            description = try ModelDescription.make(metadata: metadata, config: config, requestedVersion: version)
+            try description.checkBatchSize(options.batchSize)
+        } catch {
+            throw RunError(error.description)
+        }
+        if description.isSequence && options.batchSize > 1 {
+            throw RunError("-b \(options.batchSize): model '\(name)' is a sequence model; its requests carry batch size 1")
+        }
+        if description.isSequence {
+            throw RunError("model '\(name)' is a sequence model; sequence support arrives with the load-modes work")
+        }
+        if description.isDecoupled {
+            throw RunError("model '\(name)' is decoupled; it needs -i grpc --streaming, which arrives with the gRPC work")
+        }
+        description.composingModels = try await expandComposing(description.composingModels, server: server)
+        return description
+    }
+
+    /// Composing models, depth first, nested ensembles expanded.
+    private func expandComposing(_ models: [ModelDescription.ComposingModel], server: KServeHTTPClient,
+                                 depth: Int = 0) async throws -> [ModelDescription.ComposingModel] {
+        guard depth < 8 else { return models }
+        var result: [ModelDescription.ComposingModel] = []
+        for model in models {
+            result.append(model)
+            if let config = try? await server.modelConfig(name: model.name, version: model.version),
+               let steps = config.ensemble_scheduling?.step, !steps.isEmpty {
+                let nested = steps.map { ModelDescription.ComposingModel(name: $0.model_name, version: ($0.model_version?.value ?? -1) < 0 ? "" : String($0.model_version!.value)) }
+                result += try await expandComposing(nested, server: server, depth: depth + 1)
+            }
+        }
+        return result
+    }
+
+    /// The wire bytes of every request the run will send, built before the load starts.
+    func prepareRequests(model: ModelDescription, address: ServerAddress) throws -> [PreparedRequest] {
+        let step: DataStep
+        do {
+            step = try GeneratedInputData.makeStep(model: model, source: options.inputData, shapes: options.shapes,
+                                                   stringLength: options.stringLength)
+        } catch {
+            throw RunError(error.description)
+        }
+        let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
+                                          inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
+        let steps = Array(repeating: step, count: options.batchSize)
+        return [try builder.build(steps: steps)]
+    }
+}

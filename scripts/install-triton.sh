@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Installs a CPU-only Triton Inference Server (2.51, taken from PyPI's
+# nvidia-pytriton wheel) plus its Python backend into a cache folder that
+# lives outside the clone, so it is downloaded only once per machine.
+#
+# Usage:   scripts/install-triton.sh
+# Env:     PERF_ANALYZER_CACHE  cache root (default: ~/.cache/swift-perf-analyzer)
+# Output:  the last line on stdout is the absolute path of the tritonserver binary.
+#          `source scripts/triton-env.sh` afterwards exports TRITONSERVER and
+#          TRITON_BACKENDS.
+#
+# Safe to run repeatedly: every step checks whether it is already done.
+set -euo pipefail
+
+PYTRITON_VERSION="0.5.14"        # ships Triton 2.51
+PYTRITON_PLATFORM="manylinux_2_35_x86_64"
+STUB_PYTHON="3.11"               # must match Debian 12's libpython
+
+CACHE_DIR="${PERF_ANALYZER_CACHE:-$HOME/.cache/swift-perf-analyzer}"
+WHEEL_DIR="$CACHE_DIR/wheels"
+TRITON_ROOT="$CACHE_DIR/triton-$PYTRITON_VERSION"
+WHEEL_FILE="nvidia_pytriton-$PYTRITON_VERSION-py3-none-$PYTRITON_PLATFORM.whl"
+
+log()  { echo "[install-triton] $*" >&2; }
+fail() { echo "[install-triton] ERROR: $*" >&2; exit 1; }
+
+[ "$(uname -m)" = "x86_64" ] || fail "only x86_64 is supported (found $(uname -m))"
+
+# --- system packages ---------------------------------------------------------
+# The python backend stub embeds Debian's libpython3.11 and imports numpy from
+# Debian's dist-packages; unzip is needed to unpack the wheel.
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    command -v apt-get >/dev/null || fail "apt-get not found; please install: ${missing[*]}"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || fail "need root (or sudo) to install: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
+        log "apt-get install failed; refreshing package lists and retrying"
+        "${sudo[@]}" apt-get update >&2 || fail "apt-get update failed"
+        "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
+            || fail "could not install ${missing[*]}"
+    fi
+}
+
+# --- pip (only used to fetch wheels, never to install them) ------------------
+pip_download() {
+    local pip=()
+    if python3 -m pip --version >/dev/null 2>&1; then
+        pip=(python3 -m pip)
+    elif command -v pip3 >/dev/null; then
+        pip=(pip3)
+    else
+        apt_install python3-pip
+        pip=(python3 -m pip)
+    fi
+    "${pip[@]}" download --disable-pip-version-check --no-deps --only-binary=:all: "$@" >&2
+}
+
+apt_install "python3-numpy" "libpython$STUB_PYTHON" "unzip"
+
+# --- download ----------------------------------------------------------------
+mkdir -p "$WHEEL_DIR"
+if [ ! -s "$WHEEL_DIR/$WHEEL_FILE" ]; then
+    log "downloading nvidia-pytriton==$PYTRITON_VERSION (~55 MB) into $WHEEL_DIR"
+    pip_download --platform "$PYTRITON_PLATFORM" --python-version "$STUB_PYTHON" \
+        -d "$WHEEL_DIR" "nvidia-pytriton==$PYTRITON_VERSION" \
+        || fail "pip download of nvidia-pytriton==$PYTRITON_VERSION failed"
+    [ -s "$WHEEL_DIR/$WHEEL_FILE" ] || fail "expected $WHEEL_DIR/$WHEEL_FILE after download"
+else
+    log "wheel already cached: $WHEEL_DIR/$WHEEL_FILE"
+fi
+
+# --- unpack (whole wheel, layout kept: binaries find nvidia_pytriton.libs via RPATH)
+SERVER_DIR="$TRITON_ROOT/pytriton/tritonserver"
+if [ ! -f "$TRITON_ROOT/.complete" ]; then
+    log "unpacking into $TRITON_ROOT"
+    staging="$TRITON_ROOT.partial.$$"
+    rm -rf "$staging"
+    trap 'rm -rf "$staging"' EXIT
+    mkdir -p "$staging"
+    unzip -q "$WHEEL_DIR/$WHEEL_FILE" -d "$staging" || fail "unzip of $WHEEL_FILE failed"
+    stub_src="$staging/pytriton/tritonserver/python_backend_stubs/$STUB_PYTHON/triton_python_backend_stub"
+    [ -f "$stub_src" ] || fail "python $STUB_PYTHON backend stub missing from wheel"
+    # The python backend looks for its stub next to libtriton_python.so.
+    cp "$stub_src" "$staging/pytriton/tritonserver/backends/python/"
+    chmod +x "$staging/pytriton/tritonserver/bin/tritonserver" \
+             "$staging/pytriton/tritonserver/backends/python/triton_python_backend_stub"
+    rm -rf "$TRITON_ROOT"
+    mv "$staging" "$TRITON_ROOT"
+    trap - EXIT
+    echo "$PYTRITON_VERSION" > "$TRITON_ROOT/.complete"
+else
+    log "already unpacked: $TRITON_ROOT"
+fi
+
+# --- sanity checks -----------------------------------------------------------
+TRITONSERVER="$SERVER_DIR/bin/tritonserver"
+STUB="$SERVER_DIR/backends/python/triton_python_backend_stub"
+[ -x "$TRITONSERVER" ] || fail "$TRITONSERVER is missing; delete $TRITON_ROOT and rerun"
+for bin in "$TRITONSERVER" "$STUB"; do
+    if ldd "$bin" | grep -q 'not found'; then
+        ldd "$bin" | grep 'not found' >&2
+        fail "$bin has unresolved shared libraries (see above)"
+    fi
+done
+/usr/bin/python3 -c 'import numpy' 2>/dev/null \
+    || fail "Debian's /usr/bin/python3 cannot import numpy (python3-numpy broken?)"
+log "Triton ready. Backends: $SERVER_DIR/backends"
+echo "$TRITONSERVER"
