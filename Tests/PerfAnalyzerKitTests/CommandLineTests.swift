@@ -1,0 +1,157 @@
+import Testing
+@testable import PerfAnalyzerKit
+
+/// Parses a command line the way the executable does and resolves it.
+private func resolve(_ arguments: [String]) throws -> PerfAnalyzerOptions {
+    let command = try PerfAnalyzerCommand.parse(arguments)
+    return try command.resolve()
+}
+
+@Suite("Command line")
+struct CommandLineTests {
+    @Test("defaults match perf_analyzer's")
+    func defaults() throws {
+        let options = try resolve(["-m", "identity_fp32"])
+        #expect(options.modelName == "identity_fp32")
+        #expect(options.modelVersion == "")
+        #expect(options.url == "localhost:8000")
+        #expect(options.wireProtocol == .http)
+        #expect(options.batchSize == 1)
+        #expect(options.concurrencyRange == ConcurrencyRange(start: 1, end: 1, step: 1))
+        #expect(options.asyncRequested == nil)
+        #expect(options.maxThreads == 16)
+        #expect(options.measurementIntervalMs == 5000)
+        #expect(options.measurementMode == .timeWindows)
+        #expect(options.measurementRequestCount == 50)
+        #expect(options.stabilityPercentage == 10)
+        #expect(options.maxTrials == 10)
+        #expect(options.percentile == nil)
+        #expect(options.requestCount == 0)
+        #expect(options.warmupRequestCount == 0)
+        #expect(options.latencyThresholdMs == 0)
+        #expect(!options.binarySearch)
+        #expect(options.inputTensorFormat == .binary)
+        #expect(options.outputTensorFormat == .binary)
+        #expect(options.csvPath == nil)
+        #expect(!options.verboseCSV)
+        #expect(options.verbosity == 0)
+    }
+
+    @Test("short, long, and --flag=value spellings all land in the same options")
+    func spellings() throws {
+        let spaced = try resolve([
+            "-m", "m", "-x", "2", "-u", "127.0.0.1:9000", "-i", "http", "-b", "4",
+            "--concurrency-range", "2:8:2", "-p", "200", "--measurement-mode", "count_windows",
+            "--measurement-request-count", "77", "-s", "5", "-r", "7", "--percentile", "95",
+            "-l", "30", "--max-threads", "3", "-f", "out.csv", "--verbose-csv", "-H", "A:b",
+            "-H", "Trace: on", "--input-tensor-format", "json", "--output-tensor-format", "JSON", "-a",
+        ])
+        let joined = try resolve([
+            "-m", "m", "-x", "2", "-u", "127.0.0.1:9000", "-i", "HTTP", "--batch-size=4",
+            "--concurrency-range=2:8:2", "--measurement-interval=200", "--measurement-mode=count_windows",
+            "--measurement-request-count=77", "--stability-percentage=5", "--max-trials=7", "--percentile=95",
+            "--latency-threshold=30", "--max-threads=3", "-f", "out.csv", "--verbose-csv", "-H", "A:b",
+            "-H", "Trace: on", "--input-tensor-format=json", "--output-tensor-format=json", "--async",
+        ])
+        #expect(spaced == joined)
+        #expect(spaced.modelVersion == "2")
+        #expect(spaced.url == "127.0.0.1:9000")
+        #expect(spaced.batchSize == 4)
+        #expect(spaced.concurrencyRange == ConcurrencyRange(start: 2, end: 8, step: 2))
+        #expect(spaced.measurementIntervalMs == 200)
+        #expect(spaced.measurementMode == .countWindows)
+        #expect(spaced.measurementRequestCount == 77)
+        #expect(spaced.stabilityPercentage == 5)
+        #expect(spaced.maxTrials == 7)
+        #expect(spaced.percentile == 95)
+        #expect(spaced.latencyThresholdMs == 30)
+        #expect(spaced.maxThreads == 3)
+        #expect(spaced.maxThreadsGiven)
+        #expect(spaced.csvPath == "out.csv")
+        #expect(spaced.verboseCSV)
+        #expect(spaced.headers == [HeaderField(name: "A", value: "b"), HeaderField(name: "Trace", value: "on")])
+        #expect(spaced.inputTensorFormat == .json)
+        #expect(spaced.outputTensorFormat == .json)
+        #expect(spaced.asyncRequested == true)
+    }
+
+    @Test("-v counts, --sync, request counts")
+    func flags() throws {
+        #expect(try resolve(["-m", "m", "-v"]).verbosity == 1)
+        #expect(try resolve(["-m", "m", "-v", "-v"]).verbosity == 2)
+        #expect(try resolve(["-m", "m", "--sync"]).asyncRequested == false)
+        let counted = try resolve(["-m", "m", "--request-count", "500", "--warmup-request-count", "20", "--concurrency-range", "4"])
+        #expect(counted.requestCount == 500)
+        #expect(counted.warmupRequestCount == 20)
+        #expect(try resolve(["-m", "m", "--binary-search", "--concurrency-range", "1:16", "-l", "5"]).binarySearch)
+        #expect(try resolve(["-m", "m", "--shape", "INPUT0:2,3"]).shapes == ["INPUT0": [2, 3]])
+    }
+
+    @Test("concurrency ranges", arguments: [
+        ("4", ConcurrencyRange(start: 4, end: 4, step: 1)),
+        ("1:4", ConcurrencyRange(start: 1, end: 4, step: 1)),
+        ("2:10:4", ConcurrencyRange(start: 2, end: 10, step: 4)),
+        ("1:0:2", ConcurrencyRange(start: 1, end: 0, step: 2)),
+    ])
+    func ranges(text: String, expected: ConcurrencyRange) throws {
+        #expect(try RangeParser.concurrency(text) == expected)
+    }
+
+    @Test("bad command lines give one line naming the flag", arguments: [
+        (["-m", "m", "--concurrency-range", "4:1"], "--concurrency-range 4:1"),
+        (["-m", "m", "--concurrency-range", "a:2"], "--concurrency-range a:2"),
+        (["-m", "m", "--concurrency-range", "0:2"], "start of the range must be > 0"),
+        (["-m", "m", "--concurrency-range", "1:2:3:4"], "start[:end[:step]]"),
+        (["-m", "m", "--concurrency-range", "1:0"], "needs a latency limit"),
+        (["-m", "m", "--async", "--sync"], "--async and --sync"),
+        (["-m", "m", "-b", "0"], "-b 0"),
+        (["-m", "m", "-p", "0"], "-p 0"),
+        (["-m", "m", "--measurement-mode", "windows"], "--measurement-mode windows"),
+        (["-m", "m", "--percentile", "100"], "--percentile 100"),
+        (["-m", "m", "--binary-search", "--concurrency-range", "1:8"], "--binary-search needs a latency limit"),
+        (["-m", "m", "--request-count", "10", "--concurrency-range", "1:4"], "--request-count"),
+        (["-m", "m", "--request-count", "2", "--concurrency-range", "4"], "below the concurrency"),
+        (["-m", "m", "-i", "smtp"], "-i smtp"),
+        (["-m", "m", "-i", "grpc"], "not implemented yet"),
+        (["-m", "m", "-H", "novalue"], "-H novalue"),
+        (["-m", "m", "--input-tensor-format", "xml"], "--input-tensor-format xml"),
+        (["-m", "m", "--input-data", "data.json"], "--input-data data.json"),
+        (["-m", "m", "--shape", "INPUT0:2,x"], "--shape INPUT0:2,x"),
+        (["-x", "1"], "-m"),
+    ])
+    func badLines(arguments: [String], fragment: String) throws {
+        do {
+            _ = try resolve(arguments)
+            Issue.record("expected \(arguments) to be refused")
+        } catch let error as OptionError {
+            #expect(error.description.contains(fragment), "\(error.description)")
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test("unknown flags and non-numbers are refused by the parser")
+    func parserErrors() {
+        #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "--no-such-flag"]) }
+        #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "-b", "two"]) }
+        #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "-p", "-5"]) }
+    }
+
+    @Test("perf_analyzer flags not implemented yet are named, never ignored")
+    func notYetImplemented() {
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--request-rate-range", "10"]) == "--request-rate-range")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--shared-memory=system"]) == "--shared-memory")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--streaming"]) == "--streaming")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "-z"]) == "-z")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--concurrency-range", "2"]) == nil)
+    }
+
+    @Test("server addresses")
+    func addresses() throws {
+        #expect(try ServerAddress(parsing: "localhost:8000", defaultPort: 1) == ServerAddress(host: "localhost", port: 8000))
+        #expect(try ServerAddress(parsing: "http://127.0.0.1:9/", defaultPort: 1) == ServerAddress(host: "127.0.0.1", port: 9))
+        #expect(try ServerAddress(parsing: "[::1]:8000", defaultPort: 1) == ServerAddress(host: "::1", port: 8000))
+        #expect(try ServerAddress(parsing: "example", defaultPort: 8000) == ServerAddress(host: "example", port: 8000))
+        #expect(throws: ServerAddress.ParseError.self) { try ServerAddress(parsing: "host:99999", defaultPort: 1) }
+        #expect(throws: ServerAddress.ParseError.self) { try ServerAddress(parsing: "host:abc", defaultPort: 1) }
+    }
+}

@@ -1,0 +1,115 @@
+import Testing
+@testable import PerfAnalyzerKit
+
+/// A level with `count` requests of `latencyUs` each over one second.
+private func level(_ concurrency: Int, count: Int, latencyUs: UInt64, batch: Int = 1) -> LevelResult {
+    var window = ClientWindow(startNs: 0, endNs: 1_000_000_000)
+    for _ in 0..<count {
+        window.recordSuccess(latencyNs: latencyUs * 1000, sendNs: 10_000, receiveNs: 5_000, batchSize: batch)
+    }
+    var server = ServerModelStats(name: "m", version: "1")
+    server.successCount = UInt64(count)
+    server.successNs = UInt64(count) * 200_000
+    server.queueCount = UInt64(count)
+    server.queueNs = UInt64(count) * 50_000
+    server.computeInputCount = UInt64(count)
+    server.computeInputNs = UInt64(count) * 10_000
+    server.computeInferCount = UInt64(count)
+    server.computeInferNs = UInt64(count) * 100_000
+    server.computeOutputCount = UInt64(count)
+    server.computeOutputNs = UInt64(count) * 20_000
+    return LevelResult(concurrency: concurrency, client: window, server: ServerWindowStats(model: server, composing: []), percentile: nil)
+}
+
+@Suite("Reports")
+struct ReportTests {
+    @Test("CSV header is perf_analyzer's, byte for byte")
+    func header() {
+        #expect(CSVReport(percentile: nil, verbose: false, serverStatistics: true).header ==
+            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency")
+        #expect(CSVReport(percentile: nil, verbose: true, serverStatistics: true).header ==
+            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,request/response,response wait")
+        #expect(CSVReport(percentile: nil, verbose: false, serverStatistics: false).header ==
+            "Concurrency,Inferences/Second,Client Send,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency")
+        #expect(CSVReport(percentile: 75, verbose: true, serverStatistics: true).header ==
+            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p75 latency,p90 latency,p95 latency,p99 latency,request/response,response wait")
+    }
+
+    @Test("CSV rows are sorted by throughput and hold µs figures")
+    func rows() {
+        let report = CSVReport(percentile: nil, verbose: true, serverStatistics: true)
+        let text = report.document([level(2, count: 300, latencyUs: 400), level(1, count: 100, latencyUs: 300)])
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("1,100,10,"))
+        #expect(lines[2].hasPrefix("2,300,10,"))
+        // wait 300-10-5 = 285 µs; server accounted 50 + 130 = 180 µs; the rest is network and server send/recv.
+        #expect(lines[1] == "1,100,10,105,50,10,100,20,5,300,300,300,300,300,15,285")
+    }
+
+    @Test("console level block in perf_analyzer's layout")
+    func consoleBlock() {
+        var options = PerfAnalyzerOptions()
+        options.modelName = "m"
+        let report = ConsoleReport(options: options, isAsync: false, serverStatistics: true)
+        let block = report.levelBlock(level(1, count: 100, latencyUs: 300))
+        #expect(block == """
+              Client: 
+                Request count: 100
+                Throughput: 100 infer/sec
+                Avg latency: 300 usec (standard deviation 0 usec)
+                p50 latency: 300 usec
+                p90 latency: 300 usec
+                p95 latency: 300 usec
+                p99 latency: 300 usec
+                Avg HTTP time: 300 usec (send/recv 15 usec + response wait 285 usec)
+              Server: 
+                Inference count: 0
+                Execution count: 0
+                Successful request count: 100
+                Avg request latency: 200 usec (overhead 20 usec + queue 50 usec + compute input 10 usec + compute infer 100 usec + compute output 20 usec)
+
+            """)
+        #expect(report.summary([level(1, count: 100, latencyUs: 300)]) == """
+            Inferences/Second vs. Client Average Batch Latency
+            Concurrency: 1, throughput: 100 infer/sec, latency 300 usec
+            """)
+    }
+
+    @Test("settings block names the mode, window and call style")
+    func settings() {
+        var options = PerfAnalyzerOptions()
+        options.concurrencyRange = ConcurrencyRange(start: 1, end: 4, step: 1)
+        options.percentile = 95
+        let text = ConsoleReport(options: options, isAsync: true, serverStatistics: true).settingsBlock()
+        #expect(text.contains("*** Measurement Settings ***\n  Batch size: 1\n  Service Kind: TRITON\n"))
+        #expect(text.contains("  Using \"time_windows\" mode for stabilization\n"))
+        #expect(text.contains("  Stabilizing using p95 throughput\n"))
+        #expect(text.contains("  Measurement window: 5000 msec\n"))
+        #expect(text.contains("  Concurrency limit: 4 concurrent requests\n"))
+        #expect(text.contains("  Using asynchronous calls for inference\n"))
+    }
+
+    @Test("%g formatting as perf_analyzer prints rates")
+    func gFormat() {
+        #expect(formatG(1334.2345) == "1334.23")
+        #expect(formatG(100) == "100")
+        #expect(formatG(1234567) == "1.23457e+06")
+    }
+
+    @Test("window merge keeps counts, sums and percentiles")
+    func merge() {
+        var first = ClientWindow(startNs: 0, endNs: 1_000_000_000)
+        var second = ClientWindow(startNs: 1_000_000_000, endNs: 2_000_000_000)
+        for _ in 0..<90 { first.recordSuccess(latencyNs: 1_000_000, sendNs: 0, receiveNs: 0, batchSize: 2) }
+        for _ in 0..<10 { second.recordSuccess(latencyNs: 9_000_000, sendNs: 0, receiveNs: 0, batchSize: 2) }
+        first.merge(second)
+        #expect(first.requestCount == 100)
+        #expect(first.inferenceCount == 200)
+        #expect(first.throughput == 100)
+        #expect(first.averageLatencyNs == 1_800_000)
+        #expect(first.latencyPercentileNs(50) / 1000 == 1000)
+        #expect(first.latencyPercentileNs(95) / 1000 == 9000)
+        #expect(abs(first.latencyStandardDeviationUs - 2412.09) < 1)
+    }
+}
