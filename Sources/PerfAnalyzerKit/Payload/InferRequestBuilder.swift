@@ -7,6 +7,8 @@ public struct PreparedRequest: Sendable {
     public var bytes: ByteBuffer
     /// Number of inferences the request carries (its batch size).
     public var batchSize: Int
+    /// The JSON part of the body, for `-v -v`.
+    public var jsonHeader: String
 }
 
 /// Builds the wire bytes of inference requests. Runs before the load starts so the
@@ -76,6 +78,6 @@ public struct InferRequestBuilder: Sendable {
         buffer.writeString(head)
         buffer.writeBytes(json)
         buffer.writeBytes(binary)
-        return PreparedRequest(bytes: buffer, batchSize: batched ? steps.count : 1)
+        return PreparedRequest(bytes: buffer, batchSize: batched ? steps.count : 1, jsonHeader: String(decoding: json, as: UTF8.self))
     }
 }

@@ -68,6 +68,10 @@ public struct PerfAnalyzerRun: Sendable {
         let isAsync = options.asyncRequested ?? description.isSequence
 
         let requests = try prepareRequests(model: description, address: address)
+        if options.verbosity > 1, let first = requests.first {
+            // Extra verbose: show what goes on the wire (head and JSON header; binary tensors elided).
+            out("inference request: \(first.jsonHeader)")
+        }
         let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics)
         out(console.settingsBlock())
 
@@ -126,9 +130,13 @@ public struct PerfAnalyzerRun: Sendable {
         let config: ModelConfig
         do {
             metadata = try await server.modelMetadata(name: name, version: version)
+        } catch let error as ServerError {
+            throw RunError("failed to get model metadata: \(error.description)")
+        }
+        do {
             config = try await server.modelConfig(name: name, version: version)
         } catch let error as ServerError {
-            throw RunError(error.description)
+            throw RunError("failed to get model config: \(error.description)")
         }
         var description: ModelDescription
         do {
@@ -146,7 +154,11 @@ public struct PerfAnalyzerRun: Sendable {
         if description.isDecoupled {
             throw RunError("model '\(name)' is decoupled; it needs -i grpc --streaming, which arrives with the gRPC work")
         }
-        description.composingModels = try await expandComposing(description.composingModels, server: server)
+        // perf_analyzer lists composing models by name (then version), whatever the step order.
+        let composing = try await expandComposing(description.composingModels, server: server)
+        var seen = Set<ModelDescription.ComposingModel>()
+        description.composingModels = composing.filter { seen.insert($0).inserted }
+            .sorted { ($0.name, $0.version) < ($1.name, $1.version) }
         return description
     }
 
