@@ -24,7 +24,7 @@ set -euo pipefail
 fail() { echo "[start-triton] ERROR: $*" >&2; exit 1; }
 
 if [ "$#" -lt 4 ]; then
-    sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 
@@ -45,10 +45,13 @@ command -v curl >/dev/null || fail "curl is required"
 [ -d "$MODEL_REPO" ] || fail "model repository '$MODEL_REPO' is not a directory"
 MODEL_REPO="$(cd "$MODEL_REPO" && pwd)"
 for p in "$HTTP_PORT" "$GRPC_PORT" "$METRICS_PORT"; do
-    [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || fail "invalid port '$p'"
+    if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
+        fail "invalid port '$p'"
+    fi
 done
-[ "$HTTP_PORT" != "$GRPC_PORT" ] && [ "$HTTP_PORT" != "$METRICS_PORT" ] && [ "$GRPC_PORT" != "$METRICS_PORT" ] \
-    || fail "HTTP, GRPC and METRICS ports must differ"
+if [ "$HTTP_PORT" = "$GRPC_PORT" ] || [ "$HTTP_PORT" = "$METRICS_PORT" ] || [ "$GRPC_PORT" = "$METRICS_PORT" ]; then
+    fail "HTTP, GRPC and METRICS ports must differ"
+fi
 
 # Refuse to start if something already listens on one of the ports; otherwise
 # the readiness probe below could be answered by a different server.
@@ -83,8 +86,14 @@ setsid "$TRITONSERVER" \
 PID=$!
 
 show_log() {
+    # Triton prints big status tables at the end, so the actual load error
+    # (an "E<date>" line) is often far above the tail: show those first.
+    if grep -qE '^E[0-9]{4} ' "$LOGFILE"; then
+        echo "[start-triton] error lines in $LOGFILE:" >&2
+        grep -E '^E[0-9]{4} ' "$LOGFILE" | grep -v 'CudaDriverHelper has not been initialized' | tail -n 20 >&2 || true
+    fi
     echo "[start-triton] last lines of $LOGFILE:" >&2
-    tail -n 40 "$LOGFILE" >&2 || true
+    tail -n 25 "$LOGFILE" >&2 || true
 }
 
 deadline=$(( SECONDS + TIMEOUT ))
@@ -99,9 +108,11 @@ while :; do
     [ "$code" = "200" ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
         show_log
+        # The server leads its own process group (setsid); take its python
+        # backend stubs down with it.
         kill -TERM "$PID" 2>/dev/null || true
         sleep 2
-        kill -KILL "$PID" 2>/dev/null || true
+        kill -KILL -- "-$PID" 2>/dev/null || kill -KILL "$PID" 2>/dev/null || true
         fail "tritonserver (pid $PID) not ready after ${TIMEOUT}s (last HTTP status: ${code:-none}); killed it"
     fi
     sleep 0.5

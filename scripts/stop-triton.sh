@@ -15,7 +15,9 @@ fail() { echo "[stop-triton] ERROR: $*" >&2; exit 1; }
 [ "$#" -ge 1 ] || { echo "usage: $0 PID [GRACE_SECONDS]" >&2; exit 2; }
 PID="$1"
 GRACE="${2:-30}"
-[[ "$PID" =~ ^[0-9]+$ ]] && [ "$PID" -gt 1 ] || fail "invalid pid '$PID'"
+if ! [[ "$PID" =~ ^[0-9]+$ ]] || [ "$PID" -le 1 ]; then
+    fail "invalid pid '$PID'"
+fi
 [[ "$GRACE" =~ ^[0-9]+$ ]] || fail "invalid grace period '$GRACE'"
 
 if ! kill -0 "$PID" 2>/dev/null; then

@@ -13,5 +13,6 @@ PERF_ANALYZER="$PERF_ANALYZER_CACHE/bin/perf_analyzer"
 export PERF_ANALYZER_CACHE TRITON_ROOT TRITONSERVER TRITON_BACKENDS PERF_ANALYZER
 if [ ! -f "$TRITON_ROOT/.complete" ] || [ ! -x "$TRITONSERVER" ]; then
     echo "triton-env.sh: Triton is not installed in $TRITON_ROOT; run scripts/install-triton.sh" >&2
+    # shellcheck disable=SC2317  # exit is reached only if executed, not sourced
     return 1 2>/dev/null || exit 1
 fi
