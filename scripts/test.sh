@@ -1,8 +1,43 @@
 #!/usr/bin/env bash
-# The whole test suite: builds everything and runs every test target.
-# This is the README's test command and what CI runs.
+# The whole test suite: installs and starts a real Triton (CPU) and the reference
+# perf_analyzer, builds everything, and runs every test target against them.
+# This is the README's test command and what CI runs. Triton tests never skip:
+# if Triton cannot be installed or started, this script fails with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== installing Triton and the reference perf_analyzer (cached after the first run)" >&2
+scripts/install-triton.sh >/dev/null
+scripts/install-perf-analyzer.sh >/dev/null
+# shellcheck source=triton-env.sh
+source scripts/triton-env.sh
+
+echo "== building" >&2
 swift build --build-tests
+
+# Three distinct free loopback ports, held together so they cannot collide.
+read -r http grpc metrics < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+PY
+)
+work=$(mktemp -d)
+mkdir -p "$work/record"
+echo "== starting Triton on 127.0.0.1:$http (log: $work/triton.log)" >&2
+triton_pid=$(RECORD_DIR="$work/record" scripts/start-triton.sh Tests/TritonModels "$http" "$grpc" "$metrics" "$work/triton.log")
+cleanup() {
+    scripts/stop-triton.sh "$triton_pid" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+export TRITON_HTTP_URL="127.0.0.1:$http"
+export TRITON_GRPC_URL="127.0.0.1:$grpc"
+export TRITON_RECORD_DIR="$work/record"
+export PERF_ANALYZER_REFERENCE="$PERF_ANALYZER"
+
+echo "== testing" >&2
 swift test --skip-build

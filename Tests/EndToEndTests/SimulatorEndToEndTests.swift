@@ -4,7 +4,8 @@ import Testing
 
 /// The built `perf-analyzer` against a real `kserve-sim` process on loopback. Each test
 /// checks what the server itself counted, not only what the client says it sent.
-@Suite("perf-analyzer against kserve-sim", .serialized)
+extension EndToEnd {
+@Suite("perf-analyzer against kserve-sim")
 struct SimulatorEndToEndTests {
     @Test("the issue's command: a sweep of 1:4 with a CSV whose header is perf_analyzer's")
     func sweepWithCSV() async throws {
@@ -186,4 +187,5 @@ struct SimulatorEndToEndTests {
             #expect(help.stdout.contains(section))
         }
     }
+}
 }

@@ -37,7 +37,8 @@ public struct ConsoleReport: Sendable {
             }
         }
         let range = options.concurrencyRange
-        if range.end != 1 {
+        // Limits are shown for sweeps only (a single level has nothing to stop).
+        if range.end != range.start {
             lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
             if range.end != 0 {
                 lines.append("  Concurrency limit: \(max(range.start, range.end)) concurrent requests")

@@ -1,0 +1,74 @@
+import Foundation
+import KServeProtocol
+import NIOPosix
+@testable import PerfAnalyzerKit
+
+/// The Triton server that scripts/test.sh installed and started for this test run.
+/// Without it the Triton tests fail (they never skip): run them through scripts/test.sh.
+struct TritonEnvironment {
+    let httpURL: String
+    let recordDirectory: URL
+    let referencePerfAnalyzer: String
+
+    struct Missing: Error, CustomStringConvertible {
+        var variable: String
+        var description: String {
+            "\(variable) is not set: the Triton tests need the server that scripts/test.sh installs and starts; run the suite with scripts/test.sh"
+        }
+    }
+
+    static func current() throws -> TritonEnvironment {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            guard let value = environment[name], !value.isEmpty else { throw Missing(variable: name) }
+            return value
+        }
+        return TritonEnvironment(httpURL: try value("TRITON_HTTP_URL"),
+                                 recordDirectory: URL(fileURLWithPath: try value("TRITON_RECORD_DIR")),
+                                 referencePerfAnalyzer: try value("PERF_ANALYZER_REFERENCE"))
+    }
+
+    /// Triton's own statistics for one model (summed over versions).
+    func statistics(model: String) async throws -> (success: UInt64, inferences: UInt64) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let address = try ServerAddress(parsing: httpURL, defaultPort: 8000)
+        let connection = HTTPControlClient(group: group, address: address, headers: [])
+        let stats = try await KServeHTTPClient(connection: connection).allStatistics()
+        await connection.close()
+        try await group.shutdownGracefully()
+        let entries = stats.model_stats.filter { $0.name == model }
+        return (entries.reduce(0) { $0 + $1.inference_stats.success.count.value },
+                entries.reduce(0) { $0 + $1.inference_count.value })
+    }
+
+    /// Triton may count a request a moment after answering it: poll until the count is reached.
+    func waitForSuccessCount(model: String, atLeast wanted: UInt64) async throws -> (success: UInt64, inferences: UInt64) {
+        var latest = try await statistics(model: model)
+        for _ in 0..<40 where latest.success < wanted {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            latest = try await statistics(model: model)
+        }
+        return latest
+    }
+
+    /// One recorded request: what the model received.
+    struct RecordedRequest: Decodable {
+        struct Input: Decodable {
+            var name: String
+            var datatype: String
+            var shape: [Int64]
+            var data: [JSONValue]?
+            var data_base64: [String]?
+        }
+        var model: String
+        var inputs: [Input]
+    }
+
+    /// Requests the model recorded so far (the models append one JSON line per request).
+    func recordedRequests(model: String) throws -> [RecordedRequest] {
+        let file = recordDirectory.appendingPathComponent("\(model).jsonl")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        return try text.split(separator: "\n").map { try decoder.decode(RecordedRequest.self, from: Data($0.utf8)) }
+    }
+}
