@@ -39,6 +39,22 @@ public final class ConcurrencyDriver: Sendable {
 
     public var hasFailed: Bool { counters.failed.load(ordering: .relaxed) }
 
+    /// Returns once `target` requests have completed since the driver started, a request
+    /// failed, or `stop()` says so (checked every 100 ms).
+    public func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {
+        let loop = loops[0].loop
+        let milestone = counters.milestone
+        while true {
+            milestone.reset()
+            counters.notifyAt.store(target, ordering: .sequentiallyConsistent)
+            if completedCount >= target || hasFailed || stop() { break }
+            let tick = loop.scheduleTask(in: .milliseconds(100)) { milestone.reach() }
+            await milestone.wait()
+            tick.cancel()
+        }
+        counters.notifyAt.store(Int.max, ordering: .sequentiallyConsistent)
+    }
+
     /// Limits how many more requests are sent (`nil`: no limit).
     public func setSendBudget(_ count: Int?) {
         counters.setBudget(count)

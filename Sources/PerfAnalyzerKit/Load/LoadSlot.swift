@@ -125,7 +125,7 @@ final class LoadSlot: @unchecked Sendable {
         } else {
             fail(Self.errorText(status: frame.status, body: frame.body))
         }
-        counters.completed.wrappingIncrement(ordering: .relaxed)
+        counters.recordCompletion()
         if frame.connectionClose {
             handler?.close()
             return
@@ -141,7 +141,7 @@ final class LoadSlot: @unchecked Sendable {
         if wasInFlight {
             let reason = error.map { "\($0)" } ?? "the server closed the connection"
             fail("request to \(address) failed: \(reason)")
-            counters.completed.wrappingIncrement(ordering: .relaxed)
+            counters.recordCompletion()
         }
         notifyIdleWaiters()
         // A server that closes after each response (Connection: close) is followed by a reconnect.
@@ -155,7 +155,7 @@ final class LoadSlot: @unchecked Sendable {
 
     private func fail(_ message: String) {
         recorder.recordFailure(message)
-        counters.failed.store(true, ordering: .relaxed)
+        counters.recordFailure()
         active = false
     }
 

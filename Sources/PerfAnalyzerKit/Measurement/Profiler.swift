@@ -201,10 +201,7 @@ public final class Profiler: @unchecked Sendable {
         driver.setSendBudget(settings.warmupRequestCount)
         print("Request concurrency: \(warmupConcurrency)")
         try await driver.setConcurrency(warmupConcurrency)
-        while driver.completedCount < target {
-            if driver.hasFailed || interrupted() { break }
-            try await Task.sleep(nanoseconds: 1_000_000)
-        }
+        await driver.waitForCompletions(reaching: target, stop: interrupted)
         let window = try await driver.cutWindow()
         if let error = window.firstError { throw LevelEnding.failed(error) }
         driver.setSendBudget(nil)
@@ -214,10 +211,7 @@ public final class Profiler: @unchecked Sendable {
         let deadline = MonotonicClock.now() + settings.windowMs * 1_000_000
         if settings.requestCount > 0 || settings.measurementMode == .countWindows {
             let wanted = settings.requestCount > 0 ? settings.requestCount : settings.windowRequestCount
-            while driver.completedCount - completedAtStart < wanted {
-                if driver.hasFailed || interrupted() { return }
-                try await Task.sleep(nanoseconds: 1_000_000)
-            }
+            await driver.waitForCompletions(reaching: completedAtStart + wanted, stop: interrupted)
             return
         }
         // Sleep in short steps so a failure or Ctrl-C ends the window early.
