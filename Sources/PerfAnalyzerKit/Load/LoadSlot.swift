@@ -33,6 +33,9 @@ final class LoadSlot: @unchecked Sendable {
     private var sendDoneNs: UInt64 = 0
     private var firstByteNs: UInt64 = 0
     private var batchSize = 1
+    private var inFlightExpected: ExpectedOutputs?
+    /// Whether responses must be read in full to validate their outputs.
+    var validates: Bool { requests.contains { $0.expected != nil } }
 
     init(eventLoop: EventLoop, address: ServerAddress, requests: [PreparedRequest], firstRequest: Int,
          recorder: WindowRecorder, counters: LoadCounters) {
@@ -93,6 +96,7 @@ final class LoadSlot: @unchecked Sendable {
         nextRequest += 1
         if nextRequest == requests.count { nextRequest = 0 }
         batchSize = request.batchSize
+        inFlightExpected = request.expected
         state = .inFlight
         firstByteNs = 0
         startNs = MonotonicClock.now()
@@ -118,7 +122,11 @@ final class LoadSlot: @unchecked Sendable {
         let endNs = MonotonicClock.now()
         guard state == .inFlight else { return }
         state = .idle
-        if frame.status == 200 {
+        if frame.status == 200, let expected = inFlightExpected,
+           let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
+                                                     expected: expected) {
+            fail(mismatch)
+        } else if frame.status == 200 {
             let firstByte = firstByteNs == 0 ? endNs : firstByteNs
             recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sendDoneNs &- startNs,
                                    receiveNs: endNs &- firstByte, batchSize: batchSize)
@@ -189,13 +197,15 @@ final class InferConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let slot: LoadSlot
-    private var framer = HTTPResponseFramer(keepSuccessfulBodies: false)
+    private var framer: HTTPResponseFramer
     private var pending: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var closeReason: Error?
 
     init(slot: LoadSlot) {
         self.slot = slot
+        // Bodies of successful responses are skipped unless their outputs are validated.
+        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.validates)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -5,7 +5,7 @@ enum NotYetImplementedFlags {
         "periodic-concurrency-range", "request-period", "session-concurrency", "request-rate-range",
         "request-distribution", "request-intervals", "serial-sequences", "num-of-sequences",
         "shared-memory", "output-shared-memory-size", "sequence-length", "sequence-length-variation",
-        "sequence-id-range", "string-data", "data-directory",
+        "sequence-id-range", "data-directory",
         "ssl-grpc-use-ssl", "ssl-grpc-root-certifications-file", "ssl-grpc-private-key-file",
         "ssl-grpc-certificate-chain-file", "ssl-https-verify-peer", "ssl-https-verify-host",
         "ssl-https-ca-certificates-file", "ssl-https-client-certificate-file", "ssl-https-client-certificate-type",

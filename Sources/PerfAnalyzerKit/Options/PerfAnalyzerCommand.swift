@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `perf-analyzer` command line. Flag spellings, defaults and units are perf_analyzer's,
 /// so existing command lines run unchanged; the help groups follow its sections.
@@ -88,7 +89,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: [.customShort("b"), .customLong("batch-size")], help: ArgumentHelp("Batch size of each request.", valueName: "n"))
         var batchSize: Int = 1
 
-        @Option(name: .long, help: ArgumentHelp("random or zero (files arrive in a later release).", valueName: "source"))
+        @Option(name: .long, help: ArgumentHelp("random (default), zero, a directory with one file per input, or a JSON file. Repeat to append several JSON files.", valueName: "source"))
         var inputData: [String] = []
 
         @Option(name: .long, help: ArgumentHelp("Shape of a variable-sized input, e.g. INPUT0:2,8. Repeatable.", valueName: "name:dims"))
@@ -96,6 +97,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         @Option(name: .long, help: ArgumentHelp("Length of random strings for BYTES inputs.", valueName: "n"))
         var stringLength: Int = 128
+
+        @Option(name: .long, help: ArgumentHelp("Fill BYTES inputs with this string instead of random ones.", valueName: "string"))
+        var stringData: String?
 
         @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
         var inputTensorFormat: String = "binary"
@@ -165,13 +169,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         guard inputData.batchSize > 0 else { throw OptionError("-b \(inputData.batchSize): the batch size must be > 0") }
         options.batchSize = inputData.batchSize
-        for source in inputData.inputData {
-            switch source {
-            case "random": options.inputData = .random
-            case "zero": options.inputData = .zero
-            default: throw OptionError("--input-data \(source): only 'random' and 'zero' are implemented yet (files and JSON arrive with the input-data work)")
-            }
-        }
+        options.inputData = try Self.inputSource(inputData.inputData)
+        options.stringData = inputData.stringData
         for text in inputData.shape {
             guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
                 throw OptionError("--shape \(text): expected NAME:d1,d2,...")
@@ -254,6 +253,25 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         options.csvPath = other.csvFile
         options.verboseCSV = other.verboseCsv
         return options
+    }
+
+    /// `--input-data` values: one of random, zero or a directory, or any number of JSON files.
+    static func inputSource(_ values: [String]) throws(OptionError) -> InputDataSource {
+        guard !values.isEmpty else { return .random }
+        var files: [String] = []
+        for value in values {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory)
+            if value == "random" || value == "zero" || (exists && isDirectory.boolValue) {
+                guard values.count == 1 else {
+                    throw OptionError("--input-data \(value): random, zero and directories cannot be combined with other --input-data values")
+                }
+                return value == "random" ? .random : (value == "zero" ? .zero : .directory(value))
+            }
+            guard exists else { throw OptionError("--input-data \(value): no such file or directory") }
+            files.append(value)
+        }
+        return .jsonFiles(files)
     }
 
     private func tensorFormat(_ text: String, flag: String) throws(OptionError) -> PerfAnalyzerOptions.TensorFormat {

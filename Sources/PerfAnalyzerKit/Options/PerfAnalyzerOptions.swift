@@ -48,6 +48,7 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var inputData: InputDataSource = .random
     public var shapes: [String: [Int64]] = [:]
     public var stringLength: Int = 128
+    public var stringData: String? = nil
     public var inputTensorFormat: TensorFormat = .binary
     public var outputTensorFormat: TensorFormat = .binary
 

@@ -9,6 +9,8 @@ public struct PreparedRequest: Sendable {
     public var batchSize: Int
     /// The JSON part of the body, for `-v -v`.
     public var jsonHeader: String
+    /// What the response must hold, when the input data has validation data.
+    public var expected: ExpectedOutputs? = nil
 }
 
 /// Builds the wire bytes of inference requests. Runs before the load starts so the
@@ -42,6 +44,7 @@ public struct InferRequestBuilder: Sendable {
         var binary: [UInt8] = []
         for (index, first) in steps[0].tensors.enumerated() {
             var stacked: [UInt8] = []
+            stacked.reserveCapacity(first.bytes.count * steps.count)
             for step in steps { stacked.append(contentsOf: step.tensors[index].bytes) }
             let shape = batched ? [Int64(steps.count)] + first.shape : first.shape
             switch inputFormat {

@@ -1,11 +1,15 @@
 import KServeProtocol
 
-/// Where input tensors come from. This issue supports generated data; files arrive with the input-data work.
+/// Where input tensors come from (`--input-data`).
 public enum InputDataSource: Sendable, Equatable {
     /// Random contents generated once per input and reused for every request (perf_analyzer's default).
     case random
     /// All-zero contents.
     case zero
+    /// One raw file per input (and optionally per output, for validation).
+    case directory(String)
+    /// JSON files whose streams are appended in order.
+    case jsonFiles([String])
 }
 
 /// The contents of every input for one request of batch size 1: one "data step".
@@ -34,8 +38,11 @@ public enum GeneratedInputData {
     /// Characters of random strings, printable so they survive JSON and logs.
     static let stringAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890 .?!".utf8)
 
+    /// `stringData`, when given, fills every BYTES element (`--string-data`); otherwise strings
+    /// are random (or "0"s for zero data) of `stringLength` characters.
     public static func makeStep(model: ModelDescription, source: InputDataSource, shapes: [String: [Int64]],
-                                stringLength: Int, seed: UInt64 = 0x5EED) throws(MissingShape) -> DataStep {
+                                stringLength: Int, stringData: String? = nil, seed: UInt64 = 0x5EED) throws(MissingShape) -> DataStep {
+        let random = source == .random
         var generator = SplitMix64(state: seed)
         var tensors: [DataStep.Tensor] = []
         for input in model.inputs {
@@ -44,18 +51,24 @@ public enum GeneratedInputData {
             var bytes: [UInt8] = []
             if let size = input.datatype.elementSize {
                 bytes = [UInt8](repeating: 0, count: count * size)
-                if source == .random {
+                if random {
                     for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: generator.next()) }
                     if input.datatype == .bool {
                         for index in bytes.indices { bytes[index] &= 1 }
                     }
+                }
+            } else if let stringData {
+                let utf8 = Array(stringData.utf8)
+                for _ in 0..<count {
+                    appendLittleEndian(UInt32(utf8.count), to: &bytes)
+                    bytes.append(contentsOf: utf8)
                 }
             } else {
                 bytes.reserveCapacity(count * (stringLength + 4))
                 for _ in 0..<count {
                     appendLittleEndian(UInt32(stringLength), to: &bytes)
                     for _ in 0..<stringLength {
-                        bytes.append(source == .random ? stringAlphabet[Int(generator.next() % UInt64(stringAlphabet.count))] : UInt8(ascii: "0"))
+                        bytes.append(random ? stringAlphabet[Int(generator.next() % UInt64(stringAlphabet.count))] : UInt8(ascii: "0"))
                     }
                 }
             }

@@ -180,16 +180,29 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// The wire bytes of every request the run will send, built before the load starts.
     func prepareRequests(model: ModelDescription, address: ServerAddress) throws -> [PreparedRequest] {
-        let step: DataStep
+        let plan: RequestPlan
         do {
-            step = try GeneratedInputData.makeStep(model: model, source: options.inputData, shapes: options.shapes,
-                                                   stringLength: options.stringLength)
-        } catch {
+            switch options.inputData {
+            case .random, .zero:
+                let step = try GeneratedInputData.makeStep(model: model, source: options.inputData, shapes: options.shapes,
+                                                           stringLength: options.stringLength, stringData: options.stringData)
+                plan = RequestPlan(steps: [step], expected: nil)
+            case .directory(let path):
+                plan = RequestPlan(dataSet: try InputDataLoader.loadDirectory(path: path, model: model, shapes: options.shapes))
+            case .jsonFiles(let paths):
+                plan = RequestPlan(dataSet: try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes))
+            }
+        } catch let error as GeneratedInputData.MissingShape {
+            throw RunError(error.description)
+        } catch let error as InputDataError {
             throw RunError(error.description)
         }
         let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
                                           inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
-        let steps = Array(repeating: step, count: options.batchSize)
-        return [try builder.build(steps: steps)]
+        do {
+            return try plan.requests(batchSize: options.batchSize, builder: builder)
+        } catch let error as RequestPlan.PlanError {
+            throw RunError(error.description)
+        }
     }
 }
