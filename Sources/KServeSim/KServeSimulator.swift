@@ -1,0 +1,97 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A KServe v2 HTTP server answering for simulated models (see ``ModelCatalog/standard()``).
+///
+///     let simulator = KServeSimulator(configuration: .init(httpPort: 0))
+///     let port = try await simulator.start()
+///     ...
+///     try await simulator.stop()
+public final class KServeSimulator: Sendable {
+    public let configuration: SimulatorConfiguration
+    private let catalog: ModelCatalog
+    private let state = Locked<Running?>(nil)
+
+    private struct Running {
+        var group: MultiThreadedEventLoopGroup
+        var channel: Channel
+        var recorder: RequestRecorder?
+        var port: Int
+    }
+
+    /// `catalog` defaults to a fresh standard catalog, so simulators never share sequence state.
+    public init(configuration: SimulatorConfiguration = .init(), catalog: ModelCatalog = .standard()) {
+        self.configuration = configuration
+        self.catalog = catalog
+    }
+
+    /// The bound HTTP port while running.
+    public var httpPort: Int? { state.withLock { $0?.port } }
+
+    /// Binds and starts serving; returns the HTTP port (the picked one when configured as 0).
+    @discardableResult
+    public func start() async throws -> Int {
+        let config = configuration
+        guard (0...65535).contains(config.httpPort) else {
+            throw SimulatorError.invalidConfiguration("HTTP port \(config.httpPort) is out of range")
+        }
+        guard config.delayMicroseconds >= 0 else {
+            throw SimulatorError.invalidConfiguration("delay must not be negative")
+        }
+        guard state.withLock({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
+
+        let recorder = try config.recordPath.map { path throws(SimulatorError) in try RequestRecorder(path: path) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.threads))
+        let core = ServerCore(catalog: catalog, delayMicroseconds: config.delayMicroseconds, recorder: recorder,
+                              loops: Array(group.makeIterator()))
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core, eventLoop: channel.eventLoop))
+                }
+            }
+
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: config.host, port: config.httpPort).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            recorder?.close()
+            if let ioError = error as? IOError, ioError.errnoCode == EADDRINUSE {
+                throw SimulatorError.addressInUse(host: config.host, port: config.httpPort)
+            }
+            throw SimulatorError.cannotListen(host: config.host, port: config.httpPort, reason: "\(error)")
+        }
+        let port = channel.localAddress?.port ?? config.httpPort
+        let stored = state.withLock { running -> Bool in
+            guard running == nil else { return false }
+            running = Running(group: group, channel: channel, recorder: recorder, port: port)
+            return true
+        }
+        guard stored else {
+            // Lost a race with a concurrent start(): undo ours.
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            recorder?.close()
+            throw SimulatorError.alreadyStarted
+        }
+        return port
+    }
+
+    /// Stops listening, closes every connection, and flushes the record file. Safe to call twice.
+    public func stop() async throws {
+        guard let running = state.withLock({ running -> Running? in
+            defer { running = nil }
+            return running
+        }) else { return }
+        try? await running.channel.close()
+        try await running.group.shutdownGracefully()
+        running.recorder?.close()
+    }
+}

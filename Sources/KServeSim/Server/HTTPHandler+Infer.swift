@@ -1,0 +1,69 @@
+import KServeProtocol
+import NIOCore
+import NIOHTTP1
+
+extension HTTPHandler {
+    /// POST .../infer: plan (cached), slice inputs, record, run, encode, answer,
+    /// and account each phase in the model's statistics.
+    func infer(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, model index: Int) {
+        let received = receivedAt
+        let statistics = core.statistics
+        let plan: InferPlan
+        let inputs: [Tensor]
+        let planned: UInt64
+        do throws(InferError) {
+            var jsonLength = body.readableBytes
+            let hasBinaryBody: Bool
+            if let text = head.headers.first(name: BinaryTensorHeader.headerContentLength) {
+                guard let length = Int(text), length >= 0, length <= body.readableBytes else {
+                    throw InferError("\(BinaryTensorHeader.headerContentLength) '\(text)' does not fit a body of \(body.readableBytes) bytes")
+                }
+                jsonLength = length
+                hasBinaryBody = true
+            } else {
+                hasBinaryBody = false
+            }
+            if let encoding = head.headers.first(name: "content-encoding"), encoding != "identity" {
+                throw InferError("unsupported content-encoding '\(encoding)'")
+            }
+            let json = body.getSlice(at: body.readerIndex, length: jsonLength)!
+            let model = core.catalog[index]
+            plan = try plans.plan(model: index, header: json, hasBinaryBody: hasBinaryBody) { () throws(InferError) in
+                try PlanBuilder.build(model: model, modelIndex: index, header: json, hasBinaryBody: hasBinaryBody)
+            }
+            planned = Clock.monotonicNanoseconds()
+            inputs = try plan.materializeInputs(body: body, jsonLength: jsonLength)
+        } catch {
+            statistics.recordFailure(model: index, nanoseconds: Clock.monotonicNanoseconds() - received)
+            return respondError(context: context, head: head, status: .badRequest, message: error.message)
+        }
+        core.recorder?.record(plan: plan, inputs: inputs)
+        let inputsReady = Clock.monotonicNanoseconds()
+
+        core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,
+                          on: context.eventLoop) { result, computeStart, computeNanoseconds in
+            let outputs: [Tensor]
+            switch result {
+            case .failure(let error):
+                statistics.recordFailure(model: index, nanoseconds: Clock.monotonicNanoseconds() - received)
+                return self.respondError(context: context, head: head, status: .badRequest, message: error.message)
+            case .success(let produced):
+                outputs = produced
+            }
+            let computeDone = Clock.monotonicNanoseconds()
+            let (responseBody, headerLength) = ResponseEncoder.encode(plan: plan, outputs: outputs)
+            let encoded = Clock.monotonicNanoseconds()
+            statistics.recordSuccess(model: index, batchSize: plan.batchSize, timing: ExecutionTiming(
+                total: encoded - received, queue: computeStart - inputsReady, computeInput: inputsReady - planned,
+                computeInfer: computeNanoseconds, computeOutput: encoded - computeDone))
+            var headers: HTTPHeaders
+            if let headerLength {
+                headers = Self.binaryHeaders
+                headers.add(name: BinaryTensorHeader.headerContentLength, value: String(headerLength))
+            } else {
+                headers = Self.jsonHeaders
+            }
+            self.respond(context: context, head: head, status: .ok, headers: headers, body: responseBody)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import KServeProtocol
+import NIOCore
+import NIOHTTP1
+
+/// One per connection: gathers a request, answers it, and keeps the connection
+/// open for the next. NIO's pipelining handler in front of it holds back any
+/// pipelined request until this one's response has been written, so answers
+/// always go out in order even when a delayed inference finishes later.
+final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
+    static let binaryHeaders: HTTPHeaders = ["content-type": "application/octet-stream"]
+
+    let core: ServerCore
+    let plans: PlanCache
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    /// When the current request was complete; the start of its statistics.
+    var receivedAt: UInt64 = 0
+    private var lastPath = ""
+    private var lastRoute = Route.notFound
+    /// False once the peer is gone: delayed answers are then dropped, not written.
+    var isOpen = true
+
+    /// Call on the channel's event loop (the plan cache belongs to it).
+    init(core: ServerCore, eventLoop: EventLoop) {
+        self.core = core
+        self.plans = core.planCache(for: eventLoop)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = nil
+        case .body(var part):
+            // A body in one piece stays a zero-copy slice of what the socket read.
+            if body == nil { body = part } else { body!.writeBuffer(&part) }
+        case .end:
+            receivedAt = Clock.monotonicNanoseconds()
+            guard let requestHead = head else { return }
+            let requestBody = body ?? ByteBuffer()
+            head = nil
+            body = nil
+            dispatch(context: context, head: requestHead, body: requestBody)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
+        context.fireChannelInactive()
+    }
+
+    private func route(for uri: String) -> Route {
+        if uri != lastPath {
+            lastPath = uri
+            lastRoute = Route(path: uri)
+        }
+        return lastRoute
+    }
+
+    private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        let route = route(for: head.uri)
+        let wantsPost = { if case .model(_, _, .infer) = route { return true } else { return false } }()
+        if route != .notFound, head.method != (wantsPost ? .POST : .GET) {
+            return respondError(context: context, head: head, status: .methodNotAllowed,
+                                message: "\(head.method) is not allowed on \(head.uri)")
+        }
+        switch route {
+        case .healthLive, .healthReady:
+            respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: nil)
+        case .serverMetadata:
+            respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: core.serverMetadataBody)
+        case .allStatistics:
+            respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders,
+                    body: core.statisticsBody(models: Array(core.catalog.models.indices)))
+        case .notFound:
+            respondError(context: context, head: head, status: .notFound, message: "Not Found")
+        case .model(let name, let version, let action):
+            let index: Int
+            do throws(InferError) {
+                index = try resolve(model: name, version: version)
+            } catch {
+                return respondError(context: context, head: head, status: .badRequest, message: error.message)
+            }
+            switch action {
+            case .ready:
+                respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: nil)
+            case .metadata:
+                respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: core.metadataBodies[index])
+            case .config:
+                respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: core.configBodies[index])
+            case .statistics:
+                respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders,
+                        body: core.statisticsBody(models: [index]))
+            case .infer:
+                infer(context: context, head: head, body: body, model: index)
+            }
+        }
+    }
+
+    /// The catalog index of a model; every model has exactly version "1".
+    func resolve(model name: String, version: String?) throws(InferError) -> Int {
+        guard let index = core.catalog.index(of: name) else {
+            throw InferError("Request for unknown model: '\(name)' is not found")
+        }
+        if let version, version != "1" {
+            throw InferError("Request for unknown model: '\(name)' version \(version) is not found")
+        }
+        return index
+    }
+
+    func respondError(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, message: String) {
+        respond(context: context, head: head, status: status, headers: Self.jsonHeaders, body: ServerCore.errorBody(message))
+    }
+
+    func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus,
+                 headers base: HTTPHeaders, body: ByteBuffer?) {
+        guard isOpen else { return }
+        var headers = base
+        headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))
+        let keepAlive = head.isKeepAlive
+        if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        } else if head.version.major == 1, head.version.minor == 0 {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                      promise: nil)
+        if let body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Connection-level failures (reset by peer, malformed HTTP): drop the connection.
+        context.close(promise: nil)
+    }
+}

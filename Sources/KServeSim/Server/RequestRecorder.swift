@@ -1,0 +1,67 @@
+import Foundation
+import KServeProtocol
+
+/// Appends one JSON line per inference request to a file, so tests can check what
+/// a client really sent. The line is written before the request is answered: once
+/// a client has its response, the line is in the file. A `write(2)` to a regular
+/// file only reaches the page cache, so doing it on the event loop is acceptable
+/// for this test-only feature; without `--record` none of this runs.
+final class RequestRecorder: Sendable {
+    private struct Line: Encodable {
+        struct Input: Encodable {
+            var name: String
+            var datatype: String
+            var shape: [Int64]
+            var data: [JSONValue]
+        }
+        var model: String
+        var id: String?
+        var parameters: [String: JSONValue]
+        var inputs: [Input]
+    }
+
+    private let descriptor: Locked<Int32>
+
+    init(path: String) throws(SimulatorError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SimulatorError.cannotOpenRecordFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        descriptor = Locked(fd)
+    }
+
+    func record(plan: InferPlan, inputs: [Tensor]) {
+        let line = Line(
+            model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
+            inputs: inputs.map { tensor in
+                let bytes = Array(tensor.data.readableBytesView)
+                let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
+                return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard var bytes = try? encoder.encode(line) else { return }
+        bytes.append(UInt8(ascii: "\n"))
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    func close() {
+        descriptor.withLock { fd in
+            if fd >= 0 { _ = Foundation.close(fd) }
+            fd = -1
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// What a request path asks for. Parsing is plain string splitting; the handler
+/// remembers the last path it parsed, since a client repeats the same one.
+enum Route: Equatable {
+    enum ModelAction: Equatable {
+        case metadata, ready, config, statistics, infer
+    }
+
+    case healthLive
+    case healthReady
+    case serverMetadata
+    case allStatistics
+    case model(name: String, version: String?, action: ModelAction)
+    case notFound
+
+    init(path uri: String) {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        // A leading "/" gives an empty first part; a trailing "/" an empty last one.
+        guard parts.first == "" else { self = .notFound; return }
+        parts.removeFirst()
+        if parts.last == "", parts.count > 1 { parts.removeLast() }
+        guard parts.first == "v2" else { self = .notFound; return }
+        let rest = Array(parts.dropFirst())
+        switch rest.count {
+        case 0:
+            self = .serverMetadata
+            return
+        case 2 where rest[0] == "health":
+            switch rest[1] {
+            case "live": self = .healthLive
+            case "ready": self = .healthReady
+            default: self = .notFound
+            }
+            return
+        default:
+            break
+        }
+        guard rest.count >= 2, rest[0] == "models", !rest[1].isEmpty else { self = .notFound; return }
+        if rest.count == 2, rest[1] == "stats" {
+            self = .allStatistics
+            return
+        }
+        let name = String(rest[1])
+        var tail = rest.dropFirst(2)
+        var version: String?
+        if tail.first == "versions" {
+            guard tail.count >= 2, !tail[tail.startIndex + 1].isEmpty else { self = .notFound; return }
+            version = String(tail[tail.startIndex + 1])
+            tail = tail.dropFirst(2)
+        }
+        switch Array(tail) {
+        case []: self = .model(name: name, version: version, action: .metadata)
+        case ["ready"]: self = .model(name: name, version: version, action: .ready)
+        case ["config"]: self = .model(name: name, version: version, action: .config)
+        case ["stats"]: self = .model(name: name, version: version, action: .statistics)
+        case ["infer"]: self = .model(name: name, version: version, action: .infer)
+        default: self = .notFound
+        }
+    }
+}

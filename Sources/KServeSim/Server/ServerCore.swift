@@ -1,0 +1,63 @@
+import Foundation
+import KServeProtocol
+import NIOCore
+
+/// State shared by every connection of one simulator: the models, their
+/// statistics, the executor, the optional recorder, and the answers that never
+/// change (server metadata, model metadata and config), encoded once at start.
+final class ServerCore: Sendable {
+    static let serverName = "kserve-sim"
+    static let serverVersion = "0.1.0"
+    static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "sequence"]
+
+    let catalog: ModelCatalog
+    let statistics: StatisticsBook
+    let executor: ModelExecutor
+    let recorder: RequestRecorder?
+    let serverMetadataBody: ByteBuffer
+    let metadataBodies: [ByteBuffer]
+    let configBodies: [ByteBuffer]
+    private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
+
+    init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop]) {
+        self.catalog = catalog
+        self.statistics = StatisticsBook(modelNames: catalog.models.map(\.name))
+        self.executor = ModelExecutor(catalog: catalog, statistics: statistics, delayMicroseconds: delayMicroseconds)
+        self.recorder = recorder
+        serverMetadataBody = Self.encode(ServerMetadata(name: Self.serverName, version: Self.serverVersion,
+                                                        extensions: Self.extensions))
+        metadataBodies = catalog.models.map { Self.encode($0.metadata) }
+        configBodies = catalog.models.map { Self.encode($0.config) }
+        planCaches = loops.map { loop in
+            (loop, NIOLoopBoundBox.makeBoxSendingValue(PlanCache(), as: PlanCache.self, eventLoop: loop))
+        }
+    }
+
+    /// The plan cache of `loop`; call on that loop only.
+    func planCache(for loop: EventLoop) -> PlanCache {
+        guard let entry = planCaches.first(where: { $0.loop === loop }) else {
+            // Not one of our loops (cannot happen with our bootstrap): a private cache still works.
+            return PlanCache()
+        }
+        return entry.cache.value
+    }
+
+    func statisticsBody(models: [Int]) -> ByteBuffer {
+        Self.encode(StatisticsResponse(modelStats: models.map(statistics.snapshot(model:))))
+    }
+
+    static func errorBody(_ message: String) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: message.utf8.count + 16)
+        buffer.writeStaticString("{\"error\":")
+        buffer.writeJSONString(message)
+        buffer.writeInteger(UInt8(ascii: "}"))
+        return buffer
+    }
+
+    static func encode<Value: Encodable>(_ value: Value) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Our wire types always encode; a failure here would be a programming error.
+        return ByteBuffer(bytes: try! encoder.encode(value))
+    }
+}

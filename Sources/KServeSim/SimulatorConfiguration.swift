@@ -1,0 +1,33 @@
+import NIOCore
+
+/// How a ``KServeSimulator`` listens and behaves.
+public struct SimulatorConfiguration: Sendable, Equatable {
+    /// Interface to bind; the default keeps the simulator off the network.
+    public var host: String
+    /// HTTP port; 0 lets the kernel pick a free one (``KServeSimulator/start()`` returns it).
+    public var httpPort: Int
+    /// gRPC port. Accepted so command lines match Triton's, but nothing listens on it yet.
+    public var grpcPort: Int
+    /// Extra compute time added to every model execution, in microseconds.
+    public var delayMicroseconds: Int
+    /// Event-loop threads serving connections.
+    public var threads: Int
+    /// When set, one JSON line per inference request is appended to this file.
+    public var recordPath: String?
+
+    public init(
+        host: String = "127.0.0.1",
+        httpPort: Int = 8000,
+        grpcPort: Int = 8001,
+        delayMicroseconds: Int = 0,
+        threads: Int = System.coreCount,
+        recordPath: String? = nil
+    ) {
+        self.host = host
+        self.httpPort = httpPort
+        self.grpcPort = grpcPort
+        self.delayMicroseconds = delayMicroseconds
+        self.threads = threads
+        self.recordPath = recordPath
+    }
+}
