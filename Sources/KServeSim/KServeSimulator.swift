@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,7 +12,7 @@ import NIOPosix
 public final class KServeSimulator: Sendable {
     public let configuration: SimulatorConfiguration
     private let catalog: ModelCatalog
-    private let state = Locked<Running?>(nil)
+    private let state = NIOLockedValueBox<Running?>(nil)
 
     private struct Running {
         var group: MultiThreadedEventLoopGroup
@@ -27,7 +28,7 @@ public final class KServeSimulator: Sendable {
     }
 
     /// The bound HTTP port while running.
-    public var httpPort: Int? { state.withLock { $0?.port } }
+    public var httpPort: Int? { state.withLockedValue { $0?.port } }
 
     /// Binds and starts serving; returns the HTTP port (the picked one when configured as 0).
     @discardableResult
@@ -39,7 +40,7 @@ public final class KServeSimulator: Sendable {
         guard config.delayMicroseconds >= 0 else {
             throw SimulatorError.invalidConfiguration("delay must not be negative")
         }
-        guard state.withLock({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
+        guard state.withLockedValue({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
 
         let recorder = try config.recordPath.map { path throws(SimulatorError) in try RequestRecorder(path: path) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.threads))
@@ -69,7 +70,7 @@ public final class KServeSimulator: Sendable {
             throw SimulatorError.cannotListen(host: config.host, port: config.httpPort, reason: "\(error)")
         }
         let port = channel.localAddress?.port ?? config.httpPort
-        let stored = state.withLock { running -> Bool in
+        let stored = state.withLockedValue { running -> Bool in
             guard running == nil else { return false }
             running = Running(group: group, channel: channel, recorder: recorder, port: port)
             return true
@@ -86,7 +87,7 @@ public final class KServeSimulator: Sendable {
 
     /// Stops listening, closes every connection, and flushes the record file. Safe to call twice.
     public func stop() async throws {
-        guard let running = state.withLock({ running -> Running? in
+        guard let running = state.withLockedValue({ running -> Running? in
             defer { running = nil }
             return running
         }) else { return }

@@ -11,7 +11,12 @@ private let simulatorBinary: URL? = {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
 }()
 
-@Suite("kserve-sim command line", .enabled(if: simulatorBinary != nil, "kserve-sim was not built next to the tests"))
+/// Fails (never skips) when the binary is missing: `swift build` puts it beside the tests.
+struct MissingSimulatorBinary: Error, CustomStringConvertible {
+    var description: String { "kserve-sim was not found next to the test bundle; build it with swift build first" }
+}
+
+@Suite("kserve-sim command line")
 struct CommandLineTests {
     struct Launched {
         var process: Process
@@ -21,7 +26,8 @@ struct CommandLineTests {
 
     static func launch(_ arguments: [String]) throws -> Launched {
         let process = Process()
-        process.executableURL = simulatorBinary!
+        guard let binary = simulatorBinary else { throw MissingSimulatorBinary() }
+        process.executableURL = binary
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()

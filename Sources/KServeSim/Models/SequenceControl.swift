@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import KServeProtocol
 
 
@@ -54,7 +55,7 @@ public struct SequenceControl: Sendable, Equatable {
 /// Per-correlation-id state of a stateful model. START resets it, END drops it,
 /// and a request for an id with no live sequence is refused the way Triton refuses it.
 public final class SequenceStore<State: Sendable>: Sendable {
-    private let states = Locked<[CorrelationID: State]>([:])
+    private let states = NIOLockedValueBox<[CorrelationID: State]>([:])
     private let initial: State
 
     public init(initial: State) { self.initial = initial }
@@ -66,7 +67,7 @@ public final class SequenceStore<State: Sendable>: Sendable {
         guard let control else {
             throw InferError("inference request to model '\(modelName)' must specify a non-zero or non-empty correlation ID")
         }
-        let outcome: Result? = states.withLock { states in
+        let outcome: Result? = states.withLockedValue { states in
             var state: State
             if control.start {
                 state = initial
@@ -86,5 +87,5 @@ public final class SequenceStore<State: Sendable>: Sendable {
     }
 
     /// Number of sequences currently live (for tests and diagnostics).
-    public var liveSequences: Int { states.withLock { $0.count } }
+    public var liveSequences: Int { states.withLockedValue { $0.count } }
 }

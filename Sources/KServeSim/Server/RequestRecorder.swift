@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import KServeProtocol
 
@@ -20,14 +21,14 @@ final class RequestRecorder: Sendable {
         var inputs: [Input]
     }
 
-    private let descriptor: Locked<Int32>
+    private let descriptor: NIOLockedValueBox<Int32>
 
     init(path: String) throws(SimulatorError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw SimulatorError.cannotOpenRecordFile(path: path, reason: String(cString: strerror(errno)))
         }
-        descriptor = Locked(fd)
+        descriptor = NIOLockedValueBox(fd)
     }
 
     func record(plan: InferPlan, inputs: [Tensor]) {
@@ -42,7 +43,7 @@ final class RequestRecorder: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }
         bytes.append(UInt8(ascii: "\n"))
-        descriptor.withLock { fd in
+        descriptor.withLockedValue { fd in
             guard fd >= 0 else { return }
             bytes.withUnsafeBytes { raw in
                 var offset = 0
@@ -59,7 +60,7 @@ final class RequestRecorder: Sendable {
     }
 
     func close() {
-        descriptor.withLock { fd in
+        descriptor.withLockedValue { fd in
             if fd >= 0 { _ = Foundation.close(fd) }
             fd = -1
         }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import KServeProtocol
 
 /// Durations of the phases of one successful execution, in nanoseconds.
@@ -38,16 +39,16 @@ final class StatisticsBook: Sendable {
     }
 
     private let names: [String]
-    private let cells: [Locked<Counters>]
+    private let cells: [NIOLockedValueBox<Counters>]
 
     init(modelNames: [String]) {
         names = modelNames
-        cells = modelNames.map { _ in Locked(Counters()) }
+        cells = modelNames.map { _ in NIOLockedValueBox(Counters()) }
     }
 
     func recordSuccess(model: Int, batchSize: Int, timing: ExecutionTiming) {
         let now = Clock.epochMilliseconds()
-        cells[model].withLock { counters in
+        cells[model].withLockedValue { counters in
             counters.inferenceCount &+= UInt64(batchSize)
             counters.executionCount &+= 1
             counters.success.add(timing.total)
@@ -60,12 +61,12 @@ final class StatisticsBook: Sendable {
     }
 
     func recordFailure(model: Int, nanoseconds: UInt64) {
-        cells[model].withLock { $0.fail.add(nanoseconds) }
+        cells[model].withLockedValue { $0.fail.add(nanoseconds) }
     }
 
     /// The model's statistics as the statistics extension reports them (version "1").
     func snapshot(model: Int) -> ModelStatistics {
-        let counters = cells[model].withLock { $0 }
+        let counters = cells[model].withLockedValue { $0 }
         return ModelStatistics(
             name: names[model], version: "1",
             lastInference: counters.lastInferenceMilliseconds,

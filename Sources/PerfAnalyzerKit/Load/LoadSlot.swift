@@ -154,6 +154,7 @@ final class LoadSlot: @unchecked Sendable {
         notifyIdleWaiters()
         // A server that closes after each response (Connection: close) is followed by a reconnect.
         if active, !counters.failed.load(ordering: .relaxed) {
+            Diagnostics.logger.debug("connection to \(address) closed; reconnecting")
             connect().whenFailure { error in
                 self.fail("\(error)")
                 self.notifyIdleWaiters()

@@ -157,6 +157,7 @@ public final class Profiler: @unchecked Sendable {
             }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
             if settings.verbose { print(passLine(trial: trial, client: client)) }
+            Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
             windows.append((client, server))
             figures.append(window)
             if windows.count > Stability.windowCount { windows.removeFirst() }

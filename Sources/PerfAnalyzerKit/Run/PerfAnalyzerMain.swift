@@ -33,6 +33,7 @@ public enum PerfAnalyzerMain {
             errorLine("error: \(error.description)")
             return ExitStatus.failure.rawValue
         }
+        Diagnostics.bootstrap(verbosity: options.verbosity)
         let interruption = Interruption {
             errorLine("Interrupt received: finishing the requests in flight, then reporting what was measured.")
         }
