@@ -43,6 +43,11 @@ public struct KServeHTTPClient: Sendable {
         try await decode(ModelConfig.self, path: Self.modelPath(name, version) + "/config", what: "model config")
     }
 
+    /// Statistics of one model (every loaded version when `version` is empty).
+    public func statistics(name: String, version: String) async throws -> StatisticsResponse {
+        try await decode(StatisticsResponse.self, path: Self.modelPath(name, version) + "/stats", what: "model statistics")
+    }
+
     /// Statistics of every model the server has loaded.
     public func allStatistics() async throws -> StatisticsResponse {
         try await decode(StatisticsResponse.self, path: "/v2/models/stats", what: "model statistics")

@@ -76,7 +76,13 @@ public struct PerfAnalyzerRun: Sendable {
         out(console.settingsBlock())
 
         let driver = ConcurrencyDriver(group: group, threads: loadThreads(), address: address, requests: requests)
-        let statistics: (@Sendable () async throws -> StatisticsResponse)? = serverStatistics ? { @Sendable in try await server.allStatistics() } : nil
+        // One model's statistics when that is all we report; an ensemble needs its steps' too.
+        let name = description.name
+        let version = options.modelVersion
+        let onlyModel = description.composingModels.isEmpty
+        let statistics: (@Sendable () async throws -> StatisticsResponse)? = serverStatistics ? { @Sendable in
+            onlyModel ? try await server.statistics(name: name, version: version) : try await server.allStatistics()
+        } : nil
         let out = self.out
         let profiler = Profiler(
             settings: Profiler.Settings(options: options, isAsync: isAsync),

@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# Benchmarks swift-perf-analyzer (ours) against the reference C++ perf_analyzer
+# 2.50 (theirs) with identical flags against the same server, alternating the
+# two tools (ours, theirs, ours, theirs, ...), and prints a markdown table of
+# the medians and the ratios ours/theirs. See bench/README.md.
+#
+# Usage: bench/run.sh [options] [scenario|group ...]
+#
+# Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4 memory-60s
+# Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
+#             fast (all four fast ones)     nginx, sim, triton
+#             all (default: every scenario)
+#
+# Options (each also settable through the environment variable in brackets):
+#   --pairs N            ours/theirs pairs per scenario [BENCH_PAIRS, 3]
+#   --fast-requests N    --request-count on nginx/kserve-sim [BENCH_FAST_REQUESTS, 50000]
+#   --triton-requests N  --request-count on Triton [BENCH_TRITON_REQUESTS, 5000]
+#   --memory-seconds S   our run time in memory-60s: --request-count is set to
+#                        S seconds of our measured c8 rate [BENCH_MEMORY_SECONDS, 60]
+#   --memory-requests N  use this --request-count in memory-60s instead of
+#                        calibrating [BENCH_MEMORY_REQUESTS]
+#   --memory-pairs N     pairs for the memory run [BENCH_MEMORY_PAIRS, 1]
+#   --mem-limit-mb M     watchdog: kill a client above M MiB RSS [BENCH_MEM_LIMIT_MB, 10240]
+#   --memory-time-limit S  watchdog: kill a client of memory-60s after S seconds
+#                        [BENCH_MEMORY_TIME_LIMIT, 6 x memory seconds]
+#   --time-limit S       watchdog for every other run [BENCH_TIME_LIMIT, 600]
+#   --pin MODE           CPU placement: none (scheduler decides), split (server
+#                        on CPU 0, client on CPU 1) or same (both on CPU 0)
+#                        [BENCH_PIN, none]
+#   --results FILE       markdown report [BENCH_RESULTS, bench/results/latest.md]
+#   --no-build           use the existing release binaries, do not run swift build
+#                        [BENCH_BUILD=0]
+#   -h, --help
+#
+# Needs: swift, python3, curl, /usr/bin/time (Debian package `time`), nginx
+# (installed with apt-get as nginx-light when missing), and for the triton
+# scenarios scripts/install-triton.sh's cache. Everything listens on free
+# loopback ports; every server started here is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+
+PAIRS="${BENCH_PAIRS:-3}"
+FAST_REQUESTS="${BENCH_FAST_REQUESTS:-50000}"
+TRITON_REQUESTS="${BENCH_TRITON_REQUESTS:-5000}"
+MEMORY_SECONDS="${BENCH_MEMORY_SECONDS:-60}"
+MEMORY_PAIRS="${BENCH_MEMORY_PAIRS:-1}"
+MEMORY_REQUESTS="${BENCH_MEMORY_REQUESTS:-}"
+MEMORY_TIME_LIMIT="${BENCH_MEMORY_TIME_LIMIT:-}"
+TIME_LIMIT="${BENCH_TIME_LIMIT:-600}"
+MEM_LIMIT_MB="${BENCH_MEM_LIMIT_MB:-10240}"
+RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/latest.md}"
+BUILD="${BENCH_BUILD:-1}"
+PIN="${BENCH_PIN:-none}"
+ORIG_ARGS=("$@")
+
+log()  { echo "[bench] $*" >&2; }
+fail() { echo "[bench] ERROR: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
+
+ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 triton-c1 triton-c4)
+REQUESTED=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --pairs) PAIRS="$2"; shift 2 ;;
+        --fast-requests) FAST_REQUESTS="$2"; shift 2 ;;
+        --triton-requests) TRITON_REQUESTS="$2"; shift 2 ;;
+        --memory-seconds) MEMORY_SECONDS="$2"; shift 2 ;;
+        --memory-pairs) MEMORY_PAIRS="$2"; shift 2 ;;
+        --memory-requests) MEMORY_REQUESTS="$2"; shift 2 ;;
+        --memory-time-limit) MEMORY_TIME_LIMIT="$2"; shift 2 ;;
+        --time-limit) TIME_LIMIT="$2"; shift 2 ;;
+        --mem-limit-mb) MEM_LIMIT_MB="$2"; shift 2 ;;
+        --results) RESULTS="$2"; shift 2 ;;
+        --pin) PIN="$2"; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        all) REQUESTED+=("${ALL[@]}"); shift ;;
+        fast) REQUESTED+=(nginx-c1 nginx-c8 sim-c1 sim-c8); shift ;;
+        fast-c1) REQUESTED+=(nginx-c1 sim-c1); shift ;;
+        fast-c8) REQUESTED+=(nginx-c8 sim-c8); shift ;;
+        nginx) REQUESTED+=(nginx-c1 nginx-c8); shift ;;
+        sim) REQUESTED+=(sim-c1 sim-c8); shift ;;
+        triton) REQUESTED+=(triton-c1 triton-c4); shift ;;
+        nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|memory-60s) REQUESTED+=("$1"); shift ;;
+        *) usage >&2; fail "unknown scenario or option '$1'" ;;
+    esac
+done
+MEMORY_TIME_LIMIT="${MEMORY_TIME_LIMIT:-$(( 6 * MEMORY_SECONDS ))}"
+for v in PAIRS FAST_REQUESTS TRITON_REQUESTS MEMORY_SECONDS MEMORY_PAIRS MEM_LIMIT_MB TIME_LIMIT MEMORY_TIME_LIMIT; do
+    posint "$v" "${!v}"
+done
+[ -z "$MEMORY_REQUESTS" ] || posint MEMORY_REQUESTS "$MEMORY_REQUESTS"
+SERVER_PIN=(); CLIENT_PIN=()
+case "$PIN" in
+    none) ;;
+    split) SERVER_PIN=(taskset -c 0); CLIENT_PIN=(taskset -c 1) ;;
+    same) SERVER_PIN=(taskset -c 0); CLIENT_PIN=(taskset -c 0) ;;
+    *) fail "--pin must be none, split or same (got '$PIN')" ;;
+esac
+if [ "$PIN" != none ]; then
+    command -v taskset >/dev/null || fail "taskset not found (Debian package util-linux)"
+    [ "$(nproc)" -ge 2 ] || fail "--pin $PIN needs at least 2 CPUs"
+fi
+[ "${#REQUESTED[@]}" -gt 0 ] || REQUESTED=("${ALL[@]}")
+# Run in the fixed order of ALL (grouped by server), each scenario once.
+SCENARIOS=()
+for s in "${ALL[@]}"; do
+    for r in "${REQUESTED[@]}"; do
+        if [ "$r" = "$s" ]; then SCENARIOS+=("$s"); break; fi
+    done
+done
+
+# --- tools -------------------------------------------------------------------
+[ -x /usr/bin/time ] || fail "/usr/bin/time not found (apt-get install time)"
+command -v python3 >/dev/null || fail "python3 not found"
+command -v curl >/dev/null || fail "curl not found"
+
+if [ "$BUILD" = "1" ]; then
+    log "building release binaries (swift build -c release)"
+    swift build -c release --product perf-analyzer >&2 || fail "swift build of perf-analyzer failed (use --no-build to use existing binaries)"
+    swift build -c release --product kserve-sim >&2 || fail "swift build of kserve-sim failed (use --no-build to use existing binaries)"
+fi
+BIN="$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
+OURS="$BIN/perf-analyzer"
+SIM="$BIN/kserve-sim"
+[ -x "$OURS" ] || fail "$OURS not found; run without --no-build"
+OURS_REL="${OURS#"$ROOT"/}"
+
+THEIRS="$(scripts/install-perf-analyzer.sh 2>/dev/null | tail -n 1)" || fail "scripts/install-perf-analyzer.sh failed"
+[ -x "$THEIRS" ] || fail "perf_analyzer wrapper not found ($THEIRS)"
+
+need_nginx() {
+    command -v nginx >/dev/null && return 0
+    [ -x /usr/sbin/nginx ] && { PATH="$PATH:/usr/sbin"; return 0; }
+    log "installing nginx-light with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends nginx-light >&2 \
+        || { apt-get update >&2 && apt-get install -y --no-install-recommends nginx-light >&2; } \
+        || fail "could not install nginx-light"
+    # Debian's package may start the system service; we use our own instance.
+    PATH="$PATH:/usr/sbin"
+}
+
+# --- work dir, servers, cleanup ----------------------------------------------
+WORK="$(mktemp -d /tmp/swift-pa-bench.XXXXXX)"
+LOG="$WORK/runs.jsonl"
+NGINX_PID=""; SIM_PID=""; TRITON_PID=""; CURRENT=""
+
+stop_servers() {
+    if [ -n "$NGINX_PID" ]; then
+        kill -TERM "$NGINX_PID" 2>/dev/null || true
+        wait "$NGINX_PID" 2>/dev/null || true
+        NGINX_PID=""
+    fi
+    if [ -n "$SIM_PID" ]; then
+        kill -TERM "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+        SIM_PID=""
+    fi
+    if [ -n "$TRITON_PID" ]; then
+        scripts/stop-triton.sh "$TRITON_PID" >/dev/null 2>&1 || true
+        TRITON_PID=""
+    fi
+    CURRENT=""
+}
+cleanup() {
+    local rc=$?
+    stop_servers
+    if [ "${BENCH_KEEP_WORK:-0}" = "1" ] || [ "$rc" -ne 0 ]; then
+        log "raw outputs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_ready() { # URL PID NAME
+    local i
+    for i in $(seq 1 200); do
+        kill -0 "$2" 2>/dev/null || return 1
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" = "200" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+start_nginx() {
+    need_nginx
+    local dir="$WORK/nginx" port
+    mkdir -p "$dir"
+    port="$(free_port)"
+    sed -e "s#@PORT@#$port#g" -e "s#@DIR@#$dir#g" bench/nginx-kserve.conf.in >"$dir/nginx.conf"
+    "${SERVER_PIN[@]}" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' </dev/null >"$dir/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    wait_ready "http://127.0.0.1:$port/v2/health/ready" "$NGINX_PID" \
+        || { cat "$dir/stdout.log" "$dir/error.log" >&2 2>/dev/null; fail "nginx did not start"; }
+    URL="127.0.0.1:$port"
+    SERVER_DESC="nginx $(nginx -v 2>&1 | sed 's#.*/##'), 1 worker process, canned KServe bodies (bench/nginx-kserve.conf.in), no statistics extension"
+    log "nginx ready on $URL"
+}
+
+start_sim() {
+    local logf="$WORK/kserve-sim.log" port="" i
+    [ -x "$SIM" ] || fail "$SIM not found"
+    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --threads 1 </dev/null >"$logf" 2>&1 &
+    SIM_PID=$!
+    for i in $(seq 1 200); do
+        port="$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
+        [ -n "$port" ] && break
+        kill -0 "$SIM_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { cat "$logf" >&2; fail "kserve-sim did not start"; }
+    URL="127.0.0.1:$port"
+    wait_ready "http://$URL/v2/health/ready" "$SIM_PID" || fail "kserve-sim not ready"
+    SERVER_DESC="kserve-sim (release build, --threads 1, --delay-us 0), serves statistics, so both tools also fetch statistics twice per run"
+    log "kserve-sim ready on $URL"
+}
+
+start_triton() {
+    local h g m
+    scripts/install-triton.sh >/dev/null 2>"$WORK/install-triton.log" \
+        || { tail -n 20 "$WORK/install-triton.log" >&2; fail "scripts/install-triton.sh failed"; }
+    h="$(free_port)"; g="$(free_port)"; m="$(free_port)"
+    while [ "$g" = "$h" ] || [ "$m" = "$h" ] || [ "$m" = "$g" ]; do g="$(free_port)"; m="$(free_port)"; done
+    TRITON_PID="$(env -u RECORD_DIR "${SERVER_PIN[@]}" scripts/start-triton.sh Tests/TritonModels "$h" "$g" "$m" "$WORK/triton.log" 2>>"$WORK/start-triton.err")" \
+        || { cat "$WORK/start-triton.err" >&2; fail "Triton did not start"; }
+    URL="127.0.0.1:$h"
+    SERVER_DESC="Triton 2.51 (CPU, python backend, Tests/TritonModels/identity_fp32, 1 instance)"
+    log "Triton ready on $URL (pid $TRITON_PID)"
+}
+
+use_server() {
+    [ "$CURRENT" = "$1" ] && return 0
+    stop_servers
+    case "$1" in
+        nginx) start_nginx ;;
+        sim) start_sim ;;
+        triton) start_triton ;;
+    esac
+    CURRENT="$1"
+    # Unmeasured requests first, so the first measured run (always ours) does
+    # not pay for the server's warm-up (Triton's python backend in particular).
+    python3 bench/bench.py warmup --url "$URL" --count 500 || fail "warm-up requests to $URL failed"
+    sleep 1
+}
+
+note() { python3 bench/bench.py note --log "$LOG" "$@"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# --- machine description ------------------------------------------------------
+OURS_BUILD="binary built $(date -r "$OURS" '+%Y-%m-%d %H:%M:%S'); HEAD at bench time $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [ -n "$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)" ]; then
+    OURS_BUILD="$OURS_BUILD, with uncommitted changes under Sources/ or Package.swift"
+fi
+if [ -n "$(find Sources Package.swift -newer "$OURS" -type f 2>/dev/null | head -n 1)" ]; then
+    OURS_BUILD="$OURS_BUILD; some sources are newer than the binary"
+fi
+# shellcheck disable=SC1091  # /etc/os-release exists on every Debian system
+note --type meta \
+    "date=$(date '+%Y-%m-%d %H:%M:%S %Z')" \
+    "command=bench/run.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" \
+    "nproc=$(nproc)" \
+    "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+    "kernel=$(uname -r)" \
+    "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")" \
+    "free=$(free -g)" \
+    "ours=$OURS_REL" \
+    "ours_version=$("$OURS" --version 2>/dev/null | head -n 1)" \
+    "ours_build=$OURS_BUILD" \
+    "theirs=$THEIRS" \
+    "theirs_version=2.50.0" \
+    "pairs=$PAIRS" "memory_pairs=$MEMORY_PAIRS" \
+    "pin=$PIN${SERVER_PIN[*]:+ (server: ${SERVER_PIN[*]}, client: ${CLIENT_PIN[*]})}"
+note --type load when="start ($(date +%H:%M:%S))" "loadavg=$(loadavg)"
+log "scenarios: ${SCENARIOS[*]}; pairs: $PAIRS; load average: $(loadavg)"
+
+# --- scenarios -----------------------------------------------------------------
+# Our throughput at concurrency 8 on the current server (one unmeasured run).
+calibrate_rate() {
+    "${CLIENT_PIN[@]}" "$OURS" -m identity_fp32 -u "$URL" --concurrency-range 8 --request-count 50000 2>/dev/null \
+        | sed -n 's/^ *Throughput: *\([0-9.]*\) infer\/sec.*/\1/p' | head -n 1
+}
+
+run_scenario() {
+    local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT"
+    local -a flags
+    case "$name" in
+        nginx-c*|sim-c*)
+            kind="${name%%-*}"; conc="${name##*-c}"; requests="$FAST_REQUESTS"; pairs="$PAIRS"
+            flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
+            desc="fast server ($kind), identity_fp32 over HTTP, concurrency $conc, fixed work: --request-count $requests" ;;
+        triton-c*)
+            kind=triton; conc="${name##*-c}"; requests="$TRITON_REQUESTS"; pairs="$PAIRS"
+            flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
+            desc="real Triton, identity_fp32 over HTTP, concurrency $conc, fixed work: --request-count $requests" ;;
+        memory-60s)
+            kind=nginx; conc=8; pairs="$MEMORY_PAIRS"; limit="$MEMORY_TIME_LIMIT"
+            use_server "$kind"
+            if [ -n "$MEMORY_REQUESTS" ]; then
+                requests="$MEMORY_REQUESTS"
+                desc="fast server (nginx), concurrency 8, fixed work: --request-count $requests (given)"
+            else
+                local rate
+                rate="$(calibrate_rate)"
+                [ -n "$rate" ] || fail "could not measure our c8 rate on $URL for memory-60s"
+                requests="$(python3 -c "import sys; print(max(10000, int(float(sys.argv[1]) * int(sys.argv[2]) // 10000 * 10000)))" "$rate" "$MEMORY_SECONDS")"
+                desc="fast server (nginx), concurrency 8, fixed work sized to ${MEMORY_SECONDS} s of OUR calibrated rate (${rate} infer/s): --request-count $requests, the same N for both tools"
+            fi
+            desc="$desc; peak RSS; watchdog kills a client above ${MEM_LIMIT_MB} MiB or after ${limit} s"
+            flags=(-m identity_fp32 -u URL --concurrency-range 8 --request-count "$requests") ;;
+    esac
+
+    use_server "$kind"
+    local -a f=("${flags[@]/#URL/$URL}")
+    note --type scenario "name=$name" "server_kind=$kind" "server=$SERVER_DESC" \
+        "description=$desc; server: $SERVER_DESC" \
+        "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL ${f[*]}" \
+        "cmd_theirs=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }perf_analyzer ${f[*]}"
+    note --type load when="before $name" "loadavg=$(loadavg)"
+    log "$name: $desc"
+    local -a spid=()
+    case "$kind" in
+        nginx) spid=(--server-pid "$NGINX_PID") ;;
+        sim) spid=(--server-pid "$SIM_PID") ;;
+        triton) spid=(--server-pid "$TRITON_PID") ;;
+    esac
+    local i
+    for i in $(seq 1 "$pairs"); do
+        python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool ours --pair "$i" \
+            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${spid[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$OURS" "${f[@]}"
+        python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool theirs --pair "$i" \
+            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${spid[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$THEIRS" "${f[@]}"
+    done
+}
+
+for s in "${SCENARIOS[@]}"; do
+    run_scenario "$s"
+done
+stop_servers
+note --type load when="end ($(date +%H:%M:%S))" "loadavg=$(loadavg)"
+
+echo
+python3 bench/bench.py report --log "$LOG" --out "$RESULTS"
+cp "$LOG" "${RESULTS%.md}.jsonl"
+log "report written to $RESULTS (raw records: ${RESULTS%.md}.jsonl)"
