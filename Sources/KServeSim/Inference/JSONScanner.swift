@@ -182,8 +182,8 @@ struct JSONScanner {
                         guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                    decoded.append(contentsOf: Array(String(Character(unicode)).utf8))
+                    guard Unicode.Scalar(scalar) != nil else { throw error("invalid \\u escape") }
+                    JSONText.appendUTF8(scalar, to: &decoded)
                 default:
                     throw error("invalid escape")
                 }
@@ -200,13 +200,7 @@ struct JSONScanner {
         var value: UInt32 = 0
         for _ in 0..<4 {
             let byte = bytes[offset]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("invalid hex digit")
-            }
+            guard let digit = JSONText.hexValue(byte) else { throw error("invalid hex digit") }
             value = value << 4 | digit
             offset += 1
         }

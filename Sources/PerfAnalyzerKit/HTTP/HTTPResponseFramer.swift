@@ -1,3 +1,4 @@
+import KServeProtocol
 import NIOCore
 
 /// One complete HTTP/1.1 response, as the framer hands it over.
@@ -81,8 +82,8 @@ struct HTTPResponseFramer {
                 var size = 0
                 var sawDigit = false
                 for byte in line {
-                    guard let digit = Self.hexValue(byte) else { break }
-                    size = size &* 16 &+ digit
+                    guard let digit = JSONText.hexValue(byte) else { break }
+                    size = size &* 16 &+ Int(digit)
                     sawDigit = true
                     if size > 1 << 40 { throw .malformedChunk }
                 }
@@ -237,15 +238,6 @@ struct HTTPResponseFramer {
                 return index
             }
             return nil
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 0x30...0x39: return Int(byte - 0x30)
-        case 0x41...0x46: return Int(byte - 0x41 + 10)
-        case 0x61...0x66: return Int(byte - 0x61 + 10)
-        default: return nil
         }
     }
 

@@ -1,3 +1,4 @@
+import KServeProtocol
 /// A cursor over the raw bytes of a JSON document, with just the pieces the input-data schema needs.
 ///
 /// The buffer ends with one extra 0 byte after the document (`end` is its index). No JSON token
@@ -126,7 +127,7 @@ struct JSONByteScanner {
                 }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             }
-            Self.appendUTF8(scalar, to: &out)
+            JSONText.appendUTF8(scalar, to: &out)
             return
         default:
             if atEnd { throw .syntax("unexpected end of input inside a string", at: pos) }
@@ -139,37 +140,13 @@ struct JSONByteScanner {
         var value: UInt32 = 0
         for _ in 0..<4 {
             let byte = bytes[pos]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw syntaxError("expected 4 hex digits after \\u")
-            }
+            guard let digit = JSONText.hexValue(byte) else { throw syntaxError("expected 4 hex digits after \\u") }
             value = value << 4 | digit
             pos += 1
         }
         return value
     }
 
-    static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
-        switch scalar {
-        case ..<0x80:
-            out.append(UInt8(scalar))
-        case ..<0x800:
-            out.append(UInt8(0xC0 | scalar >> 6))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        case ..<0x10000:
-            out.append(UInt8(0xE0 | scalar >> 12))
-            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            out.append(UInt8(0xF0 | scalar >> 18))
-            out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        }
-    }
 
     // MARK: Skipping
 
