@@ -102,6 +102,7 @@ struct SimulatorEndToEndTests {
         (["-m", "no_such_model"], "no_such_model"),
         (["-m", "identity_fp32", "--request-rate-range", "100"], "--request-rate-range"),
         (["-m", "identity_fp32", "-x", "7"], "7"),
+        (["-m", "identity_fp32", "-f", "/no/such/dir/out.csv"], "-f /no/such/dir/out.csv"),
     ])
     func refusals(arguments: [String], fragment: String) async throws {
         let sim = try SimulatorProcess()

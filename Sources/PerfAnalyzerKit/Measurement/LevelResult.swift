@@ -20,6 +20,8 @@ public struct ProfileOutcome: Sendable {
         case unstable(String)
         /// A request failed or the server went away (non-zero exit with the server's words).
         case failed(String)
+        /// A window completed no request (perf_analyzer's exit code 3).
+        case noValidRequests(String)
         /// The user interrupted the run.
         case interrupted
     }

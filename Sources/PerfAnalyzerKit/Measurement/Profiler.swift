@@ -41,6 +41,7 @@ public final class Profiler: @unchecked Sendable {
         case overLatencyLimit
         case unstable
         case failed(String)
+        case noValidRequests
         case interrupted
     }
 
@@ -87,6 +88,9 @@ public final class Profiler: @unchecked Sendable {
                 return false
             case .failure(.failed(let message)):
                 ending = .failed(message)
+                return false
+            case .failure(.noValidRequests):
+                ending = .noValidRequests("No valid requests recorded within time interval. Please use a larger time window.")
                 return false
             case .failure(.interrupted):
                 ending = .interrupted
@@ -152,9 +156,7 @@ public final class Profiler: @unchecked Sendable {
             previousStats = endStats
             if let error = client.firstError { throw LevelEnding.failed(error) }
             if interrupted() { throw LevelEnding.interrupted }
-            guard client.requestCount > 0 else {
-                throw LevelEnding.failed("No valid requests recorded within time interval. Please use a larger time window.")
-            }
+            guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
             if settings.verbose { print(passLine(trial: trial, client: client)) }
             Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")

@@ -62,6 +62,7 @@ public struct PerfAnalyzerRun: Sendable {
 
     private func profile(server: KServeHTTPClient, address: ServerAddress, group: MultiThreadedEventLoopGroup,
                          interruption: Interruption?) async throws -> ExitStatus {
+        try checkCSVDestination()
         let description = try await discoverModel(server)
         let metadata = try? await server.serverMetadata()
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
@@ -69,7 +70,7 @@ public struct PerfAnalyzerRun: Sendable {
 
         let requests = try prepareRequests(model: description, address: address)
         if options.verbosity > 1, let first = requests.first {
-            // Extra verbose: show what goes on the wire (head and JSON header; binary tensors elided).
+            // Extra verbose: the JSON part of the first request (binary tensors are not shown).
             out("inference request: \(first.jsonHeader)")
         }
         let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics)
@@ -114,10 +115,26 @@ public struct PerfAnalyzerRun: Sendable {
             return .unstable
         case .failed(let message):
             err("error: \(message)")
-            return message.hasPrefix("No valid requests") ? .measurementError : .failure
+            return .failure
+        case .noValidRequests(let message):
+            err("error: \(message)")
+            return .measurementError
         case .interrupted:
             err("Interrupted: stopped after the levels shown.")
             return .interrupted
+        }
+    }
+
+    /// `-f` is written after the run: refuse a destination that cannot be written before any load.
+    func checkCSVDestination() throws {
+        guard let path = options.csvPath else { return }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunError("-f \(path): the directory \(directory) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw RunError("-f \(path): the directory \(directory) is not writable")
         }
     }
 
