@@ -64,13 +64,15 @@ struct InputDataEndToEndTests {
         let input0 = [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]
         let input1 = [[10, 20, 30, 40], [1, 2, 3, 4], [0, 0, 0, -1]]
 
-        let (single, received) = try run(server, model: "add_sub", ["--input-data", file, "--request-count", "6", "--sync"])
+        let (single, received) = try run(server, model: "add_sub", ["--input-data", file, "--request-count", "6", "--sync",
+                                                                     "-H", "X-Trace-Token:abc 123"])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(received.count == 6)
         for (index, request) in received.enumerated() {
             #expect(request.inputs.first { $0.name == "INPUT0" }?.data == ints(input0[index % 3]))
             #expect(request.inputs.first { $0.name == "INPUT1" }?.data == ints(input1[index % 3]))
             #expect(request.inputs.first { $0.name == "INPUT0" }?.shape == [1, 4])
+            if kind == "sim" { #expect(request.headers?["x-trace-token"] == "abc 123") }
         }
 
         let (batched, stacked) = try run(server, model: "add_sub", ["--input-data", file, "--request-count", "3", "-b", "2"])

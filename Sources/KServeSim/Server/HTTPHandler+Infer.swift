@@ -37,7 +37,7 @@ extension HTTPHandler {
             statistics.recordFailure(model: index, nanoseconds: Clock.monotonicNanoseconds() - received)
             return respondError(context: context, head: head, status: .badRequest, message: error.message)
         }
-        core.recorder?.record(plan: plan, inputs: inputs)
+        core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers)
         let inputsReady = Clock.monotonicNanoseconds()
 
         core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,

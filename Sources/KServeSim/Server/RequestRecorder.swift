@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import Foundation
 import KServeProtocol
+import NIOHTTP1
 
 /// Appends one JSON line per inference request to a file, so tests can check what
 /// a client really sent. The line is written before the request is answered: once
@@ -19,6 +20,8 @@ final class RequestRecorder: Sendable {
         var id: String?
         var parameters: [String: JSONValue]
         var inputs: [Input]
+        /// The HTTP headers of the request, names lowercased (so tests can check `-H`).
+        var headers: [String: String]
     }
 
     private let descriptor: NIOLockedValueBox<Int32>
@@ -31,14 +34,15 @@ final class RequestRecorder: Sendable {
         descriptor = NIOLockedValueBox(fd)
     }
 
-    func record(plan: InferPlan, inputs: [Tensor]) {
+    func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders) {
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
             inputs: inputs.map { tensor in
                 let bytes = Array(tensor.data.readableBytesView)
                 let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
                 return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
-            })
+            },
+            headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }

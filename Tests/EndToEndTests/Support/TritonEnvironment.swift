@@ -62,6 +62,8 @@ struct TritonEnvironment {
         }
         var model: String
         var inputs: [Input]
+        /// Only kserve-sim records headers.
+        var headers: [String: String]?
     }
 
     /// Requests the model recorded so far (the models append one JSON line per request).
