@@ -3,7 +3,8 @@
 # loopback port, runs a real benchmark against it, and stops the server.
 #
 # Usage: scripts/benchmark-sim.sh [perf-analyzer flags...]
-# Default flags: -m identity_fp32 --concurrency-range 1:4
+# Default flags: -m identity_fp32 --concurrency-range 1:4 -p 2000 -s 25 -r 20
+# (2-second windows, stable within 25%: quick and robust on a busy machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,6 @@ port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log")
 [ -n "$port" ] || { echo "kserve-sim did not start:" >&2; cat "$log" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then
-    set -- -m identity_fp32 --concurrency-range 1:4
+    set -- -m identity_fp32 --concurrency-range 1:4 -p 2000 -s 25 -r 20
 fi
 "$bin/perf-analyzer" -u "127.0.0.1:$port" "$@"
