@@ -1,3 +1,4 @@
+import KServeProtocol
 import NIOCore
 
 /// Runs models on the connection's event loop. A leaf model's compute closure runs
@@ -22,32 +23,32 @@ final class ModelExecutor: Sendable {
     func run(model index: Int, inputs: [Tensor], batchSize: Int, sequence: SequenceControl?,
              on loop: EventLoop, completion: @escaping Completion) {
         let model = catalog[index]
-        let start = Clock.monotonicNanoseconds()
+        let start = MonotonicClock.now()
         switch model.behavior {
         case .compute(let compute):
             let outputs: [Tensor]
             do {
                 outputs = try compute(ComputeRequest(modelName: model.name, inputs: inputs, sequence: sequence))
             } catch let error as InferError {
-                completion(.failure(error), start, Clock.monotonicNanoseconds() - start)
+                completion(.failure(error), start, MonotonicClock.now() - start)
                 return
             } catch {
-                completion(.failure(InferError("model '\(model.name)' failed: \(error)")), start, Clock.monotonicNanoseconds() - start)
+                completion(.failure(InferError("model '\(model.name)' failed: \(error)")), start, MonotonicClock.now() - start)
                 return
             }
             guard let delay else {
-                completion(.success(outputs), start, Clock.monotonicNanoseconds() - start)
+                completion(.success(outputs), start, MonotonicClock.now() - start)
                 return
             }
             loop.assumeIsolated().scheduleTask(in: delay) {
-                completion(.success(outputs), start, Clock.monotonicNanoseconds() - start)
+                completion(.success(outputs), start, MonotonicClock.now() - start)
             }
         case .ensemble(let steps):
             var tensors: [String: Tensor] = [:]
             for (spec, tensor) in zip(model.inputs, inputs) { tensors[spec.name] = tensor }
             runSteps(of: index, steps: steps, from: 0, tensors: tensors, batchSize: batchSize,
                      sequence: sequence, on: loop) { result in
-                completion(result, start, Clock.monotonicNanoseconds() - start)
+                completion(result, start, MonotonicClock.now() - start)
             }
         }
     }
@@ -73,7 +74,7 @@ final class ModelExecutor: Sendable {
         let step = steps[position]
         let stepIndex = catalog.stepIndices[ensemble][position]
         let stepModel = catalog[stepIndex]
-        let stepStart = Clock.monotonicNanoseconds()
+        let stepStart = MonotonicClock.now()
         var inputs: [Tensor] = []
         for spec in stepModel.inputs {
             guard let source = step.inputMap[spec.name], let tensor = tensors[source] else {
@@ -82,23 +83,23 @@ final class ModelExecutor: Sendable {
             }
             inputs.append(tensor.renamed(spec.name))
         }
-        let inputsReady = Clock.monotonicNanoseconds()
+        let inputsReady = MonotonicClock.now()
         run(model: stepIndex, inputs: inputs, batchSize: batchSize, sequence: sequence, on: loop) { result, computeStart, computeNanoseconds in
             let outputs: [Tensor]
             switch result {
             case .failure(let error):
-                self.statistics.recordFailure(model: stepIndex, nanoseconds: Clock.monotonicNanoseconds() - stepStart)
+                self.statistics.recordFailure(model: stepIndex, nanoseconds: MonotonicClock.now() - stepStart)
                 completion(.failure(error))
                 return
             case .success(let produced):
                 outputs = produced
             }
-            let computeDone = Clock.monotonicNanoseconds()
+            let computeDone = MonotonicClock.now()
             var next = tensors
             for (spec, tensor) in zip(stepModel.outputs, outputs) {
                 if let target = step.outputMap[spec.name] { next[target] = tensor.renamed(target) }
             }
-            let stepEnd = Clock.monotonicNanoseconds()
+            let stepEnd = MonotonicClock.now()
             self.statistics.recordSuccess(model: stepIndex, batchSize: batchSize, timing: ExecutionTiming(
                 total: stepEnd - stepStart, queue: computeStart - inputsReady, computeInput: inputsReady - stepStart,
                 computeInfer: computeNanoseconds, computeOutput: stepEnd - computeDone))

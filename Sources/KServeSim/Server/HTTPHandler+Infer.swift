@@ -31,28 +31,28 @@ extension HTTPHandler {
             plan = try plans.plan(model: index, header: json, hasBinaryBody: hasBinaryBody) { () throws(InferError) in
                 try PlanBuilder.build(model: model, modelIndex: index, header: json, hasBinaryBody: hasBinaryBody)
             }
-            planned = Clock.monotonicNanoseconds()
+            planned = MonotonicClock.now()
             inputs = try plan.materializeInputs(body: body, jsonLength: jsonLength)
         } catch {
-            statistics.recordFailure(model: index, nanoseconds: Clock.monotonicNanoseconds() - received)
+            statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
             return respondError(context: context, head: head, status: .badRequest, message: error.message)
         }
         core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers)
-        let inputsReady = Clock.monotonicNanoseconds()
+        let inputsReady = MonotonicClock.now()
 
         core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,
                           on: context.eventLoop) { result, computeStart, computeNanoseconds in
             let outputs: [Tensor]
             switch result {
             case .failure(let error):
-                statistics.recordFailure(model: index, nanoseconds: Clock.monotonicNanoseconds() - received)
+                statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
                 return self.respondError(context: context, head: head, status: .badRequest, message: error.message)
             case .success(let produced):
                 outputs = produced
             }
-            let computeDone = Clock.monotonicNanoseconds()
+            let computeDone = MonotonicClock.now()
             let (responseBody, headerLength) = ResponseEncoder.encode(plan: plan, outputs: outputs)
-            let encoded = Clock.monotonicNanoseconds()
+            let encoded = MonotonicClock.now()
             statistics.recordSuccess(model: index, batchSize: plan.batchSize, timing: ExecutionTiming(
                 total: encoded - received, queue: computeStart - inputsReady, computeInput: inputsReady - planned,
                 computeInfer: computeNanoseconds, computeOutput: encoded - computeDone))

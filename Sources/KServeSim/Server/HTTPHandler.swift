@@ -39,7 +39,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             // A body in one piece stays a zero-copy slice of what the socket read.
             if body == nil { body = part } else { body!.writeBuffer(&part) }
         case .end:
-            receivedAt = Clock.monotonicNanoseconds()
+            receivedAt = MonotonicClock.now()
             guard let requestHead = head else { return }
             let requestBody = body ?? ByteBuffer()
             head = nil

@@ -47,7 +47,7 @@ final class StatisticsBook: Sendable {
     }
 
     func recordSuccess(model: Int, batchSize: Int, timing: ExecutionTiming) {
-        let now = Clock.epochMilliseconds()
+        let now = MonotonicClock.epochMilliseconds()
         cells[model].withLockedValue { counters in
             counters.inferenceCount &+= UInt64(batchSize)
             counters.executionCount &+= 1

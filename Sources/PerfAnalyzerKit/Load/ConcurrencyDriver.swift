@@ -1,3 +1,4 @@
+import KServeProtocol
 import NIOCore
 import NIOPosix
 import NIOConcurrencyHelpers
