@@ -131,48 +131,26 @@ struct SimulatorEndToEndTests {
     @Test("the server going away mid-run ends the run non-zero with the reason")
     func serverDiesMidRun() throws {
         let sim = try SimulatorProcess()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltTools.perfAnalyzer)
-        process.arguments = ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "2", "-p", "5000"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let errors = Drain(err.fileHandleForReading)
+        let run = try BackgroundCommand(BuiltTools.perfAnalyzer,
+                                        ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "2", "-p", "5000"])
         Thread.sleep(forTimeInterval: 1.5)
         kill(sim.process.processIdentifier, SIGKILL)
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let hung = process.isRunning
-        if hung { process.terminate() }
-        process.waitUntilExit()
-        #expect(!hung)
-        #expect(process.terminationStatus != 0)
-        #expect(errors.text().contains("error:"))
+        #expect(run.waitForExit(timeout: 30))
+        #expect(run.process.terminationStatus != 0)
+        #expect(run.stderr.text().contains("error:"))
     }
 
     @Test("Ctrl-C stops the run cleanly and still prints what was measured")
     func interrupt() throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltTools.perfAnalyzer)
-        process.arguments = ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:64", "-p", "300", "-s", "100"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = Drain(out.fileHandleForReading)
+        let run = try BackgroundCommand(BuiltTools.perfAnalyzer,
+                                        ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:64", "-p", "300", "-s", "100"])
         Thread.sleep(forTimeInterval: 4)
-        process.interrupt()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let hung = process.isRunning
-        if hung { process.terminate() }
-        process.waitUntilExit()
-        #expect(!hung)
-        #expect(process.terminationStatus == 130)
-        let text = output.text()
+        run.process.interrupt()
+        #expect(run.waitForExit(timeout: 30))
+        #expect(run.process.terminationStatus == 130)
+        let text = run.stdout.text()
         #expect(text.contains("Inferences/Second vs. Client Average Batch Latency"))
         #expect(text.contains("Concurrency: 1, throughput:"))
     }

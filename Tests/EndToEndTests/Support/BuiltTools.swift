@@ -28,9 +28,22 @@ struct CommandResult {
 }
 
 enum CommandRunner {
-    /// Runs `path` with `arguments`, killing it after `timeout` seconds.
+    /// Runs `path` with `arguments` to its end, killing it after `timeout` seconds.
     static func run(_ path: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> CommandResult {
-        let process = Process()
+        let command = try BackgroundCommand(path, arguments)
+        let exited = command.waitForExit(timeout: timeout)
+        return CommandResult(status: command.process.terminationStatus, stdout: command.stdout.text(),
+                             stderr: command.stderr.text(), timedOut: !exited)
+    }
+}
+
+/// A command left running while the test acts on it (kills its server, sends Ctrl-C).
+final class BackgroundCommand {
+    let process = Process()
+    let stdout: Drain
+    let stderr: Drain
+
+    init(_ path: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let out = Pipe()
@@ -39,23 +52,24 @@ enum CommandRunner {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Drain both pipes while waiting, so a chatty run never blocks on a full pipe.
-        let outData = Drain(out.fileHandleForReading)
-        let errData = Drain(err.fileHandleForReading)
+        // Drain both pipes while it runs, so a chatty command never blocks on a full pipe.
+        stdout = Drain(out.fileHandleForReading)
+        stderr = Drain(err.fileHandleForReading)
+    }
+
+    /// Waits up to `timeout` seconds; true when the command ended by itself. Otherwise it
+    /// gets SIGINT, then SIGKILL, and the answer is false.
+    func waitForExit(timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                process.interrupt()
-                Thread.sleep(forTimeInterval: 2)
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let exited = !process.isRunning
+        if !exited {
+            process.interrupt()
+            Thread.sleep(forTimeInterval: 2)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text(), timedOut: timedOut)
+        return exited
     }
 }
 
