@@ -12,6 +12,27 @@ public enum JSONText {
         }
     }
 
+    /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for;
+    /// nil for `\u` and for letters that are not escapes.
+    @inline(__always)
+    public static func simpleEscape(_ letter: UInt8) -> UInt8? {
+        switch letter {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return letter
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        default: return nil
+        }
+    }
+
+    /// The scalar a `\uD8xx\uDCxx` surrogate pair encodes.
+    @inline(__always)
+    public static func combineSurrogates(high: UInt32, low: UInt32) -> UInt32 {
+        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+    }
+
     /// Appends the UTF-8 encoding of a Unicode scalar value (from a `\u` escape).
     public static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
         switch scalar {

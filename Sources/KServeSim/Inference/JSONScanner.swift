@@ -163,13 +163,11 @@ struct JSONScanner {
                 guard offset < bytes.count else { throw error("unterminated escape") }
                 let escape = bytes[offset]
                 offset += 1
+                if let replacement = JSONText.simpleEscape(escape) {
+                    decoded.append(replacement)
+                    continue
+                }
                 switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-                case UInt8(ascii: "b"): decoded.append(0x08)
-                case UInt8(ascii: "f"): decoded.append(0x0C)
-                case UInt8(ascii: "n"): decoded.append(0x0A)
-                case UInt8(ascii: "r"): decoded.append(0x0D)
-                case UInt8(ascii: "t"): decoded.append(0x09)
                 case UInt8(ascii: "u"):
                     var scalar = try parseHex4()
                     if (0xD800..<0xDC00).contains(scalar) {
@@ -180,7 +178,7 @@ struct JSONScanner {
                         offset += 2
                         let low = try parseHex4()
                         guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        scalar = JSONText.combineSurrogates(high: scalar, low: low)
                     }
                     guard Unicode.Scalar(scalar) != nil else { throw error("invalid \\u escape") }
                     JSONText.appendUTF8(scalar, to: &decoded)

@@ -103,13 +103,12 @@ struct JSONByteScanner {
         let escapeStart = pos
         pos += 1
         let letter = bytes[pos]
+        if let replacement = JSONText.simpleEscape(letter) {
+            out.append(replacement)
+            pos += 1
+            return
+        }
         switch letter {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(letter)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
             pos += 1
             var scalar = try readHex4()
@@ -125,7 +124,7 @@ struct JSONByteScanner {
                 guard (0xDC00...0xDFFF).contains(low) else {
                     throw .syntax("invalid \\u escape: high surrogate without a low surrogate after it", at: escapeStart)
                 }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                scalar = JSONText.combineSurrogates(high: scalar, low: low)
             }
             JSONText.appendUTF8(scalar, to: &out)
             return
@@ -133,7 +132,6 @@ struct JSONByteScanner {
             if atEnd { throw .syntax("unexpected end of input inside a string", at: pos) }
             throw .syntax("invalid escape '\\\(Self.printable(letter))' in a string", at: escapeStart)
         }
-        pos += 1
     }
 
     private mutating func readHex4() throws(JSONLoadFailure) -> UInt32 {

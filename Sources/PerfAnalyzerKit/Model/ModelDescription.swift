@@ -27,6 +27,12 @@ public struct ModelDescription: Sendable, Equatable {
             self.name = name
             self.version = version
         }
+
+        /// An ensemble step; version -1 (or none) means the latest.
+        public init(step: ModelConfig.EnsembleStep) {
+            name = step.model_name
+            version = step.model_version.map { $0.value < 0 ? "" : String($0.value) } ?? ""
+        }
     }
 
     public struct SequenceControls: Sendable, Equatable {
@@ -116,10 +122,7 @@ extension ModelDescription {
             }
             controls = found
         }
-        let composing = (config?.ensemble_scheduling?.step ?? []).map { step in
-            let version = step.model_version.map { $0.value < 0 ? "" : String($0.value) } ?? ""
-            return ComposingModel(name: step.model_name, version: version)
-        }
+        let composing = (config?.ensemble_scheduling?.step ?? []).map(ComposingModel.init(step:))
         return ModelDescription(
             name: metadata.name,
             version: requestedVersion,

@@ -194,7 +194,7 @@ public struct PerfAnalyzerRun: Sendable {
             result.append(model)
             if let config = try? await server.modelConfig(name: model.name, version: model.version),
                let steps = config.ensemble_scheduling?.step, !steps.isEmpty {
-                let nested = steps.map { ModelDescription.ComposingModel(name: $0.model_name, version: ($0.model_version?.value ?? -1) < 0 ? "" : String($0.model_version!.value)) }
+                let nested = steps.map(ModelDescription.ComposingModel.init(step:))
                 result += try await expandComposing(nested, server: server, depth: depth + 1)
             }
         }
