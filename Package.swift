@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "swift-perf-analyzer",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "perf-analyzer", targets: ["perf-analyzer"]),
         .executable(name: "kserve-sim", targets: ["kserve-sim"]),
@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Wire-level KServe v2 types shared by the client and the simulator.
@@ -33,6 +35,12 @@ let package = Package(
             name: "PerfAnalyzerKit",
             dependencies: [
                 "KServeProtocol",
+                "KServeGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -47,6 +55,10 @@ let package = Package(
             name: "KServeSim",
             dependencies: [
                 "KServeProtocol",
+                "KServeGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,6 +70,7 @@ let package = Package(
         .target(
             name: "KServeGRPC",
             dependencies: [
+                "KServeProtocol",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -72,12 +85,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PerfAnalyzerKitTests", dependencies: ["PerfAnalyzerKit", "KServeProtocol"]),
+        .testTarget(
+            name: "PerfAnalyzerKitTests",
+            dependencies: [
+                "PerfAnalyzerKit", "KServeProtocol", "KServeGRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["PerfAnalyzerKit", "KServeProtocol"]),
         .testTarget(
             name: "KServeSimTests",
             dependencies: [
-                "KServeSim", "KServeProtocol",
+                "KServeSim", "KServeProtocol", "KServeGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

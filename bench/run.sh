@@ -6,9 +6,10 @@
 #
 # Usage: bench/run.sh [options] [scenario|group ...]
 #
-# Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4 memory-60s
+# Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4
+#             triton-grpc-c1 triton-grpc-c4 memory-60s
 # Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
-#             fast (all four fast ones)     nginx, sim, triton
+#             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC)
 #             all (default: every scenario)
 #
 # Options (each also settable through the environment variable in brackets):
@@ -59,7 +60,7 @@ fail() { echo "[bench] ERROR: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
 
-ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 triton-c1 triton-c4)
+ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4)
 REQUESTED=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -82,8 +83,8 @@ while [ $# -gt 0 ]; do
         fast-c8) REQUESTED+=(nginx-c8 sim-c8); shift ;;
         nginx) REQUESTED+=(nginx-c1 nginx-c8); shift ;;
         sim) REQUESTED+=(sim-c1 sim-c8); shift ;;
-        triton) REQUESTED+=(triton-c1 triton-c4); shift ;;
-        nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|memory-60s) REQUESTED+=("$1"); shift ;;
+        triton) REQUESTED+=(triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4); shift ;;
+        nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|triton-grpc-c1|triton-grpc-c4|memory-60s) REQUESTED+=("$1"); shift ;;
         *) usage >&2; fail "unknown scenario or option '$1'" ;;
     esac
 done
@@ -211,10 +212,10 @@ start_nginx() {
 start_sim() {
     local logf="$WORK/kserve-sim.log" port="" i
     [ -x "$SIM" ] || fail "$SIM not found"
-    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --threads 1 </dev/null >"$logf" 2>&1 &
+    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --grpc-port 0 --threads 1 </dev/null >"$logf" 2>&1 &
     SIM_PID=$!
     for i in $(seq 1 200); do
-        port="$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
+        port="$(sed -n 's/.*HTTP listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
         [ -n "$port" ] && break
         kill -0 "$SIM_PID" 2>/dev/null || break
         sleep 0.05
@@ -235,6 +236,7 @@ start_triton() {
     TRITON_PID="$(env -u RECORD_DIR "${SERVER_PIN[@]}" scripts/start-triton.sh Tests/TritonModels "$h" "$g" "$m" "$WORK/triton.log" 2>>"$WORK/start-triton.err")" \
         || { cat "$WORK/start-triton.err" >&2; fail "Triton did not start"; }
     URL="127.0.0.1:$h"
+    GRPC_URL="127.0.0.1:$g"
     SERVER_DESC="Triton 2.51 (CPU, python backend, Tests/TritonModels/identity_fp32, 1 instance)"
     log "Triton ready on $URL (pid $TRITON_PID)"
 }
@@ -299,6 +301,10 @@ run_scenario() {
             kind="${name%%-*}"; conc="${name##*-c}"; requests="$FAST_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
             desc="fast server ($kind), identity_fp32 over HTTP, concurrency $conc, fixed work: --request-count $requests" ;;
+        triton-grpc-c*)
+            kind=triton; conc="${name##*-c}"; requests="$TRITON_REQUESTS"; pairs="$PAIRS"
+            flags=(-m identity_fp32 -i grpc -u GRPCURL --concurrency-range "$conc" --request-count "$requests")
+            desc="real Triton, identity_fp32 over gRPC (unary), concurrency $conc, fixed work: --request-count $requests" ;;
         triton-c*)
             kind=triton; conc="${name##*-c}"; requests="$TRITON_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
@@ -322,6 +328,7 @@ run_scenario() {
 
     use_server "$kind"
     local -a f=("${flags[@]/#URL/$URL}")
+    f=("${f[@]/#GRPCURL/${GRPC_URL:-}}")
     note --type scenario "name=$name" "server_kind=$kind" "server=$SERVER_DESC" \
         "description=$desc; server: $SERVER_DESC" \
         "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL ${f[*]}" \

@@ -13,7 +13,7 @@ swift build -c release --product perf-analyzer >&2
 bin=$(swift build -c release --show-bin-path)
 
 log=$(mktemp)
-"$bin/kserve-sim" --http-port 0 >"$log" 2>&1 &
+"$bin/kserve-sim" --http-port 0 --grpc-port 0 >"$log" 2>&1 &
 sim=$!
 trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null; rm -f "$log"' EXIT
 
@@ -23,7 +23,7 @@ for _ in $(seq 1 100); do
     kill -0 $sim 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.1
 done
-port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log")
+port=$(sed -n 's/.*HTTP listening on .*:\([0-9][0-9]*\)$/\1/p' "$log")
 [ -n "$port" ] || { echo "kserve-sim did not start:" >&2; cat "$log" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then

@@ -2,11 +2,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// A KServe v2 HTTP server answering for simulated models (see ``ModelCatalog/standard()``).
+/// A KServe v2 server, HTTP and gRPC, answering for simulated models (see ``ModelCatalog/standard()``).
 ///
-///     let simulator = KServeSimulator(configuration: .init(httpPort: 0))
+///     let simulator = KServeSimulator(configuration: .init(httpPort: 0, grpcPort: 0))
 ///     let port = try await simulator.start()
+///     let grpcPort = simulator.grpcPort!
 ///     ...
 ///     try await simulator.stop()
 public final class KServeSimulator: Sendable {
@@ -19,6 +21,7 @@ public final class KServeSimulator: Sendable {
         var channel: Channel
         var recorder: RequestRecorder?
         var port: Int
+        var grpc: GRPCListener
     }
 
     /// `catalog` defaults to a fresh standard catalog, so simulators never share sequence state.
@@ -30,18 +33,27 @@ public final class KServeSimulator: Sendable {
     /// The bound HTTP port while running.
     public var httpPort: Int? { state.withLockedValue { $0?.port } }
 
-    /// Binds and starts serving; returns the HTTP port (the picked one when configured as 0).
+    /// The bound gRPC port while running.
+    public var grpcPort: Int? { state.withLockedValue { $0?.grpc.port } }
+
+    /// Binds both listeners and starts serving; returns the HTTP port (the picked one when configured as 0).
+    /// TLS files are read and checked first, so a bad one fails before anything listens.
     @discardableResult
     public func start() async throws -> Int {
         let config = configuration
         guard (0...65535).contains(config.httpPort) else {
             throw SimulatorError.invalidConfiguration("HTTP port \(config.httpPort) is out of range")
         }
+        guard (0...65535).contains(config.grpcPort) else {
+            throw SimulatorError.invalidConfiguration("gRPC port \(config.grpcPort) is out of range")
+        }
         guard config.delayMicroseconds >= 0 else {
             throw SimulatorError.invalidConfiguration("delay must not be negative")
         }
         guard state.withLockedValue({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
 
+        let tls = try config.tls.map { settings throws(SimulatorError) in try LoadedTLS(settings) }
+        let httpTLS = tls?.httpContext
         let recorder = try config.recordPath.map { path throws(SimulatorError) in try RequestRecorder(path: path) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.threads))
         let core = ServerCore(catalog: catalog, delayMicroseconds: config.delayMicroseconds, recorder: recorder,
@@ -53,6 +65,9 @@ public final class KServeSimulator: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let httpTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: httpTLS))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core, eventLoop: channel.eventLoop))
                 }
@@ -70,13 +85,26 @@ public final class KServeSimulator: Sendable {
             throw SimulatorError.cannotListen(host: config.host, port: config.httpPort, reason: "\(error)")
         }
         let port = channel.localAddress?.port ?? config.httpPort
+
+        let grpc: GRPCListener
+        do {
+            grpc = try await GRPCListener.start(host: config.host, port: config.grpcPort,
+                                                security: tls?.grpcSecurity ?? .plaintext, core: core, group: group)
+        } catch {
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            recorder?.close()
+            throw error
+        }
+
         let stored = state.withLockedValue { running -> Bool in
             guard running == nil else { return false }
-            running = Running(group: group, channel: channel, recorder: recorder, port: port)
+            running = Running(group: group, channel: channel, recorder: recorder, port: port, grpc: grpc)
             return true
         }
         guard stored else {
             // Lost a race with a concurrent start(): undo ours.
+            await grpc.stop()
             try? await channel.close()
             try? await group.shutdownGracefully()
             recorder?.close()
@@ -91,6 +119,7 @@ public final class KServeSimulator: Sendable {
             defer { running = nil }
             return running
         }) else { return }
+        await running.grpc.stop()
         try? await running.channel.close()
         try await running.group.shutdownGracefully()
         running.recorder?.close()

@@ -6,7 +6,7 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var host: String
     /// HTTP port; 0 lets the kernel pick a free one (``KServeSimulator/start()`` returns it).
     public var httpPort: Int
-    /// gRPC port. Accepted so command lines match Triton's, but nothing listens on it yet.
+    /// gRPC port (GRPCInferenceService); 0 lets the kernel pick a free one (see ``KServeSimulator/grpcPort``).
     public var grpcPort: Int
     /// Extra compute time added to every model execution, in microseconds.
     public var delayMicroseconds: Int
@@ -14,6 +14,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var threads: Int
     /// When set, one JSON line per inference request is appended to this file.
     public var recordPath: String?
+    /// When set, both listeners speak TLS only (HTTPS, and gRPC over TLS).
+    public var tls: TLSSettings?
 
     public init(
         host: String = "127.0.0.1",
@@ -21,7 +23,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         grpcPort: Int = 8001,
         delayMicroseconds: Int = 0,
         threads: Int = System.coreCount,
-        recordPath: String? = nil
+        recordPath: String? = nil,
+        tls: TLSSettings? = nil
     ) {
         self.host = host
         self.httpPort = httpPort
@@ -29,5 +32,6 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.delayMicroseconds = delayMicroseconds
         self.threads = threads
         self.recordPath = recordPath
+        self.tls = tls
     }
 }

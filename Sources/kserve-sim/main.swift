@@ -11,18 +11,27 @@ import Musl
 import Darwin
 #endif
 
-/// `kserve-sim`: serves simulated models over the KServe v2 HTTP protocol until
-/// it receives SIGINT or SIGTERM.
+/// `kserve-sim`: serves simulated models over the KServe v2 HTTP and gRPC
+/// protocols until it receives SIGINT or SIGTERM.
 struct KServeSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kserve-sim",
         abstract: "A small, fast KServe v2 inference server with simulated models.",
         discussion: """
             Answers health, metadata, config, statistics and infer requests the way Triton \
-            does, for a fixed set of test models (identity_fp32, identity_int32_dynamic, \
-            identity_bytes, add_sub, sequence_accumulator, double_fp32, ensemble_fp32). \
-            Once listening it prints one line, "kserve-sim: HTTP listening on HOST:PORT", \
-            and runs until SIGINT or SIGTERM.
+            does, over HTTP and gRPC (GRPCInferenceService, streaming included), for a fixed \
+            set of test models (identity_fp32, identity_int32_dynamic, identity_bytes, \
+            add_sub, sequence_accumulator, double_fp32, ensemble_fp32, repeat_decoupled). \
+            repeat_decoupled is decoupled, like Triton's test model of that name: for IN = [N] \
+            it sends N responses (OUT = [N], IDX = [i]; N clamped to 0...100), plus an empty \
+            final one flagged triton_final_response when the request sets \
+            triton_enable_empty_final_response; it answers only over a gRPC stream \
+            (ModelStreamInfer). A streamed request with the bool parameter sim_close_stream \
+            set ends its whole stream with an error status (for client tests).
+
+            Once listening it prints two lines, "kserve-sim: HTTP listening on HOST:PORT" and \
+            then "kserve-sim: gRPC listening on HOST:PORT" ("HTTPS" and "gRPC+TLS" with \
+            TLS), and runs until SIGINT or SIGTERM.
             """)
 
     @Option(help: "Address to listen on.")
@@ -31,10 +40,10 @@ struct KServeSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("http-port"), help: "HTTP port; 0 picks a free one (printed when listening).")
     var httpPort = 8000
 
-    @Option(name: .customLong("grpc-port"), help: "gRPC port. Accepted for command-line compatibility; gRPC is not served yet.")
+    @Option(name: .customLong("grpc-port"), help: "gRPC port; 0 picks a free one (printed when listening).")
     var grpcPort = 8001
 
-    @Option(name: .customLong("delay-us"), help: "Extra compute time per model execution, in microseconds.")
+    @Option(name: .customLong("delay-us"), help: "Extra compute time per model execution (per response of repeat_decoupled), in microseconds.")
     var delayMicroseconds = 0
 
     @Option(help: "Event-loop threads (default: one per core).")
@@ -43,28 +52,58 @@ struct KServeSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("record"), help: ArgumentHelp("Append one JSON line per inference request to this file.", valueName: "file"))
     var recordPath: String?
 
+    @Option(name: .customLong("tls-certificate-file"),
+            help: ArgumentHelp("Serve HTTPS and gRPC over TLS with this PEM certificate (chain).", valueName: "file"))
+    var tlsCertificateFile: String?
+
+    @Option(name: .customLong("tls-private-key-file"),
+            help: ArgumentHelp("The PEM private key of --tls-certificate-file.", valueName: "file"))
+    var tlsPrivateKeyFile: String?
+
+    @Option(name: .customLong("tls-client-ca-file"),
+            help: ArgumentHelp("Require client certificates signed by this PEM CA (mutual TLS).", valueName: "file"))
+    var tlsClientCAFile: String?
+
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535") }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
         guard delayMicroseconds >= 0 else { throw ValidationError("--delay-us must not be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (tlsCertificateFile == nil) != (tlsPrivateKeyFile == nil) {
+            throw ValidationError("--tls-certificate-file and --tls-private-key-file go together")
+        }
+        if tlsClientCAFile != nil, tlsCertificateFile == nil {
+            throw ValidationError("--tls-client-ca-file needs --tls-certificate-file and --tls-private-key-file")
+        }
+    }
+
+    var tls: TLSSettings? {
+        guard let tlsCertificateFile, let tlsPrivateKeyFile else { return nil }
+        return TLSSettings(certificatePath: tlsCertificateFile, privateKeyPath: tlsPrivateKeyFile,
+                           clientCAPath: tlsClientCAFile)
     }
 
     func run() async throws {
         let simulator = KServeSimulator(configuration: SimulatorConfiguration(
             host: host, httpPort: httpPort, grpcPort: grpcPort, delayMicroseconds: delayMicroseconds,
-            threads: threads ?? System.coreCount, recordPath: recordPath))
+            threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls))
         // Ignore the signals before listening, so one arriving early still stops us cleanly.
         let termination = TerminationSignal()
         let port: Int
         do {
             port = try await simulator.start()
         } catch {
-            FileHandleOutput.standardError("kserve-sim: \(error)")
+            // Exactly one line, whatever a TLS library put in its error text.
+            FileHandleOutput.standardError("kserve-sim: \(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
             throw ExitCode(1)
         }
-        print("kserve-sim: HTTP listening on \(host):\(port)")
-        fflush(nil)  // stdout may be a pipe; the reader waits for this line.
+        // stdout may be a pipe whose reader waits for these lines. Flushing after each
+        // keeps the HTTP line a write of its own for readers that take only the first.
+        let secure = tls != nil
+        print("kserve-sim: \(secure ? "HTTPS" : "HTTP") listening on \(host):\(port)")
+        fflush(nil)
+        print("kserve-sim: \(secure ? "gRPC+TLS" : "gRPC") listening on \(host):\(simulator.grpcPort ?? grpcPort)")
+        fflush(nil)
         await termination.wait()
         try await simulator.stop()
     }

@@ -6,18 +6,22 @@ import Testing
 /// A server whose models record every request they receive: kserve-sim with --record,
 /// or the Triton of scripts/test.sh.
 private struct RecordingServer {
-    var url: String
+    /// `-u` and, for gRPC, `-i grpc`.
+    var address: [String]
     var recorded: (String) throws -> [TritonEnvironment.RecordedRequest]
     var stop: () -> Void
 
+    /// `kind`: sim or triton, with `-grpc` appended for gRPC.
     static func start(_ kind: String) throws -> RecordingServer {
-        if kind == "triton" {
+        let grpc = kind.hasSuffix("-grpc")
+        if kind.hasPrefix("triton") {
             let triton = try TritonEnvironment.current()
-            return RecordingServer(url: triton.httpURL, recorded: { try triton.recordedRequests(model: $0) }, stop: {})
+            return RecordingServer(address: grpc ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL],
+                                   recorded: { try triton.recordedRequests(model: $0) }, stop: {})
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).jsonl")
         let sim = try SimulatorProcess(arguments: ["--record", file.path])
-        return RecordingServer(url: sim.url, recorded: { model in
+        return RecordingServer(address: grpc ? ["-i", "grpc", "-u", sim.grpcURL] : ["-u", sim.url], recorded: { model in
             guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
             return try text.split(separator: "\n").map { try JSONDecoder().decode(TritonEnvironment.RecordedRequest.self, from: Data($0.utf8)) }
                 .filter { $0.model == model }
@@ -40,12 +44,12 @@ private func ints(_ values: [Int]) -> [JSONValue] { values.map { .int(Int64($0))
 extension EndToEnd {
 @Suite("Input data reaches the server exactly as the file describes it")
 struct InputDataEndToEndTests {
-    static let servers = ["sim", "triton"]
+    static let servers = ["sim", "triton", "sim-grpc", "triton-grpc"]
 
     /// Runs perf-analyzer and returns the requests `model` received during the run.
     private func run(_ server: RecordingServer, model: String, _ arguments: [String]) throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
         let before = try server.recorded(model).count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model, "-u", server.url] + arguments)
+        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
         return (result, Array(try server.recorded(model).dropFirst(before)))
     }
 
@@ -171,7 +175,7 @@ struct InputDataEndToEndTests {
         #expect(result.stderr.contains(file))
         #expect(result.stderr.contains("data[1].INPUT0"), "\(result.stderr)")
         #expect(received.isEmpty)
-        let missing = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "add_sub", "-u", server.url, "--input-data", "/no/such/file.json"])
+        let missing = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "add_sub"] + server.address + ["--input-data", "/no/such/file.json"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("--input-data /no/such/file.json"))
     }

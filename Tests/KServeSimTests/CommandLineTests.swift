@@ -1,4 +1,5 @@
 import Foundation
+import KServeGRPC
 import NIOHTTP1
 import Testing
 
@@ -42,23 +43,38 @@ struct CommandLineTests {
 
     /// Reads stdout up to the first newline (or end of file).
     static func firstLine(_ pipe: Pipe) -> String {
+        lines(pipe, count: 1).first ?? ""
+    }
+
+    /// Reads stdout until it has `count` complete lines (or end of file).
+    static func lines(_ pipe: Pipe, count: Int) -> [String] {
         var collected = Data()
-        while !collected.contains(UInt8(ascii: "\n")) {
+        while collected.filter({ $0 == UInt8(ascii: "\n") }).count < count {
             let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             collected.append(chunk)
         }
-        return String(decoding: collected, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        return String(decoding: collected, as: UTF8.self).split(separator: "\n").prefix(count).map(String.init)
+    }
+
+    /// The port at the end of a "kserve-sim: ... listening on 127.0.0.1:PORT" line with that prefix.
+    static func port(in line: String?, after prefix: String) -> Int? {
+        guard let line, line.hasPrefix(prefix) else { return nil }
+        return Int(line.dropFirst(prefix.count))
     }
 
     @Test func announcesPortServesAndStopsOnSIGTERM() async throws {
         let server = try Self.launch(["--http-port", "0", "--threads", "1", "--grpc-port", "0"])
-        let line = Self.firstLine(server.stdout)
-        let prefix = "kserve-sim: HTTP listening on 127.0.0.1:"
-        #expect(line.hasPrefix(prefix), "got '\(line)'")
-        let port = try #require(Int(line.dropFirst(prefix.count)))
+        let announced = Self.lines(server.stdout, count: 2)
+        let port = try #require(Self.port(in: announced.first, after: "kserve-sim: HTTP listening on 127.0.0.1:"), "got \(announced)")
         #expect(port > 0)
         #expect(try await TestClient(port: port).get("/v2/health/live").status == .ok)
+        let grpcPort = try #require(Self.port(in: announced.last, after: "kserve-sim: gRPC listening on 127.0.0.1:"), "got \(announced)")
+        #expect(grpcPort > 0 && grpcPort != port)
+        let live = try await withInferenceClient(port: grpcPort) { client in
+            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast()).live
+        }
+        #expect(live)
 
         // A second server on the same port: one line on stderr, exit status 1.
         let clash = try Self.launch(["--http-port", String(port)])
@@ -73,6 +89,48 @@ struct CommandLineTests {
         server.process.waitUntilExit()
         #expect(server.process.terminationReason == .exit)
         #expect(server.process.terminationStatus == 0)
+    }
+
+    @Test func tlsListenersSayTheySecureTheirTraffic() async throws {
+        let server = try Self.launch(["--http-port", "0", "--grpc-port", "0", "--threads", "1",
+                                      "--tls-certificate-file", try TestCertificates.path("server.pem"),
+                                      "--tls-private-key-file", try TestCertificates.path("server.key")])
+        let announced = Self.lines(server.stdout, count: 2)
+        let port = try #require(Self.port(in: announced.first, after: "kserve-sim: HTTPS listening on 127.0.0.1:"), "got \(announced)")
+        let grpcPort = try #require(Self.port(in: announced.last, after: "kserve-sim: gRPC+TLS listening on 127.0.0.1:"), "got \(announced)")
+        var https = TestClient(port: port)
+        https.tls = try TestCertificates.httpsClientContext(withCertificate: false)
+        #expect(try await https.get("/v2/health/ready").status == .ok)
+        let live = try await withInferenceClient(port: grpcPort, security: try TestCertificates.grpcClientSecurity(withCertificate: false)) { client in
+            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast()).live
+        }
+        #expect(live)
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+    }
+
+    @Test(arguments: [
+        (["--tls-certificate-file", "/nonexistent/server.pem", "--tls-private-key-file", "server.key"],
+         "--tls-certificate-file '/nonexistent/server.pem': No such file or directory"),
+        (["--tls-certificate-file", "server.key", "--tls-private-key-file", "server.key"],
+         "--tls-certificate-file 'DIR/server.key': not a valid PEM certificate"),
+        (["--tls-certificate-file", "server.pem", "--tls-private-key-file", "ca.pem"],
+         "--tls-private-key-file 'DIR/ca.pem': not a PEM private key"),
+        (["--tls-certificate-file", "server.pem", "--tls-private-key-file", "server.key", "--tls-client-ca-file", "/nonexistent/ca.pem"],
+         "--tls-client-ca-file '/nonexistent/ca.pem': No such file or directory"),
+    ])
+    func badTLSFileIsOneLineAndExitStatusOne(_ flags: [String], _ expected: String) throws {
+        let directory = try TestCertificates.path("")
+        // Bare names are files the certificate script made.
+        let arguments = flags.map { $0.hasPrefix("-") || $0.hasPrefix("/") ? $0 : directory + $0 }
+        let server = try Self.launch(["--http-port", "0", "--grpc-port", "0"] + arguments)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 1)
+        let complaint = String(decoding: server.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(complaint.split(separator: "\n").count == 1, "\(complaint)")
+        #expect(complaint.contains(expected.replacingOccurrences(of: "DIR/", with: directory)), "\(complaint)")
+        #expect(server.stdout.fileHandleForReading.readDataToEndOfFile().isEmpty, "nothing listened")
     }
 
     @Test func rejectsBadOptions() throws {

@@ -7,10 +7,10 @@ import Testing
 @Suite("Lifecycle and recording")
 struct LifecycleTests {
     @Test func secondServerOnSamePortFailsClearly() async throws {
-        let first = KServeSimulator(configuration: .init(httpPort: 0, threads: 1))
+        let first = KServeSimulator(configuration: .init(httpPort: 0, grpcPort: 0, threads: 1))
         let port = try await first.start()
         #expect(first.httpPort == port)
-        let second = KServeSimulator(configuration: .init(httpPort: port, threads: 1))
+        let second = KServeSimulator(configuration: .init(httpPort: port, grpcPort: 0, threads: 1))
         await #expect(throws: SimulatorError.addressInUse(host: "127.0.0.1", port: port)) {
             try await second.start()
         }
@@ -18,6 +18,24 @@ struct LifecycleTests {
         try await first.stop()
         try await first.stop()
         #expect(first.httpPort == nil)
+    }
+
+    @Test func secondServerOnSameGRPCPortFailsAndReleasesItsHTTPPort() async throws {
+        let first = KServeSimulator(configuration: .init(httpPort: 0, grpcPort: 0, threads: 1))
+        try await first.start()
+        let grpcPort = try #require(first.grpcPort)
+        let second = KServeSimulator(configuration: .init(httpPort: 0, grpcPort: grpcPort, threads: 1))
+        await #expect(throws: SimulatorError.addressInUse(host: "127.0.0.1", port: grpcPort)) {
+            try await second.start()
+        }
+        #expect(second.httpPort == nil)
+        #expect(second.grpcPort == nil)
+        try await first.stop()
+        #expect(first.grpcPort == nil)
+        // The port is free again once the first one stopped.
+        try await second.start()
+        #expect(second.grpcPort == grpcPort)
+        try await second.stop()
     }
 
     @Test func recordsWhatTheServerReceived() async throws {
@@ -59,7 +77,7 @@ struct LifecycleTests {
     }
 
     @Test func unreadableRecordFileIsAStartError() async throws {
-        let simulator = KServeSimulator(configuration: .init(httpPort: 0, threads: 1, recordPath: "/nonexistent-dir/x.jsonl"))
+        let simulator = KServeSimulator(configuration: .init(httpPort: 0, grpcPort: 0, threads: 1, recordPath: "/nonexistent-dir/x.jsonl"))
         await #expect(throws: SimulatorError.self) { try await simulator.start() }
         #expect(simulator.httpPort == nil)
     }

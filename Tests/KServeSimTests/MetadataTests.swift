@@ -35,6 +35,7 @@ struct MetadataTests {
         ("sequence_accumulator", "INT32", [1], "kserve-sim"),
         ("double_fp32", "FP32", [-1, 16], "kserve-sim"),
         ("ensemble_fp32", "FP32", [-1, 16], "ensemble"),
+        ("repeat_decoupled", "INT32", [1], "kserve-sim"),
     ])
     func modelMetadata(name: String, datatype: String, shape: [Int64], platform: String) async throws {
         try await withSimulator { client in

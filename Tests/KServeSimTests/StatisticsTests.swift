@@ -83,7 +83,7 @@ struct StatisticsTests {
 
             let all = try await client.get("/v2/models/stats").decode(StatisticsResponse.self)
             #expect(all.model_stats.map(\.name) == ["identity_fp32", "identity_int32_dynamic", "identity_bytes", "add_sub",
-                                                    "sequence_accumulator", "double_fp32", "ensemble_fp32"])
+                                                    "sequence_accumulator", "double_fp32", "ensemble_fp32", "repeat_decoupled"])
             #expect(all.model_stats.first { $0.name == "add_sub" }?.execution_count.value == 0)
             #expect(all.model_stats.first { $0.name == "double_fp32" }?.execution_count.value == 100)
         }

@@ -12,7 +12,8 @@ final class ModelExecutor: Sendable {
 
     let catalog: ModelCatalog
     let statistics: StatisticsBook
-    private let delay: TimeAmount?
+    /// The configured extra compute time; nil when none.
+    let delay: TimeAmount?
 
     init(catalog: ModelCatalog, statistics: StatisticsBook, delayMicroseconds: Int) {
         self.catalog = catalog
@@ -43,6 +44,11 @@ final class ModelExecutor: Sendable {
             loop.assumeIsolated().scheduleTask(in: delay) {
                 completion(.success(outputs), start, MonotonicClock.now() - start)
             }
+        case .decoupled:
+            // Decoupled models run through `runDecoupled`; reaching here means a caller
+            // that expects one response (or an ensemble step) named one.
+            completion(.failure(InferError("model '\(model.name)' is decoupled and cannot give a single response")),
+                       start, 0)
         case .ensemble(let steps):
             var tensors: [String: Tensor] = [:]
             for (spec, tensor) in zip(model.inputs, inputs) { tensors[spec.name] = tensor }

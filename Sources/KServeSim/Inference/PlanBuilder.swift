@@ -7,7 +7,15 @@ import NIOCore
 enum PlanBuilder {
     static func build(model: ModelDefinition, modelIndex: Int, header json: ByteBuffer,
                       hasBinaryBody: Bool) throws(InferError) -> InferPlan {
+        // Triton's HTTP endpoint refuses decoupled models outright (they answer only over gRPC streams).
+        if model.decoupled { throw InferError.decoupled(model: model.name, endpoint: "HTTP end point") }
         let request = try RequestHeaderReader.read(Array(json.readableBytesView))
+        return try build(model: model, modelIndex: modelIndex, request: request, hasBinaryBody: hasBinaryBody)
+    }
+
+    /// Checks a request header already in structured form (the gRPC path builds one from the message).
+    static func build(model: ModelDefinition, modelIndex: Int, request: InferRequestHeader,
+                      hasBinaryBody: Bool) throws(InferError) -> InferPlan {
         let name = model.name
 
         // Match request inputs to the model's, by name.

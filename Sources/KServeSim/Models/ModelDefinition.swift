@@ -27,6 +27,10 @@ public struct ComputeRequest: Sendable {
 /// Throwing an ``InferError`` answers the request with 400 and that message.
 public typealias ComputeFunction = @Sendable (ComputeRequest) throws -> [Tensor]
 
+/// Runs a decoupled model: returns the responses for one request, each one tensor
+/// per model output (in the order of `outputs`); an empty list sends no data responses.
+public typealias DecoupledComputeFunction = @Sendable (ComputeRequest) throws -> [[Tensor]]
+
 /// One step of an ensemble. Maps use Triton's direction: `inputMap[stepInput] =
 /// ensembleTensor`, `outputMap[stepOutput] = ensembleTensor`.
 public struct EnsembleStepDefinition: Sendable {
@@ -46,6 +50,8 @@ public struct ModelDefinition: Sendable {
     public enum Behavior: Sendable {
         case compute(ComputeFunction)
         case ensemble([EnsembleStepDefinition])
+        /// Any number of responses per request; served only over gRPC streams, as Triton does.
+        case decoupled(DecoupledComputeFunction)
     }
 
     public var name: String
@@ -57,6 +63,7 @@ public struct ModelDefinition: Sendable {
     public var outputs: [TensorSpec]
     /// `sequence_batching.control_input` of the config; nil for models without sequence batching.
     public var sequenceControls: [ModelConfig.ControlInput]?
+    /// `model_transaction_policy.decoupled`; always true for a `.decoupled` behavior.
     public var decoupled: Bool
     public var behavior: Behavior
 
@@ -72,7 +79,11 @@ public struct ModelDefinition: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         self.sequenceControls = sequenceControls
-        self.decoupled = decoupled
+        if case .decoupled = behavior {
+            self.decoupled = true
+        } else {
+            self.decoupled = decoupled
+        }
         self.behavior = behavior
     }
 

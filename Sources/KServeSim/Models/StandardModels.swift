@@ -14,6 +14,7 @@ extension ModelCatalog {
             sequenceAccumulator(),
             doubleFP32(),
             ensembleFP32(),
+            repeatDecoupled(),
         ])
     }
 

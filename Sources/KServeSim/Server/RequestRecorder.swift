@@ -20,7 +20,7 @@ final class RequestRecorder: Sendable {
         var id: String?
         var parameters: [String: JSONValue]
         var inputs: [Input]
-        /// The HTTP headers of the request, names lowercased (so tests can check `-H`).
+        /// The HTTP headers (or gRPC metadata) of the request, names lowercased (so tests can check `-H`).
         var headers: [String: String]
     }
 
@@ -35,6 +35,12 @@ final class RequestRecorder: Sendable {
     }
 
     func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders) {
+        record(plan: plan, inputs: inputs,
+               headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// `headers` already lowercased (gRPC metadata, filtered by the caller).
+    func record(plan: InferPlan, inputs: [Tensor], headers: [String: String]) {
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
             inputs: inputs.map { tensor in
@@ -42,7 +48,7 @@ final class RequestRecorder: Sendable {
                 let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
                 return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
             },
-            headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
+            headers: headers)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }

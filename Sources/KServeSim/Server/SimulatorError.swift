@@ -5,6 +5,8 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case cannotListen(host: String, port: Int, reason: String)
     case cannotOpenRecordFile(path: String, reason: String)
     case invalidConfiguration(String)
+    /// A TLS file is missing, unreadable or not what its option needs.
+    case invalidTLSFile(TLSSettings.File, path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum SimulatorError: Error, Sendable, Equatable, CustomStringConvertible 
             return "cannot open record file '\(path)': \(reason)"
         case .invalidConfiguration(let reason):
             return "invalid configuration: \(reason)"
+        case .invalidTLSFile(let file, let path, let reason):
+            return "\(file.rawValue) '\(path)': \(reason)"
         }
     }
 }

@@ -8,12 +8,14 @@ public final class HTTPControlClient: Sendable {
     private let group: EventLoopGroup
     private let address: ServerAddress
     private let headers: [HeaderField]
+    private let tls: ClientTLS?
     private let channel = NIOLockedValueBox<Channel?>(nil)
 
-    public init(group: EventLoopGroup, address: ServerAddress, headers: [HeaderField]) {
+    init(group: EventLoopGroup, address: ServerAddress, headers: [HeaderField], tls: ClientTLS? = nil) {
         self.group = group
         self.address = address
         self.headers = headers
+        self.tls = tls
     }
 
     public struct Response: Sendable {
@@ -42,19 +44,27 @@ public final class HTTPControlClient: Sendable {
         let channel = try await connectedChannel()
         let promise = channel.eventLoop.makePromise(of: HTTPResponseFrame.self)
         channel.writeAndFlush(ControlConnectionHandler.Outbound(bytes: request, promise: promise), promise: nil)
-        let frame = try await promise.futureResult.get()
+        let frame: HTTPResponseFrame
+        do {
+            frame = try await promise.futureResult.get()
+        } catch where TLSFailure.isTLSError(error) {
+            throw ConnectionError(address: address, underlying: error)
+        }
         return Response(status: frame.status, body: frame.body ?? ByteBuffer())
     }
 
     private func connectedChannel() async throws -> Channel {
         if let existing = channel.withLockedValue({ $0 }), existing.isActive { return existing }
         let fresh: Channel
+        let tls = self.tls
+        let address = self.address
         do {
             fresh = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }
                         try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler())
                     }
                 }

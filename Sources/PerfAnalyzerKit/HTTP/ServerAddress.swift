@@ -1,11 +1,16 @@
-/// `-u host:port` (an `http://` prefix is accepted), split for connecting.
+import Foundation
+
+/// `-u host:port` (an `http://` or `https://` prefix is accepted), split for connecting.
 public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    /// Whether the URL said `https://`.
+    public var usesTLS: Bool = false
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, usesTLS: Bool = false) {
         self.host = host
         self.port = port
+        self.usesTLS = usesTLS
     }
 
     public struct ParseError: Error, CustomStringConvertible {
@@ -14,9 +19,10 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing url: String, defaultPort: Int) throws(ParseError) {
         var rest = Substring(url)
-        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
-        if rest.hasPrefix("https://") {
-            throw ParseError(description: "-u \(url): https is not supported yet (TLS comes with the gRPC/TLS work)")
+        if rest.lowercased().hasPrefix("http://") { rest = rest.dropFirst(7) }
+        if rest.lowercased().hasPrefix("https://") {
+            rest = rest.dropFirst(8)
+            usesTLS = true
         }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         guard !rest.isEmpty else { throw ParseError(description: "-u \(url): expected host:port") }
@@ -45,6 +51,13 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
             port = defaultPort
         }
         guard !host.isEmpty else { throw ParseError(description: "-u \(url): the host is empty") }
+    }
+
+    /// Whether the host is an IPv4 or IPv6 literal rather than a name.
+    public var isIPAddress: Bool {
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        return inet_pton(AF_INET, host, &ipv4) == 1 || inet_pton(AF_INET6, host, &ipv6) == 1
     }
 
     /// The value of the Host header.

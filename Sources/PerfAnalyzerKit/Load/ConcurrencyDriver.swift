@@ -12,28 +12,21 @@ public final class ConcurrencyDriver: Sendable {
         let recorder: WindowRecorder
     }
 
-    private let group: EventLoopGroup
     private let loops: [LoopShare]
-    private let address: ServerAddress
-    private let requests: [PreparedRequest]
+    private let makeSlot: SlotFactory
     private let counters = LoadCounters()
-    private let slots = NIOLockedValueBox<[LoadSlot]>([])
+    private let slots = NIOLockedValueBox<[any ConcurrencySlot]>([])
 
-    /// `threads` event loops carry the slots; the caller owns `group` and shuts it down.
-    public init(group: MultiThreadedEventLoopGroup, threads: Int, address: ServerAddress, requests: [PreparedRequest]) {
-        precondition(!requests.isEmpty)
-        self.group = group
+    /// Slots are placed on `loops` in turn; the caller owns the loops and shuts them down.
+    init(loops: [EventLoop], makeSlot: @escaping SlotFactory) {
+        precondition(!loops.isEmpty)
         let now = MonotonicClock.now()
-        var shares: [LoopShare] = []
-        var iterator = group.makeIterator()
-        for _ in 0..<max(1, threads) {
-            guard let loop = iterator.next() else { break }
-            shares.append(LoopShare(loop: loop, recorder: WindowRecorder(startNs: now)))
-        }
-        self.loops = shares
-        self.address = address
-        self.requests = requests
+        self.loops = loops.map { LoopShare(loop: $0, recorder: WindowRecorder(startNs: now)) }
+        self.makeSlot = makeSlot
     }
+
+    /// The event loops that carry slots, in the order slots are placed on them.
+    var eventLoops: [EventLoop] { loops.map(\.loop) }
 
     /// Requests completed since the driver started, failed ones included.
     public var completedCount: Int { counters.completed.load(ordering: .relaxed) }
@@ -71,13 +64,11 @@ public final class ConcurrencyDriver: Sendable {
     public func connectSlots(count: Int) async throws {
         let current = slots.withLockedValue { $0 }
         guard count > current.count else { return }
-        var created: [LoadSlot] = []
+        var created: [any ConcurrencySlot] = []
         var connecting: [EventLoopFuture<Void>] = []
         for index in current.count..<count {
             let share = loops[index % loops.count]
-            // Spread the data steps so concurrent slots do not all send the same one.
-            let slot = LoadSlot(eventLoop: share.loop, address: address, requests: requests, firstRequest: index,
-                                recorder: share.recorder, counters: counters)
+            let slot = makeSlot(SlotPlacement(index: index, eventLoop: share.loop, recorder: share.recorder, counters: counters))
             created.append(slot)
             connecting.append(share.loop.flatSubmit { slot.connect() })
         }

@@ -3,11 +3,12 @@ import NIOPosix
 import KServeProtocol
 import Foundation
 
-/// One unit of concurrency: a connection that keeps exactly one request outstanding
-/// while it is active, sending the next prepared request the moment a response ends.
+/// One unit of concurrency over HTTP/1.1: a keep-alive connection that keeps exactly one
+/// request outstanding while it is active, sending the next prepared request the moment
+/// a response ends.
 ///
 /// Confined to `eventLoop`: every method runs there (the driver hops with `submit`).
-final class LoadSlot: @unchecked Sendable {
+final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
     private enum State {
         case disconnected
         case connecting
@@ -17,6 +18,7 @@ final class LoadSlot: @unchecked Sendable {
 
     let eventLoop: EventLoop
     private let address: ServerAddress
+    private let tls: ClientTLS?
     private let requests: [PreparedRequest]
     private var nextRequest: Int
     private let recorder: WindowRecorder
@@ -37,14 +39,15 @@ final class LoadSlot: @unchecked Sendable {
     /// Whether responses must be read in full to validate their outputs.
     var validates: Bool { requests.contains { $0.expected != nil } }
 
-    init(eventLoop: EventLoop, address: ServerAddress, requests: [PreparedRequest], firstRequest: Int,
-         recorder: WindowRecorder, counters: LoadCounters) {
-        self.eventLoop = eventLoop
+    init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest]) {
+        precondition(!requests.isEmpty)
+        self.eventLoop = placement.eventLoop
         self.address = address
+        self.tls = tls
         self.requests = requests
-        self.nextRequest = firstRequest % requests.count
-        self.recorder = recorder
-        self.counters = counters
+        self.nextRequest = placement.index % requests.count
+        self.recorder = placement.recorder
+        self.counters = placement.counters
     }
 
     /// Opens the connection; the future completes once it is ready to send.
@@ -57,6 +60,7 @@ final class LoadSlot: @unchecked Sendable {
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = self.tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: self.address)) }
                     try channel.pipeline.syncOperations.addHandler(InferConnectionHandler(slot: self))
                 }
             }
@@ -189,7 +193,10 @@ final class LoadSlot: @unchecked Sendable {
 public struct ConnectionError: Error, CustomStringConvertible {
     public var address: ServerAddress
     public var underlying: Error
-    public var description: String { "failed to connect to \(address): \(underlying)" }
+    public var description: String {
+        if TLSFailure.isTLSError(underlying) { return "TLS with \(address) failed: \(TLSFailure.describe(underlying))" }
+        return "failed to connect to \(address): \(underlying)"
+    }
 }
 
 /// The channel side of a slot: frames responses and reports them to the slot.

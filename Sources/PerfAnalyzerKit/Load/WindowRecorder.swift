@@ -15,6 +15,11 @@ final class WindowRecorder: @unchecked Sendable {
         window.recordSuccess(latencyNs: latencyNs, sendNs: sendNs, receiveNs: receiveNs, batchSize: batchSize)
     }
 
+    @inline(__always)
+    func recordDecoupled(firstResponseNs: UInt64, lastResponseNs: UInt64, responses: Int, batchSize: Int) {
+        window.recordDecoupled(firstResponseNs: firstResponseNs, lastResponseNs: lastResponseNs, responses: responses, batchSize: batchSize)
+    }
+
     func recordFailure(_ message: String) {
         window.recordFailure(message)
     }

@@ -21,6 +21,10 @@ public struct ClientWindow: Sendable {
     public var latencySquaresUs: Double = 0
     public var sendSumNs: UInt64 = 0
     public var receiveSumNs: UInt64 = 0
+    /// Responses received (decoupled models answer a request with any number of them).
+    public var responseCount: Int = 0
+    /// Sum over requests of the time to their last response (decoupled models).
+    public var lastResponseSumNs: UInt64 = 0
 
     public init(startNs: UInt64, endNs: UInt64 = 0) {
         self.startNs = startNs
@@ -38,6 +42,16 @@ public struct ClientWindow: Sendable {
         latencySquaresUs += micros * micros
         sendSumNs &+= sendNs
         receiveSumNs &+= receiveNs
+        responseCount += 1
+    }
+
+    /// A request of a decoupled model: latency to its first response (or to its end when it
+    /// had none), the number of responses and the time to the last one.
+    @inline(__always)
+    public mutating func recordDecoupled(firstResponseNs: UInt64, lastResponseNs: UInt64, responses: Int, batchSize: Int) {
+        recordSuccess(latencyNs: firstResponseNs, sendNs: 0, receiveNs: 0, batchSize: batchSize)
+        responseCount += responses - 1
+        lastResponseSumNs &+= lastResponseNs
     }
 
     public mutating func recordFailure(_ message: String) {
@@ -58,6 +72,8 @@ public struct ClientWindow: Sendable {
         latencySquaresUs += other.latencySquaresUs
         sendSumNs &+= other.sendSumNs
         receiveSumNs &+= other.receiveSumNs
+        responseCount += other.responseCount
+        lastResponseSumNs &+= other.lastResponseSumNs
     }
 
     public var durationNs: UInt64 { endNs > startNs ? endNs - startNs : 0 }
@@ -75,6 +91,11 @@ public struct ClientWindow: Sendable {
 
     public func latencyPercentileNs(_ percentile: Int) -> UInt64 {
         requestCount > 0 ? latencyNs.valueAtPercentile(Double(percentile)) : 0
+    }
+
+    /// Responses per second over the window's real duration (decoupled models).
+    public var responseThroughput: Double {
+        durationNs > 0 ? Double(responseCount) * 1e9 / Double(durationNs) : 0
     }
 
     /// Inferences per second over the window's real duration.

@@ -151,10 +151,11 @@ public final class Profiler: @unchecked Sendable {
             try await waitForWindowEnd(completedAtStart: completedAtStart)
             let client = try await driver.cutWindow()
             completedAtStart = driver.completedCount
+            // A request's failure (a lost server among them) is the first thing to report.
+            if let error = client.firstError { throw LevelEnding.failed(error) }
             let endStats = try await fetchStatistics()
             let server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
             previousStats = endStats
-            if let error = client.firstError { throw LevelEnding.failed(error) }
             if interrupted() { throw LevelEnding.interrupted }
             guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))

@@ -111,11 +111,53 @@ public struct PerfAnalyzerCommand: ParsableCommand {
     }
 
     public struct Server: ParsableArguments {
-        @Option(name: .customShort("u"), help: ArgumentHelp("Server address. (default: localhost:8000)", valueName: "url"))
+        @Option(name: .customShort("u"), help: ArgumentHelp(
+            "Server address, host:port; https://host:port for HTTP over TLS. (default: localhost:8000 for HTTP, localhost:8001 for gRPC)",
+            valueName: "url"))
         var url: String?
 
-        @Option(name: .customShort("i"), help: ArgumentHelp("Protocol: http (gRPC arrives in a later release).", valueName: "protocol"))
+        @Option(name: .customShort("i"), help: ArgumentHelp("Protocol: http or grpc. (default: http)", valueName: "protocol"))
         var wireProtocol: String = "http"
+
+        @Flag(name: .long, help: "gRPC only: send over one bidirectional stream per concurrency slot (needed for decoupled models).")
+        var streaming = false
+
+        @Option(name: .long, help: ArgumentHelp("gRPC only: compress requests with none, gzip or deflate. (default: none)",
+                                                valueName: "algorithm"))
+        var grpcCompressionAlgorithm: String?
+
+        @Option(name: .long, help: ArgumentHelp("gRPC only: true to connect over TLS. (default: false)", valueName: "bool"))
+        var sslGrpcUseSsl: String?
+
+        @Option(name: .long, help: ArgumentHelp("PEM file of the root certificates that sign the gRPC server's certificate.", valueName: "path"))
+        var sslGrpcRootCertificationsFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("PEM file of the client's private key (mutual TLS over gRPC).", valueName: "path"))
+        var sslGrpcPrivateKeyFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("PEM file of the client's certificate chain (mutual TLS over gRPC).", valueName: "path"))
+        var sslGrpcCertificateChainFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: 1 checks the server's certificate chain, 0 accepts any. (default: 1)", valueName: "number"))
+        var sslHttpsVerifyPeer: Int?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: 1 or 2 checks the certificate's names against the host, 0 does not. (default: 2)", valueName: "number"))
+        var sslHttpsVerifyHost: Int?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: PEM bundle of the certificate authorities to trust.", valueName: "path"))
+        var sslHttpsCaCertificatesFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: the client certificate (mutual TLS).", valueName: "path"))
+        var sslHttpsClientCertificateFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: PEM or DER, the client certificate's format. (default: PEM)", valueName: "type"))
+        var sslHttpsClientCertificateType: String?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: the client certificate's private key.", valueName: "path"))
+        var sslHttpsPrivateKeyFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("HTTPS: PEM or DER, the private key's format. (default: PEM)", valueName: "type"))
+        var sslHttpsPrivateKeyType: String?
 
         public init() {}
     }
@@ -154,10 +196,11 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         switch server.wireProtocol.lowercased() {
         case "http": options.wireProtocol = .http
-        case "grpc": throw OptionError("-i grpc: gRPC is not implemented yet; use -i http")
+        case "grpc": options.wireProtocol = .grpc
         default: throw OptionError("-i \(server.wireProtocol): expected http or grpc")
         }
-        options.url = server.url ?? "localhost:8000"
+        options.url = server.url ?? (options.wireProtocol == .grpc ? "localhost:8001" : "localhost:8000")
+        try server.resolveTransport(into: &options)
 
         for text in other.header {
             guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {

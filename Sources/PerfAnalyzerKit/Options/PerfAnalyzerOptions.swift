@@ -23,6 +23,13 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var wireProtocol: WireProtocol = .http
     public var headers: [HeaderField] = []
     public var verbosity: Int = 0
+    /// `--streaming`: one bidirectional gRPC stream per concurrency slot.
+    public var streaming: Bool = false
+    public var grpcCompression: GRPCCompression = .none
+    /// TLS for gRPC; nil when `--ssl-grpc-use-ssl` is off.
+    public var grpcTLS: GRPCTLSOptions? = nil
+    /// TLS settings for `https://` URLs.
+    public var httpsTLS = HTTPSTLSOptions()
 
     // Load
     public var batchSize: Int = 1

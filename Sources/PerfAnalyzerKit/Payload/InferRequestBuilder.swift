@@ -2,20 +2,46 @@ import Foundation
 import KServeProtocol
 import NIOCore
 
-/// A complete HTTP/1.1 inference request (head and body), built once and written as is.
+/// A complete inference request in its wire form, built once and written as is:
+/// HTTP/1.1 head and body, or a serialized gRPC `ModelInferRequest`.
 public struct PreparedRequest: Sendable {
     public var bytes: ByteBuffer
     /// Number of inferences the request carries (its batch size).
     public var batchSize: Int
-    /// The JSON part of the body, for `-v -v`.
+    /// The request without its tensor bytes, as text, for `-v -v`.
     public var jsonHeader: String
     /// What the response must hold, when the input data has validation data.
     public var expected: ExpectedOutputs? = nil
 }
 
-/// Builds the wire bytes of inference requests. Runs before the load starts so the
-/// send path only writes prepared buffers: no JSON encoding per request.
-public struct InferRequestBuilder: Sendable {
+/// Turns the data steps of one request into its wire bytes, once, before the load starts.
+public protocol InferRequestEncoding: Sendable {
+    /// One request made of `steps` stacked along the batch dimension (one step per batch entry).
+    func build(steps: [DataStep]) throws -> PreparedRequest
+}
+
+/// One input of a request: the steps' tensors stacked along the batch dimension.
+struct StackedInput {
+    var name: String
+    var datatype: DataType
+    var shape: [Int64]
+    var bytes: [UInt8]
+
+    /// Each input of `steps`, stacked; the shape gains a leading batch dimension when `batched`.
+    static func stack(_ steps: [DataStep], batched: Bool) -> [StackedInput] {
+        steps[0].tensors.enumerated().map { index, first in
+            var stacked: [UInt8] = []
+            stacked.reserveCapacity(first.bytes.count * steps.count)
+            for step in steps { stacked.append(contentsOf: step.tensors[index].bytes) }
+            let shape = batched ? [Int64(steps.count)] + first.shape : first.shape
+            return StackedInput(name: first.name, datatype: first.datatype, shape: shape, bytes: stacked)
+        }
+    }
+}
+
+/// Builds HTTP/1.1 inference requests (JSON header plus binary tensors, or all JSON).
+/// Runs before the load starts so the send path only writes prepared buffers.
+public struct InferRequestBuilder: InferRequestEncoding {
     public var model: ModelDescription
     public var host: String
     public var headers: [HeaderField]
@@ -36,25 +62,20 @@ public struct InferRequestBuilder: Sendable {
         return model.version.isEmpty ? base + "/infer" : base + "/versions/\(model.version)/infer"
     }
 
-    /// One request made of `steps` stacked along the batch dimension (one step per batch entry).
     public func build(steps: [DataStep]) throws -> PreparedRequest {
         precondition(!steps.isEmpty)
         let batched = model.supportsBatching
         var inputs: [InferRequestHeader.Input] = []
         var binary: [UInt8] = []
-        for (index, first) in steps[0].tensors.enumerated() {
-            var stacked: [UInt8] = []
-            stacked.reserveCapacity(first.bytes.count * steps.count)
-            for step in steps { stacked.append(contentsOf: step.tensors[index].bytes) }
-            let shape = batched ? [Int64(steps.count)] + first.shape : first.shape
+        for input in StackedInput.stack(steps, batched: batched) {
             switch inputFormat {
             case .binary:
-                inputs.append(.init(name: first.name, shape: shape, datatype: first.datatype,
-                                    parameters: ["binary_data_size": .int(Int64(stacked.count))]))
-                binary.append(contentsOf: stacked)
+                inputs.append(.init(name: input.name, shape: input.shape, datatype: input.datatype,
+                                    parameters: ["binary_data_size": .int(Int64(input.bytes.count))]))
+                binary.append(contentsOf: input.bytes)
             case .json:
-                let values = try TensorCodec.json(fromBinary: stacked, datatype: first.datatype)
-                inputs.append(.init(name: first.name, shape: shape, datatype: first.datatype, data: .array(values)))
+                let values = try TensorCodec.json(fromBinary: input.bytes, datatype: input.datatype)
+                inputs.append(.init(name: input.name, shape: input.shape, datatype: input.datatype, data: .array(values)))
             }
         }
         let wantsBinaryOutput = outputFormat == .binary

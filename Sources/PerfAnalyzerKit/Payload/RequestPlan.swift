@@ -24,7 +24,7 @@ public struct RequestPlan: Sendable {
 
     /// Requests starting at steps 0, b, 2b, … until the cycle repeats, so sending them in
     /// order plays the steps round-robin.
-    public func requests(batchSize: Int, builder: InferRequestBuilder) throws -> [PreparedRequest] {
+    public func requests(batchSize: Int, builder: some InferRequestEncoding) throws -> [PreparedRequest] {
         guard !steps.isEmpty else { throw PlanError(description: "--input-data: the input data holds no steps") }
         let count = steps.count / greatestCommonDivisor(steps.count, batchSize)
         var requests: [PreparedRequest] = []

@@ -6,15 +6,20 @@ public struct CSVReport: Sendable {
     public var percentile: Int?
     public var verbose: Bool
     public var serverStatistics: Bool
+    /// Adds perf_analyzer's "Response Throughput" column after the throughput.
+    public var isDecoupled: Bool
 
-    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool) {
+    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false) {
         self.percentile = percentile
         self.verbose = verbose
         self.serverStatistics = serverStatistics
+        self.isDecoupled = isDecoupled
     }
 
     public var header: String {
-        var columns = ["Concurrency", "Inferences/Second", "Client Send"]
+        var columns = ["Concurrency", "Inferences/Second"]
+        if isDecoupled { columns.append("Response Throughput") }
+        columns.append("Client Send")
         if serverStatistics {
             columns += ["Network+Server Send/Recv", "Server Queue", "Server Compute Input", "Server Compute Infer", "Server Compute Output"]
         }
@@ -30,7 +35,9 @@ public struct CSVReport: Sendable {
     public func row(_ level: LevelResult) -> String {
         let client = level.client
         let split = ClientTimeSplit(client)
-        var cells = [String(level.concurrency), formatG(client.throughput), String(client.averageSendNs / 1000)]
+        var cells = [String(level.concurrency), formatG(client.throughput)]
+        if isDecoupled { cells.append(formatG(client.responseThroughput)) }
+        cells.append(String(client.averageSendNs / 1000))
         if serverStatistics {
             let server = level.server?.model ?? ServerModelStats(name: "", version: "")
             cells.append(String(networkAndServerSendReceiveUs(client: client, server: server)))

@@ -5,11 +5,14 @@ public struct ConsoleReport: Sendable {
     public var isAsync: Bool
     /// Whether the server reports the statistics extension (the Server section is printed only then).
     public var serverStatistics: Bool
+    /// Decoupled models: latency to the first response, responses counted, no client time split.
+    public var isDecoupled: Bool
 
-    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool) {
+    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false) {
         self.options = options
         self.isAsync = isAsync
         self.serverStatistics = serverStatistics
+        self.isDecoupled = isDecoupled
     }
 
     /// Each method returns whole lines without the final newline; the printer adds it.
@@ -46,6 +49,7 @@ public struct ConsoleReport: Sendable {
         }
         if options.binarySearch { lines.append("  Using Binary Search algorithm") }
         lines.append(isAsync ? "  Using asynchronous calls for inference" : "  Using synchronous calls for inference")
+        if isDecoupled { lines.append("  Detected decoupled model, using the first response for measuring latency") }
         lines.append("")
         return lines.joined(separator: "\n")
     }
@@ -56,23 +60,35 @@ public struct ConsoleReport: Sendable {
         var lines = ["  Client: "]
         lines.append("    Request count: \(client.requestCount)")
         lines.append("    Throughput: \(formatG(client.throughput)) infer/sec")
+        if isDecoupled { lines.append("    Response Throughput: \(formatG(client.responseThroughput)) infer/sec") }
         if options.percentile == nil {
             lines.append("    Avg latency: \(client.averageLatencyNs / 1000) usec (standard deviation \(UInt64(client.latencyStandardDeviationUs)) usec)")
         }
         for percentile in Self.reportedPercentiles(options.percentile) {
             lines.append("    p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec")
         }
-        let split = ClientTimeSplit(client)
-        if options.verbosity > 0 {
-            lines.append("    Avg HTTP time: \(split.requestUs) usec (send \(split.sendUs) usec + response wait \(split.waitUs) usec + receive \(split.receiveUs) usec)")
-        } else {
-            lines.append("    Avg HTTP time: \(split.requestUs) usec (send/recv \(split.sendUs + split.receiveUs) usec + response wait \(split.waitUs) usec)")
-        }
+        lines.append(clientTimeLine(ClientTimeSplit(client)))
         if serverStatistics, let server = result.server {
             lines.append("  Server: ")
             lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// How the client spent a request's time, in perf_analyzer's words for each protocol;
+    /// a decoupled model's requests have no single response to split, so the line is blank.
+    private func clientTimeLine(_ split: ClientTimeSplit) -> String {
+        if isDecoupled { return "    " }
+        switch (options.wireProtocol, options.verbosity > 0) {
+        case (.http, true):
+            return "    Avg HTTP time: \(split.requestUs) usec (send \(split.sendUs) usec + response wait \(split.waitUs) usec + receive \(split.receiveUs) usec)"
+        case (.http, false):
+            return "    Avg HTTP time: \(split.requestUs) usec (send/recv \(split.sendUs + split.receiveUs) usec + response wait \(split.waitUs) usec)"
+        case (.grpc, true):
+            return "    Avg gRPC time: \(split.requestUs) usec (marshal \(split.sendUs) usec + response wait \(split.waitUs) usec + unmarshal \(split.receiveUs) usec)"
+        case (.grpc, false):
+            return "    Avg gRPC time: \(split.requestUs) usec ((un)marshal request/response \(split.sendUs + split.receiveUs) usec + response wait \(split.waitUs) usec)"
+        }
     }
 
     private func serverLines(_ stats: ServerModelStats, composing: [ServerModelStats], indent: String) -> [String] {

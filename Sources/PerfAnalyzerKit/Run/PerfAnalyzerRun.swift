@@ -11,11 +11,18 @@ public struct PerfAnalyzerRun: Sendable {
     public var err: @Sendable (String) -> Void
 
     public init(options: PerfAnalyzerOptions,
-                out: @escaping @Sendable (String) -> Void = { print($0) },
+                out: @escaping @Sendable (String) -> Void = { PerfAnalyzerRun.printFlushed($0) },
                 err: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.options = options
         self.out = out
         self.err = err
+    }
+
+    /// Prints and flushes, so a report piped into another program (`| tee`) shows each
+    /// level as it is measured, as perf_analyzer's does.
+    public static func printFlushed(_ text: String) {
+        print(text)
+        fflush(nil)
     }
 
     public func run(interruption: Interruption? = nil) async -> ExitStatus {
@@ -42,41 +49,39 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
-        let address: ServerAddress
+        let transport = try await RunTransport.open(options: options, group: group)
         do {
-            address = try ServerAddress(parsing: options.url, defaultPort: 8000)
-        } catch {
-            throw RunError(error.description)
-        }
-        let connection = HTTPControlClient(group: group, address: address, headers: options.headers)
-        let server = KServeHTTPClient(connection: connection)
-        do {
-            let status = try await profile(server: server, address: address, group: group, interruption: interruption)
-            await connection.close()
+            let status = try await profile(transport: transport, group: group, interruption: interruption)
+            await transport.close()
             return status
         } catch {
-            await connection.close()
+            await transport.close()
             throw error
         }
     }
 
-    private func profile(server: KServeHTTPClient, address: ServerAddress, group: MultiThreadedEventLoopGroup,
+    private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup,
                          interruption: Interruption?) async throws -> ExitStatus {
         try checkCSVDestination()
+        let server = transport.control
         let description = try await discoverModel(server)
         let metadata = try? await server.serverMetadata()
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
-        let isAsync = options.asyncRequested ?? description.isSequence
+        // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
+        let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
 
-        let requests = try prepareRequests(model: description, address: address)
+        let requests = try prepareRequests(model: description, address: transport.address)
         if options.verbosity > 1, let first = requests.first {
-            // Extra verbose: the JSON part of the first request (binary tensors are not shown).
+            // Extra verbose: the first request without its tensor bytes.
             out("inference request: \(first.jsonHeader)")
         }
-        let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics)
+        let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
+                                    isDecoupled: description.isDecoupled)
         out(console.settingsBlock())
 
-        let driver = ConcurrencyDriver(group: group, threads: loadThreads(), address: address, requests: requests)
+        let loops = Array(group.makeIterator().prefix(loadThreads()))
+        let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
+        let driver = ConcurrencyDriver(loops: loops, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion
@@ -95,11 +100,13 @@ public struct PerfAnalyzerRun: Sendable {
         let outcome = await profiler.run()
         await driver.quiesce()
         await driver.close()
+        await transport.closeLoad()
 
         if !outcome.levels.isEmpty {
             out(console.summary(outcome.levels))
             if let path = options.csvPath {
-                let csv = CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics)
+                let csv = CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
+                                    isDecoupled: description.isDecoupled)
                 do {
                     try csv.write(outcome.levels, to: path)
                 } catch {
@@ -125,6 +132,13 @@ public struct PerfAnalyzerRun: Sendable {
         }
     }
 
+    /// perf_analyzer's first line after reading JSON input data (its leading space included).
+    static func loadedDataLine(_ dataSet: InputDataSet) -> String {
+        var line = " Successfully read data for \(dataSet.streams.count) stream/streams"
+        if dataSet.streams.count == 1 { line += " with \(dataSet.streams[0].count) step/steps" }
+        return line + "."
+    }
+
     /// `-f` is written after the run: refuse a destination that cannot be written before any load.
     func checkCSVDestination() throws {
         guard let path = options.csvPath else { return }
@@ -139,14 +153,17 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     /// Readiness, metadata and config of the model (and of an ensemble's steps).
-    func discoverModel(_ server: KServeHTTPClient) async throws -> ModelDescription {
+    func discoverModel(_ server: any InferenceServerControl) async throws -> ModelDescription {
         let ready: Bool
         do {
             ready = try await server.isServerReady()
         } catch let error as ConnectionError {
             throw RunError(error.description)
         }
-        if !ready { throw RunError("the server at \(options.url) is not ready (GET /v2/health/ready did not answer 200)") }
+        if !ready {
+            let check = options.wireProtocol == .grpc ? "ServerReady answered false" : "GET /v2/health/ready did not answer 200"
+            throw RunError("the server at \(options.url) is not ready (\(check))")
+        }
         let name = options.modelName
         let version = options.modelVersion
         let metadata: ModelMetadata
@@ -174,8 +191,8 @@ public struct PerfAnalyzerRun: Sendable {
         if description.isSequence {
             throw RunError("model '\(name)' is a sequence model; sequence support arrives with the load-modes work")
         }
-        if description.isDecoupled {
-            throw RunError("model '\(name)' is decoupled; it needs -i grpc --streaming, which arrives with the gRPC work")
+        if description.isDecoupled && !options.streaming {
+            throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with -i grpc --streaming")
         }
         // perf_analyzer lists composing models by name (then version), whatever the step order.
         let composing = try await expandComposing(description.composingModels, server: server)
@@ -186,7 +203,7 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     /// Composing models, depth first, nested ensembles expanded.
-    private func expandComposing(_ models: [ModelDescription.ComposingModel], server: KServeHTTPClient,
+    private func expandComposing(_ models: [ModelDescription.ComposingModel], server: any InferenceServerControl,
                                  depth: Int = 0) async throws -> [ModelDescription.ComposingModel] {
         guard depth < 8 else { return models }
         var result: [ModelDescription.ComposingModel] = []
@@ -213,17 +230,25 @@ public struct PerfAnalyzerRun: Sendable {
             case .directory(let path):
                 plan = RequestPlan(dataSet: try InputDataLoader.loadDirectory(path: path, model: model, shapes: options.shapes))
             case .jsonFiles(let paths):
-                plan = RequestPlan(dataSet: try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes))
+                let dataSet = try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes)
+                out(Self.loadedDataLine(dataSet))
+                plan = RequestPlan(dataSet: dataSet)
             }
         } catch let error as GeneratedInputData.MissingShape {
             throw RunError(error.description)
         } catch let error as InputDataError {
             throw RunError(error.description)
         }
-        let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
-                                          inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
         do {
-            return try plan.requests(batchSize: options.batchSize, builder: builder)
+            switch options.wireProtocol {
+            case .http:
+                let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
+                                                  inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
+                return try plan.requests(batchSize: options.batchSize, builder: builder)
+            case .grpc:
+                let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming)
+                return try plan.requests(batchSize: options.batchSize, builder: builder)
+            }
         } catch let error as RequestPlan.PlanError {
             throw RunError(error.description)
         }

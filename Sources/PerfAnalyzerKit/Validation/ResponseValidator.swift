@@ -49,13 +49,26 @@ public enum ResponseValidator {
             } else {
                 return "validation of data step \(expected.step): output '\(tensor.name)' carries no data"
             }
-            if let difference = firstDifference(expected: tensor.bytes, received: received, datatype: tensor.datatype) {
-                let place = difference.index.map { expected.locate($0, elementCount: difference.expectedCount) }
-                    ?? "data step \(expected.step)"
-                return "validation failed for output '\(tensor.name)', \(place): \(difference.text)"
-            }
+            if let message = compare(tensor, received: received, expected: expected) { return message }
         }
         return nil
+    }
+
+    /// The same check for outputs already split out by name (gRPC's raw output contents).
+    static func mismatch(outputs: [String: [UInt8]], expected: ExpectedOutputs) -> String? {
+        for tensor in expected.tensors {
+            guard let received = outputs[tensor.name] else {
+                return "validation of data step \(expected.step): the response has no output '\(tensor.name)'"
+            }
+            if let message = compare(tensor, received: received, expected: expected) { return message }
+        }
+        return nil
+    }
+
+    private static func compare(_ tensor: DataStep.Tensor, received: [UInt8], expected: ExpectedOutputs) -> String? {
+        guard let difference = firstDifference(expected: tensor.bytes, received: received, datatype: tensor.datatype) else { return nil }
+        let place = difference.index.map { expected.locate($0, elementCount: difference.expectedCount) } ?? "data step \(expected.step)"
+        return "validation failed for output '\(tensor.name)', \(place): \(difference.text)"
     }
 
     struct Difference: Equatable {

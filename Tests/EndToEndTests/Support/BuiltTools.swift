@@ -15,6 +15,13 @@ enum BuiltTools {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug")
     }
 
+    /// The package root, for the project's scripts.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // EndToEndTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()
+
     static var perfAnalyzer: String { directory.appendingPathComponent("perf-analyzer").path }
     static var kserveSim: String { directory.appendingPathComponent("kserve-sim").path }
 }
@@ -90,6 +97,13 @@ final class Drain: @unchecked Sendable {
             }
             done.signal()
         }
+    }
+
+    /// What has arrived so far, without waiting for the end.
+    func snapshot() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func text() -> String {

@@ -9,31 +9,42 @@ final class SimulatorProcess: @unchecked Sendable {
     let port: Int
     private let output: Pipe
 
+    /// The gRPC port, and whether both listeners speak TLS.
+    let grpcPort: Int
+    let usesTLS: Bool
+
     init(arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: BuiltTools.kserveSim)
-        process.arguments = ["--http-port", "0", "--threads", "1"] + arguments
+        process.arguments = ["--http-port", "0", "--grpc-port", "0", "--threads", "1"] + arguments
         output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
-        // The simulator prints "kserve-sim: HTTP listening on 127.0.0.1:PORT" once it listens.
-        var line = Data()
+        // The simulator prints "kserve-sim: HTTP listening on 127.0.0.1:PORT", then the same
+        // for gRPC ("HTTPS" and "gRPC+TLS" with TLS), once it listens.
+        var lines = Data()
         let handle = output.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
+        while lines.filter({ $0 == UInt8(ascii: "\n") }).count < 2 {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
-            line.append(chunk)
+            lines.append(chunk)
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let portText = text.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines),
-              let port = Int(portText) else {
+        let text = String(decoding: lines, as: UTF8.self)
+        let ports = text.split(separator: "\n").compactMap { line in
+            line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        guard ports.count == 2 else {
             process.terminate()
-            throw SimulatorError(message: "kserve-sim did not report its port; it printed: \(text)")
+            throw SimulatorError(message: "kserve-sim did not report its ports; it printed: \(text)")
         }
-        self.port = port
+        port = ports[0]
+        grpcPort = ports[1]
+        usesTLS = text.contains("HTTPS listening")
     }
 
-    var url: String { "127.0.0.1:\(port)" }
+    var grpcURL: String { "127.0.0.1:\(grpcPort)" }
+
+    var url: String { usesTLS ? "https://127.0.0.1:\(port)" : "127.0.0.1:\(port)" }
 
     func stop() {
         if process.isRunning {
@@ -45,9 +56,14 @@ final class SimulatorProcess: @unchecked Sendable {
     deinit { stop() }
 
     /// The server's own statistics for one model.
+    /// TLS settings for `statistics` when the simulator serves HTTPS (with a client certificate when it asks for one).
+    var statisticsTLS = HTTPSTLSOptions()
+
     func statistics(model: String) async throws -> ModelStatistics {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let connection = HTTPControlClient(group: group, address: ServerAddress(host: "127.0.0.1", port: port), headers: [])
+        let address = ServerAddress(host: "127.0.0.1", port: port, usesTLS: usesTLS)
+        let connection = HTTPControlClient(group: group, address: address, headers: [],
+                                           tls: try ClientTLS.forHTTPS(statisticsTLS, address: address))
         let stats = try await KServeHTTPClient(connection: connection).allStatistics()
         await connection.close()
         try await group.shutdownGracefully()

@@ -7,6 +7,7 @@ import NIOPosix
 /// Without it the Triton tests fail (they never skip): run them through scripts/test.sh.
 struct TritonEnvironment {
     let httpURL: String
+    let grpcURL: String
     let recordDirectory: URL
     let referencePerfAnalyzer: String
 
@@ -23,7 +24,7 @@ struct TritonEnvironment {
             guard let value = environment[name], !value.isEmpty else { throw Missing(variable: name) }
             return value
         }
-        return TritonEnvironment(httpURL: try value("TRITON_HTTP_URL"),
+        return TritonEnvironment(httpURL: try value("TRITON_HTTP_URL"), grpcURL: try value("TRITON_GRPC_URL"),
                                  recordDirectory: URL(fileURLWithPath: try value("TRITON_RECORD_DIR")),
                                  referencePerfAnalyzer: try value("PERF_ANALYZER_REFERENCE"))
     }
@@ -61,6 +62,8 @@ struct TritonEnvironment {
             var data_base64: [String]?
         }
         var model: String
+        /// The request id the client sent ("" when none).
+        var request_id: String?
         var inputs: [Input]
         /// Only kserve-sim records headers.
         var headers: [String: String]?

@@ -19,15 +19,16 @@ struct ReferenceParityTests {
     }
 
     /// Both tools with `arguments` plus `-f`; returns each one's stdout and CSV text.
-    private func both(_ arguments: [String]) throws -> (ours: (String, String), theirs: (String, String)) {
+    private func both(_ arguments: [String], grpc: Bool = false) throws -> (ours: (String, String), theirs: (String, String)) {
         let triton = try TritonEnvironment.current()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parity-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let ourCSV = directory.appendingPathComponent("ours.csv").path
         let theirCSV = directory.appendingPathComponent("theirs.csv").path
-        let ours = try run(BuiltTools.perfAnalyzer, arguments + ["-u", triton.httpURL, "-f", ourCSV])
-        let theirs = try run(triton.referencePerfAnalyzer, arguments + ["-u", triton.httpURL, "-f", theirCSV])
+        let server = grpc ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
+        let ours = try run(BuiltTools.perfAnalyzer, arguments + server + ["-f", ourCSV])
+        let theirs = try run(triton.referencePerfAnalyzer, arguments + server + ["-f", theirCSV])
         #expect(ours.status == 0, "ours: \(ours.stderr)")
         #expect(theirs.status == 0, "perf_analyzer: \(theirs.stderr)")
         return ((ours.stdout, (try? String(contentsOfFile: ourCSV, encoding: .utf8)) ?? ""),
@@ -72,6 +73,28 @@ struct ReferenceParityTests {
     func ensemble() throws {
         let result = try both(["-m", "ensemble_add_sub_identity", "--concurrency-range", "1", "--request-count", "200"])
         #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
+    }
+
+    @Test("gRPC: same CSV header, levels and report sections", arguments: [[] as [String], ["--async", "--verbose-csv"]])
+    func grpcSweep(extra: [String]) throws {
+        let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra, grpc: true)
+        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(levels(result.ours.1) == levels(result.theirs.1))
+        #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
+    }
+
+    @Test("gRPC streaming, decoupled model: response throughput in the report and the CSV")
+    func grpcDecoupled() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parity-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("in3.json").path
+        try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
+        let result = try both(["-m", "repeat_decoupled", "--streaming", "--concurrency-range", "1:2", "-p", "500", "-s", "100",
+                               "--input-data", input], grpc: true)
+        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(result.ours.1.hasPrefix("Concurrency,Inferences/Second,Response Throughput,"))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 }

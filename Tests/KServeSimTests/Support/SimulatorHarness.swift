@@ -7,7 +7,7 @@ func withSimulator<Result: Sendable>(
     _ body: (TestClient) async throws -> Result
 ) async throws -> Result {
     let simulator = KServeSimulator(configuration: SimulatorConfiguration(
-        httpPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath))
+        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath))
     let port = try await simulator.start()
     do {
         let result = try await body(TestClient(port: port))

@@ -3,6 +3,7 @@ import KServeProtocol
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A response as the tests look at it.
 struct TestResponse: Sendable {
@@ -74,6 +75,9 @@ struct TestClientError: Error, CustomStringConvertible {
 /// Opens connections to a simulator on 127.0.0.1.
 struct TestClient: Sendable {
     let port: Int
+    /// Set for HTTPS: the client side of TLS, and the name to check the server certificate against.
+    var tls: NIOSSLContext? = nil
+    var serverHostname: String? = nil
 
     func withConnection<Result: Sendable>(
         _ body: (inout TestConnection) async throws -> Result
@@ -81,6 +85,10 @@ struct TestClient: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                         wrappingChannelSynchronously: channel)

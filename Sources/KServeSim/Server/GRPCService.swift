@@ -1,0 +1,259 @@
+import GRPCCore
+import KServeGRPC
+import KServeProtocol
+import NIOCore
+
+/// `inference.GRPCInferenceService` over the same models, statistics and
+/// recorder as the HTTP endpoint. RPCs without an HTTP counterpart here
+/// (repository, shared memory, trace and log settings) answer `unimplemented`.
+struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
+    private let core: ServerCore
+    private let pipeline: GRPCInferencePipeline
+    /// Answers that never change, built once.
+    private let serverMetadata: Inference_ServerMetadataResponse
+    private let metadata: [Inference_ModelMetadataResponse]
+    private let configs: [Inference_ModelConfigResponse]
+
+    /// The stream-ending request parameter the client tests use to see a stream die mid-run.
+    static let closeStreamParameter = "sim_close_stream"
+
+    init(core: ServerCore, group: any EventLoopGroup) {
+        self.core = core
+        self.pipeline = GRPCInferencePipeline(core: core, group: group)
+        var server = Inference_ServerMetadataResponse()
+        server.name = ServerCore.serverName
+        server.version = ServerCore.serverVersion
+        server.extensions = ServerCore.extensions
+        serverMetadata = server
+        metadata = core.catalog.models.map(GRPCConversions.metadata(of:))
+        configs = core.catalog.models.map { model in
+            var response = Inference_ModelConfigResponse()
+            response.config = GRPCConversions.config(of: model)
+            return response
+        }
+    }
+
+    // MARK: Health and metadata
+
+    func serverLive(request: ServerRequest<Inference_ServerLiveRequest>,
+                    context: ServerContext) async throws -> ServerResponse<Inference_ServerLiveResponse> {
+        var response = Inference_ServerLiveResponse()
+        response.live = true
+        return ServerResponse(message: response)
+    }
+
+    func serverReady(request: ServerRequest<Inference_ServerReadyRequest>,
+                     context: ServerContext) async throws -> ServerResponse<Inference_ServerReadyResponse> {
+        var response = Inference_ServerReadyResponse()
+        response.ready = true
+        return ServerResponse(message: response)
+    }
+
+    func modelReady(request: ServerRequest<Inference_ModelReadyRequest>,
+                    context: ServerContext) async throws -> ServerResponse<Inference_ModelReadyResponse> {
+        _ = try resolve(request.message.name, request.message.version)
+        var response = Inference_ModelReadyResponse()
+        response.ready = true
+        return ServerResponse(message: response)
+    }
+
+    func serverMetadata(request: ServerRequest<Inference_ServerMetadataRequest>,
+                        context: ServerContext) async throws -> ServerResponse<Inference_ServerMetadataResponse> {
+        ServerResponse(message: serverMetadata)
+    }
+
+    func modelMetadata(request: ServerRequest<Inference_ModelMetadataRequest>,
+                       context: ServerContext) async throws -> ServerResponse<Inference_ModelMetadataResponse> {
+        ServerResponse(message: metadata[try resolve(request.message.name, request.message.version)])
+    }
+
+    func modelConfig(request: ServerRequest<Inference_ModelConfigRequest>,
+                     context: ServerContext) async throws -> ServerResponse<Inference_ModelConfigResponse> {
+        ServerResponse(message: configs[try resolve(request.message.name, request.message.version)])
+    }
+
+    /// An empty name asks for every model, as over HTTP's `/v2/models/stats`.
+    func modelStatistics(request: ServerRequest<Inference_ModelStatisticsRequest>,
+                         context: ServerContext) async throws -> ServerResponse<Inference_ModelStatisticsResponse> {
+        let models = request.message.name.isEmpty
+            ? Array(core.catalog.models.indices)
+            : [try resolve(request.message.name, request.message.version)]
+        var response = Inference_ModelStatisticsResponse()
+        response.modelStats = models.map { GRPCConversions.statistics(core.statistics.snapshot(model: $0)) }
+        return ServerResponse(message: response)
+    }
+
+    private func resolve(_ name: String, _ version: String) throws(RPCError) -> Int {
+        do {
+            return try pipeline.resolve(model: name, version: version)
+        } catch {
+            throw RPCError(code: .notFound, message: error.message)
+        }
+    }
+
+    // MARK: Inference
+
+    func modelInfer(request: ServerRequest<Inference_ModelInferRequest>,
+                    context: ServerContext) async throws -> ServerResponse<Inference_ModelInferResponse> {
+        do throws(GRPCInferencePipeline.Failure) {
+            let prepared = try pipeline.prepare(request.message, headers: GRPCConversions.recordedHeaders(request.metadata),
+                                                refuseDecoupled: true)
+            return ServerResponse(message: try await pipeline.runSingle(prepared))
+        } catch {
+            throw Self.statusError(error)
+        }
+    }
+
+    /// Answers the requests of a stream one after another, in order. A request
+    /// that fails gets a response with `error_message` and the stream goes on,
+    /// as with Triton; only `sim_close_stream` ends the stream (with an error status).
+    func modelStreamInfer(request: StreamingServerRequest<Inference_ModelInferRequest>,
+                          context: ServerContext) async throws -> StreamingServerResponse<Inference_ModelStreamInferResponse> {
+        let metadata = request.metadata
+        let recordHeaders = core.recorder != nil
+        let pipeline = self.pipeline
+        return StreamingServerResponse { writer in
+            let headers = recordHeaders ? GRPCConversions.recordedHeaders(metadata) : [:]
+            for try await message in request.messages {
+                if message.parameters[Self.closeStreamParameter]?.parameterChoice == .boolParam(true) {
+                    throw RPCError(code: .unavailable, message: "stream closed by request (\(Self.closeStreamParameter))")
+                }
+                try await Self.answer(message, headers: headers, pipeline: pipeline) { response in
+                    try await writer.write(response)
+                }
+            }
+            return [:]
+        }
+    }
+
+    /// Sends every response for one streamed request, or one error response.
+    private static func answer(_ message: Inference_ModelInferRequest, headers: [String: String],
+                               pipeline: GRPCInferencePipeline,
+                               write: (Inference_ModelStreamInferResponse) async throws -> Void) async throws {
+        func failed(_ text: String) async throws {
+            var response = Inference_ModelStreamInferResponse()
+            response.errorMessage = text
+            // Carries the request id, so a client with several requests in flight knows which one failed.
+            var identity = Inference_ModelInferResponse()
+            identity.modelName = message.modelName
+            identity.modelVersion = message.modelVersion
+            identity.id = message.id
+            response.inferResponse = identity
+            try await write(response)
+        }
+        func sent(_ infer: Inference_ModelInferResponse) async throws {
+            var response = Inference_ModelStreamInferResponse()
+            response.inferResponse = infer
+            try await write(response)
+        }
+
+        let prepared: GRPCInferencePipeline.Prepared
+        do throws(GRPCInferencePipeline.Failure) {
+            prepared = try pipeline.prepare(message, headers: headers, refuseDecoupled: false)
+        } catch {
+            return try await failed(error.message)
+        }
+        let marksFinal = prepared.plan.parameters?[GRPCInferencePipeline.enableFinalResponse]?.boolValue == true
+        let finalFlag = GRPCInferencePipeline.finalResponse
+
+        guard pipeline.core.catalog[prepared.modelIndex].decoupled else {
+            var response: Inference_ModelInferResponse
+            do throws(GRPCInferencePipeline.Failure) {
+                response = try await pipeline.runSingle(prepared)
+            } catch {
+                return try await failed(error.message)
+            }
+            // The one response of a plain model is also its last.
+            if marksFinal { response.parameters[finalFlag] = GRPCConversions.boolParameter(true) }
+            return try await sent(response)
+        }
+
+        let outcome = try await pipeline.runDecoupled(prepared) { response in
+            var response = response
+            if marksFinal { response.parameters[finalFlag] = GRPCConversions.boolParameter(false) }
+            try await sent(response)
+        }
+        switch outcome {
+        case .failure(let error):
+            try await failed(error.message)
+        case .success:
+            if marksFinal {
+                var marker = GRPCInferencePipeline.emptyResponse(plan: prepared.plan)
+                marker.parameters[finalFlag] = GRPCConversions.boolParameter(true)
+                try await sent(marker)
+            }
+        }
+    }
+
+    private static func statusError(_ failure: GRPCInferencePipeline.Failure) -> RPCError {
+        switch failure {
+        case .unknownModel(let message):
+            return RPCError(code: .notFound, message: message)
+        case .refused(let error):
+            return RPCError(code: .invalidArgument, message: error.message)
+        case .unsupported(let error):
+            return RPCError(code: .unimplemented, message: error.message)
+        }
+    }
+
+    // MARK: Not simulated
+
+    private static func unimplemented(_ method: String) -> RPCError {
+        RPCError(code: .unimplemented, message: "kserve-sim does not implement \(method)")
+    }
+
+    func repositoryIndex(request: ServerRequest<Inference_RepositoryIndexRequest>,
+                         context: ServerContext) async throws -> ServerResponse<Inference_RepositoryIndexResponse> {
+        throw Self.unimplemented("RepositoryIndex")
+    }
+
+    func repositoryModelLoad(request: ServerRequest<Inference_RepositoryModelLoadRequest>,
+                             context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
+        throw Self.unimplemented("RepositoryModelLoad")
+    }
+
+    func repositoryModelUnload(request: ServerRequest<Inference_RepositoryModelUnloadRequest>,
+                               context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
+        throw Self.unimplemented("RepositoryModelUnload")
+    }
+
+    func systemSharedMemoryStatus(request: ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+                                  context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        throw Self.unimplemented("SystemSharedMemoryStatus")
+    }
+
+    func systemSharedMemoryRegister(request: ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+                                    context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        throw Self.unimplemented("SystemSharedMemoryRegister")
+    }
+
+    func systemSharedMemoryUnregister(request: ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+                                      context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        throw Self.unimplemented("SystemSharedMemoryUnregister")
+    }
+
+    func cudaSharedMemoryStatus(request: ServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+                                context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryStatusResponse> {
+        throw Self.unimplemented("CudaSharedMemoryStatus")
+    }
+
+    func cudaSharedMemoryRegister(request: ServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+                                  context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryRegisterResponse> {
+        throw Self.unimplemented("CudaSharedMemoryRegister")
+    }
+
+    func cudaSharedMemoryUnregister(request: ServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+                                    context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryUnregisterResponse> {
+        throw Self.unimplemented("CudaSharedMemoryUnregister")
+    }
+
+    func traceSetting(request: ServerRequest<Inference_TraceSettingRequest>,
+                      context: ServerContext) async throws -> ServerResponse<Inference_TraceSettingResponse> {
+        throw Self.unimplemented("TraceSetting")
+    }
+
+    func logSettings(request: ServerRequest<Inference_LogSettingsRequest>,
+                     context: ServerContext) async throws -> ServerResponse<Inference_LogSettingsResponse> {
+        throw Self.unimplemented("LogSettings")
+    }
+}

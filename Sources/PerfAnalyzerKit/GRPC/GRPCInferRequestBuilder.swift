@@ -1,0 +1,43 @@
+import Foundation
+import KServeGRPC
+import NIOCore
+import SwiftProtobuf
+
+/// Builds serialized `ModelInferRequest`s with the tensors in `raw_input_contents`, the way
+/// Triton's own client sends them. Runs before the load starts: the send path copies bytes.
+struct GRPCInferRequestBuilder: InferRequestEncoding {
+    var model: ModelDescription
+    /// Decoupled models over a stream: ask the server to mark the last response of each request.
+    var requestsFinalResponseMarker: Bool
+
+    func build(steps: [DataStep]) throws -> PreparedRequest {
+        precondition(!steps.isEmpty)
+        var request = Inference_ModelInferRequest()
+        request.modelName = model.name
+        request.modelVersion = model.version
+        for input in StackedInput.stack(steps, batched: model.supportsBatching) {
+            var tensor = Inference_ModelInferRequest.InferInputTensor()
+            tensor.name = input.name
+            tensor.datatype = input.datatype.rawValue
+            tensor.shape = input.shape
+            request.inputs.append(tensor)
+            request.rawInputContents.append(Data(input.bytes))
+        }
+        request.outputs = model.outputs.map { output in
+            var requested = Inference_ModelInferRequest.InferRequestedOutputTensor()
+            requested.name = output.name
+            return requested
+        }
+        if requestsFinalResponseMarker {
+            var flag = Inference_InferParameter()
+            flag.boolParam = true
+            request.parameters[GRPCResponseScanner.enableFinalResponseParameter] = flag
+        }
+        let serialized: [UInt8] = try request.serializedBytes()
+        var summary = request
+        summary.rawInputContents = []
+        return PreparedRequest(bytes: ByteBuffer(bytes: serialized),
+                               batchSize: model.supportsBatching ? steps.count : 1,
+                               jsonHeader: summary.textFormatString())
+    }
+}

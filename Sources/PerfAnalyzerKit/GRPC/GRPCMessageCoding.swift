@@ -1,0 +1,95 @@
+import GRPCCore
+import KServeGRPC
+import KServeProtocol
+import NIOCore
+import SwiftProtobuf
+
+/// A prepared request on its way out, with the stream request id when it has one.
+struct OutgoingInferRequest: Sendable {
+    var body: ByteBuffer
+    /// Appended as field 3 (`id`) when non-zero; protobuf lets a later field win, and
+    /// appending keeps the prepared bytes untouched.
+    var id: UInt64 = 0
+}
+
+/// Copies the prepared bytes into gRPC's buffer (no protobuf work on the send path) and
+/// notes when marshalling ended, for the client-side split of the request time.
+struct PreparedRequestSerializer: MessageSerializer {
+    let timing: RequestTiming
+
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: OutgoingInferRequest) throws -> Bytes {
+        var digits: (UInt8, [UInt8]) = (0, [])
+        if message.id != 0 {
+            let text = Array(String(message.id).utf8)
+            digits = (UInt8(text.count), text)
+        }
+        let extra = message.id != 0 ? 2 + digits.1.count : 0
+        var bytes = Bytes(repeating: 0, count: message.body.readableBytes + extra)
+        bytes.withUnsafeMutableBytes { target in
+            message.body.withUnsafeReadableBytes { source in
+                target.copyMemory(from: source)
+            }
+            if extra > 0 {
+                var offset = message.body.readableBytes
+                target[offset] = 0x1A  // field 3, length-delimited
+                target[offset + 1] = digits.0
+                offset += 2
+                for byte in digits.1 {
+                    target[offset] = byte
+                    offset += 1
+                }
+            }
+        }
+        timing.marshalledNs = MonotonicClock.now()
+        return bytes
+    }
+}
+
+/// What the load path keeps of a unary response.
+enum UnaryInferResponse: Sendable {
+    /// Not decoded: only validation needs the outputs.
+    case skipped
+    case decoded(Inference_ModelInferResponse)
+}
+
+/// Decodes a `ModelInferResponse` only when its outputs are validated, and notes how
+/// long unmarshalling took.
+struct UnaryResponseDeserializer: MessageDeserializer {
+    let timing: RequestTiming
+    let decodes: Bool
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> UnaryInferResponse {
+        let start = MonotonicClock.now()
+        defer { timing.unmarshalNs = MonotonicClock.now() &- start }
+        guard decodes else { return .skipped }
+        return .decoded(try serializedMessageBytes.withUnsafeBytes { try Inference_ModelInferResponse(serializedBytes: $0) })
+    }
+}
+
+/// What the load path keeps of a streamed response: its summary, and the decoded
+/// response when its outputs are validated.
+struct StreamedInferResponse: Sendable {
+    var summary: GRPCResponseScanner.Summary
+    var decoded: Inference_ModelInferResponse?
+}
+
+struct StreamResponseDeserializer: MessageDeserializer {
+    let decodes: Bool
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> StreamedInferResponse {
+        try serializedMessageBytes.withUnsafeBytes { raw in
+            let summary = try GRPCResponseScanner.scanStreamResponse(raw)
+            guard decodes, summary.errorMessage == nil, summary.hasOutputs else {
+                return StreamedInferResponse(summary: summary, decoded: nil)
+            }
+            return StreamedInferResponse(summary: summary, decoded: try Inference_ModelStreamInferResponse(serializedBytes: raw).inferResponse)
+        }
+    }
+}
+
+/// Timestamps the coders leave for the slot that owns them. Written and read on the
+/// slot's event loop only (its task prefers that loop).
+final class RequestTiming: @unchecked Sendable {
+    var marshalledNs: UInt64 = 0
+    var unmarshalNs: UInt64 = 0
+}

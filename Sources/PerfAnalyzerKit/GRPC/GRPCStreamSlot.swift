@@ -1,0 +1,178 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import KServeGRPC
+import KServeProtocol
+import NIOCore
+
+/// One unit of concurrency over `ModelStreamInfer` (`--streaming`): one bidirectional
+/// stream that carries one request at a time. A request ends with its only response, or,
+/// for a decoupled model, with the response the server marks final; every response in
+/// between is counted.
+///
+/// Confined to `eventLoop`: the driver calls in there, and the stream's tasks prefer it.
+final class GRPCStreamSlot: ConcurrencySlot, @unchecked Sendable {
+    let eventLoop: EventLoop
+    private let connection: GRPCConnection
+    private let executor: EventLoopTaskExecutor
+    private let requests: [PreparedRequest]
+    private var nextRequest: Int
+    private let recorder: WindowRecorder
+    private let counters: LoadCounters
+    private let metadata: Metadata
+    private let options: CallOptions
+    private let address: ServerAddress
+    private let isDecoupled: Bool
+    private let validates: Bool
+    private let timing = RequestTiming()
+
+    private var active = false
+    private var running = false
+    private var idleWaiters: [EventLoopPromise<Void>] = []
+
+    // The request in flight.
+    private var requestID: UInt64 = 0
+    private var inFlight: PreparedRequest?
+    private var startNs: UInt64 = 0
+    private var firstResponseNs: UInt64 = 0
+    private var responses = 0
+    /// Resumed when the request in flight ends or the stream does.
+    private let turn = Milestone()
+
+    init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
+         metadata: Metadata, compression: GRPCCompression, address: ServerAddress, isDecoupled: Bool) {
+        precondition(!requests.isEmpty)
+        eventLoop = placement.eventLoop
+        self.connection = connection
+        self.executor = executor
+        self.requests = requests
+        nextRequest = placement.index % requests.count
+        recorder = placement.recorder
+        counters = placement.counters
+        self.metadata = metadata
+        options = .load(compression: compression)
+        self.address = address
+        self.isDecoupled = isDecoupled
+        validates = requests.contains { $0.expected != nil }
+    }
+
+    func connect() -> EventLoopFuture<Void> {
+        eventLoop.makeSucceededVoidFuture()
+    }
+
+    func activate() {
+        active = true
+        guard !running else { return }
+        running = true
+        Task(executorPreference: executor) { await self.streamWhileActive() }
+    }
+
+    func deactivate() -> EventLoopFuture<Void> {
+        active = false
+        guard running else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        idleWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    func close() {
+        active = false
+    }
+
+    private var shouldSend: Bool {
+        active && !counters.failed.load(ordering: .relaxed)
+    }
+
+    /// Opens the stream, sends while active, then half-closes it and lets it finish.
+    private func streamWhileActive() async {
+        do {
+            try await connection.client.bidirectionalStreaming(
+                request: StreamingClientRequest(of: OutgoingInferRequest.self, metadata: metadata) { writer in
+                    try await self.writeWhileActive(writer)
+                },
+                descriptor: Inference_GRPCInferenceService.Method.ModelStreamInfer.descriptor,
+                serializer: PreparedRequestSerializer(timing: timing),
+                deserializer: StreamResponseDeserializer(decodes: validates),
+                options: options
+            ) { response in
+                // However the responses end, the writer must not wait for one more.
+                defer { self.turn.reach() }
+                for try await message in response.messages { self.received(message) }
+            }
+            if inFlight != nil { finish(failure: "the server ended the stream to \(address) while request \(requestID) was in flight") }
+        } catch let error as RPCError {
+            let text = "the stream to \(address) closed: \(GRPCLoadFailure.describe(error, address: address))"
+            if inFlight != nil { finish(failure: text) } else { fail(text) }
+        } catch {
+            let text = "the stream to \(address) failed: \(error)"
+            if inFlight != nil { finish(failure: text) } else { fail(text) }
+        }
+        turn.reach()
+        running = false
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    private func writeWhileActive(_ writer: RPCWriter<OutgoingInferRequest>) async throws {
+        while shouldSend, counters.claimSend() {
+            let request = requests[nextRequest]
+            nextRequest += 1
+            if nextRequest == requests.count { nextRequest = 0 }
+            requestID &+= 1
+            inFlight = request
+            responses = 0
+            firstResponseNs = 0
+            turn.reset()
+            startNs = MonotonicClock.now()
+            try await writer.write(OutgoingInferRequest(body: request.bytes, id: requestID))
+            await turn.wait()
+            if inFlight != nil { return }  // the stream ended under the request
+        }
+    }
+
+    private func received(_ message: StreamedInferResponse) {
+        let nowNs = MonotonicClock.now()
+        guard let request = inFlight else {
+            fail("the server sent a response on the stream from \(address) with no request in flight")
+            return
+        }
+        if let error = message.summary.errorMessage {
+            finish(failure: error)
+            return
+        }
+        if message.summary.hasOutputs {
+            responses += 1
+            if firstResponseNs == 0 { firstResponseNs = nowNs }
+            if let decoded = message.decoded, let expected = request.expected,
+               let mismatch = ResponseValidator.mismatch(response: decoded, expected: expected) {
+                finish(failure: mismatch)
+                return
+            }
+        }
+        // A non-decoupled model answers once; a decoupled one until the final marker.
+        let ended = isDecoupled ? message.summary.isFinal ?? false : true
+        guard ended else { return }
+        if isDecoupled {
+            let first = firstResponseNs == 0 ? nowNs : firstResponseNs
+            recorder.recordDecoupled(firstResponseNs: first &- startNs, lastResponseNs: nowNs &- startNs,
+                                     responses: responses, batchSize: request.batchSize)
+        } else {
+            let sendNs = timing.marshalledNs > startNs ? timing.marshalledNs &- startNs : 0
+            recorder.recordSuccess(latencyNs: nowNs &- startNs, sendNs: sendNs, receiveNs: 0, batchSize: request.batchSize)
+        }
+        finish(failure: nil)
+    }
+
+    private func finish(failure: String?) {
+        if let failure { fail(failure) }
+        inFlight = nil
+        counters.recordCompletion()
+        turn.reach()
+    }
+
+    private func fail(_ message: String) {
+        recorder.recordFailure(message)
+        counters.recordFailure()
+        active = false
+    }
+}

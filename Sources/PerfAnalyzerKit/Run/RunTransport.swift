@@ -1,0 +1,99 @@
+import GRPCCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The protocol side of a run: the control client the run asks about the model, and the
+/// slots that carry the load, over HTTP/1.1 or gRPC, with or without TLS.
+final class RunTransport: Sendable {
+    let address: ServerAddress
+    let control: any InferenceServerControl
+    private let options: PerfAnalyzerOptions
+    private let tls: ClientTLS?
+    /// gRPC connections of the load, one per event loop.
+    private let loadConnections = NIOLockedValueBox<[GRPCConnection]>([])
+
+    private init(address: ServerAddress, control: any InferenceServerControl, options: PerfAnalyzerOptions, tls: ClientTLS?) {
+        self.address = address
+        self.control = control
+        self.options = options
+        self.tls = tls
+    }
+
+    /// Parses the URL, loads the TLS files and, for TLS over gRPC, completes one handshake,
+    /// so certificate problems are told in one line before anything is sent.
+    static func open(options: PerfAnalyzerOptions, group: MultiThreadedEventLoopGroup) async throws -> RunTransport {
+        let address: ServerAddress
+        do {
+            address = try ServerAddress(parsing: options.url, defaultPort: options.wireProtocol == .grpc ? 8001 : 8000)
+        } catch {
+            throw RunError(error.description)
+        }
+        switch options.wireProtocol {
+        case .http:
+            let tls = try ClientTLS.forHTTPS(options.httpsTLS, address: address)
+            let connection = HTTPControlClient(group: group, address: address, headers: options.headers, tls: tls)
+            return RunTransport(address: address, control: KServeHTTPClient(connection: connection), options: options, tls: tls)
+        case .grpc:
+            let tls = try ClientTLS.forGRPC(options.grpcTLS)
+            if let tls { try await TLSPreflight.handshake(address: address, tls: tls, group: group) }
+            let connection: GRPCConnection
+            do {
+                connection = try GRPCConnection(address: address, tls: tls, compression: .none, eventLoopGroup: group.next())
+            } catch {
+                throw RunError("-u \(options.url): \(error)")
+            }
+            let control = KServeGRPCClient(connection: connection, address: address, metadata: Metadata(headers: options.headers))
+            return RunTransport(address: address, control: control, options: options, tls: tls)
+        }
+    }
+
+    /// How to make the run's slots on `loops`.
+    func slotFactory(loops: [EventLoop], requests: [PreparedRequest], isDecoupled: Bool) throws -> SlotFactory {
+        let address = self.address
+        let tls = self.tls
+        switch options.wireProtocol {
+        case .http:
+            return { placement in LoadSlot(placement: placement, address: address, tls: tls, requests: requests) }
+        case .grpc:
+            var connections: [GRPCConnection] = []
+            for loop in loops {
+                do {
+                    connections.append(try GRPCConnection(address: address, tls: tls, compression: options.grpcCompression, eventLoopGroup: loop))
+                } catch {
+                    throw RunError("-u \(options.url): \(error)")
+                }
+            }
+            loadConnections.withLockedValue { [connections] in $0 += connections }
+            let perLoop = connections
+            let executors = loops.map(EventLoopTaskExecutor.init(eventLoop:))
+            let metadata = Metadata(headers: options.headers)
+            let compression = options.grpcCompression
+            let streaming = options.streaming
+            return { placement in
+                let share = placement.index % loops.count
+                if streaming {
+                    return GRPCStreamSlot(placement: placement, connection: perLoop[share], executor: executors[share],
+                                          requests: requests, metadata: metadata, compression: compression, address: address,
+                                          isDecoupled: isDecoupled)
+                }
+                return GRPCUnarySlot(placement: placement, connection: perLoop[share], executor: executors[share],
+                                     requests: requests, metadata: metadata, compression: compression, address: address)
+            }
+        }
+    }
+
+    /// Closes the load's own connections (the slots' HTTP connections close with the driver).
+    func closeLoad() async {
+        let connections = loadConnections.withLockedValue { value -> [GRPCConnection] in
+            defer { value = [] }
+            return value
+        }
+        for connection in connections { await connection.close() }
+    }
+
+    func close() async {
+        await closeLoad()
+        await control.close()
+    }
+}

@@ -1,0 +1,57 @@
+import Testing
+@testable import PerfAnalyzerKit
+
+private func resolve(_ arguments: [String]) throws -> PerfAnalyzerOptions {
+    try PerfAnalyzerCommand.parse(["-m", "m"] + arguments).resolve()
+}
+
+@Suite("Command line: gRPC, streaming and TLS")
+struct TransportOptionTests {
+    @Test("-i grpc defaults to localhost:8001; streaming and compression are gRPC's")
+    func grpcDefaults() throws {
+        let options = try resolve(["-i", "gRPC", "--streaming", "--grpc-compression-algorithm", "gzip"])
+        #expect(options.wireProtocol == .grpc)
+        #expect(options.url == "localhost:8001")
+        #expect(options.streaming)
+        #expect(options.grpcCompression == .gzip)
+        #expect(options.grpcTLS == nil)
+    }
+
+    @Test("TLS flags land in the options")
+    func tlsOptions() throws {
+        let grpc = try resolve(["-i", "grpc", "--ssl-grpc-use-ssl", "true", "--ssl-grpc-root-certifications-file", "ca.pem",
+                                "--ssl-grpc-private-key-file", "k.pem", "--ssl-grpc-certificate-chain-file", "c.pem"])
+        #expect(grpc.grpcTLS == GRPCTLSOptions(rootCertificatesFile: "ca.pem", privateKeyFile: "k.pem", certificateChainFile: "c.pem"))
+        let https = try resolve(["-u", "https://localhost:8443", "--ssl-https-verify-peer", "0", "--ssl-https-verify-host", "0",
+                                 "--ssl-https-client-certificate-file", "c.der", "--ssl-https-client-certificate-type", "DER",
+                                 "--ssl-https-private-key-file", "k.der", "--ssl-https-private-key-type", "der"])
+        #expect(https.httpsTLS.verifyPeer == 0)
+        #expect(https.httpsTLS.verifyHost == 0)
+        #expect(https.httpsTLS.clientCertificateType == .der)
+        #expect(https.httpsTLS.privateKeyType == .der)
+        let address = try ServerAddress(parsing: https.url, defaultPort: 8000)
+        #expect(address == ServerAddress(host: "localhost", port: 8443, usesTLS: true))
+    }
+
+    @Test("flags of the other protocol, or without what they need, are refused by name", arguments: [
+        (["--streaming"], "--streaming: streaming needs -i grpc"),
+        (["--grpc-compression-algorithm", "gzip"], "--grpc-compression-algorithm: compression needs -i grpc"),
+        (["-i", "grpc", "--grpc-compression-algorithm", "brotli"], "--grpc-compression-algorithm brotli: expected none, gzip or deflate"),
+        (["--ssl-grpc-use-ssl", "true"], "--ssl-grpc-use-ssl: applies to -i grpc"),
+        (["-i", "grpc", "--ssl-grpc-use-ssl", "maybe"], "--ssl-grpc-use-ssl maybe: expected true or false"),
+        (["-i", "grpc", "--ssl-grpc-root-certifications-file", "ca.pem"], "--ssl-grpc-root-certifications-file: needs --ssl-grpc-use-ssl true"),
+        (["-i", "grpc", "--ssl-grpc-use-ssl", "true", "--ssl-grpc-private-key-file", "k.pem"], "mutual TLS needs both"),
+        (["-i", "grpc", "-u", "https://h:1"], "gRPC takes host:port"),
+        (["--ssl-https-verify-peer", "0"], "these need an https:// URL"),
+        (["-u", "https://h:1", "--ssl-https-verify-host", "3"], "--ssl-https-verify-host 3: expected 0, 1 or 2"),
+        (["-u", "https://h:1", "--ssl-https-client-certificate-type", "P12"], "--ssl-https-client-certificate-type P12: expected PEM or DER"),
+        (["-i", "grpc", "--ssl-https-verify-peer", "0"], "these apply to -i http"),
+    ])
+    func refusals(arguments: [String], fragment: String) throws {
+        #expect {
+            _ = try resolve(arguments)
+        } throws: { error in
+            "\(error)".contains(fragment)
+        }
+    }
+}
