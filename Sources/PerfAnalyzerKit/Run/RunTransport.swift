@@ -55,6 +55,9 @@ final class RunTransport: Sendable {
         switch options.wireProtocol {
         case .http:
             return { placement in LoadSlot(placement: placement, address: address, tls: tls, requests: requests) }
+        case .grpc where !options.streaming && options.grpcCompression == .none:
+            let calls = HTTP2UnarySlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers)
+            return { placement in HTTP2UnarySlot(placement: placement, calls: calls) }
         case .grpc:
             var connections: [GRPCConnection] = []
             for loop in loops {

@@ -1,0 +1,355 @@
+import Foundation
+import KServeGRPC
+import KServeProtocol
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+
+/// One unit of concurrency over unary `ModelInfer`, written directly on swift-nio-http2:
+/// a connection of its own with one call outstanding while active, each call a new
+/// HTTP/2 stream that carries the prepared, length-prefixed message and reads back the
+/// status. grpc-swift's call layer (and even a child channel per stream) costs several
+/// times the call itself in client CPU (see docs/benchmarks.md), so the load's unary calls
+/// write frames on the connection themselves; everything else (control calls, streaming,
+/// compression) goes through grpc-swift.
+///
+/// Confined to `eventLoop`, like the HTTP/1.1 `LoadSlot`.
+final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
+    /// What every call of a run shares: the framed messages and the request head.
+    struct Calls: Sendable {
+        var address: ServerAddress
+        var tls: ClientTLS?
+        /// Prepared requests with gRPC's 5-byte message prefix, built once.
+        var framed: [ByteBuffer]
+        var requests: [PreparedRequest]
+        var head: HPACKHeaders
+
+        init(address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], metadata: [HeaderField]) {
+            self.address = address
+            self.tls = tls
+            self.requests = requests
+            framed = requests.map { request in
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(5 + request.bytes.readableBytes)
+                buffer.writeInteger(UInt8(0))  // not compressed
+                buffer.writeInteger(UInt32(request.bytes.readableBytes))
+                buffer.writeImmutableBuffer(request.bytes)
+                return buffer
+            }
+            var head = HPACKHeaders()
+            head.add(name: ":method", value: "POST")
+            head.add(name: ":scheme", value: tls == nil ? "http" : "https")
+            head.add(name: ":path", value: "/inference.GRPCInferenceService/ModelInfer")
+            head.add(name: ":authority", value: address.hostHeader)
+            head.add(name: "content-type", value: "application/grpc")
+            head.add(name: "te", value: "trailers")
+            head.add(name: "user-agent", value: "swift-perf-analyzer")
+            for field in metadata { head.add(name: field.name.lowercased(), value: field.value) }
+            self.head = head
+        }
+    }
+
+    private enum State {
+        case disconnected
+        case idle
+        case inFlight
+    }
+
+    let eventLoop: EventLoop
+    private let calls: Calls
+    private var nextRequest: Int
+    private let recorder: WindowRecorder
+    private let counters: LoadCounters
+    /// Whether responses are kept (only to validate their outputs).
+    let keepsResponses: Bool
+
+    private var state = State.disconnected
+    private var handler: UnaryFrameHandler?
+    /// Client streams are odd and increasing; one per call.
+    private var nextStreamID: Int32 = 1
+    private var active = false
+    private var idleWaiters: [EventLoopPromise<Void>] = []
+
+    // The call in flight, monotonic ns.
+    private var startNs: UInt64 = 0
+    private var sentNs: UInt64 = 0
+    private var inFlight = 0
+
+    init(placement: SlotPlacement, calls: Calls) {
+        precondition(!calls.requests.isEmpty)
+        eventLoop = placement.eventLoop
+        self.calls = calls
+        nextRequest = placement.index % calls.requests.count
+        recorder = placement.recorder
+        counters = placement.counters
+        keepsResponses = calls.requests.contains { $0.expected != nil }
+    }
+
+    func connect() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        let address = calls.address
+        let tls = calls.tls
+        return ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }
+                    // Each stream carries one call, so its window never needs topping up.
+                    let settings = [
+                        HTTP2Setting(parameter: .initialWindowSize, value: UnaryFrameHandler.maximumWindow),
+                        HTTP2Setting(parameter: .maxFrameSize, value: 1 << 20),
+                    ]
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, initialSettings: settings))
+                    try channel.pipeline.syncOperations.addHandler(UnaryFrameHandler(slot: self))
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .map { _ in () }
+            .flatMapErrorThrowing { error in
+                throw ConnectionError(address: address, underlying: error)
+            }
+    }
+
+    func activate() {
+        active = true
+        pump()
+    }
+
+    func deactivate() -> EventLoopFuture<Void> {
+        active = false
+        guard state == .inFlight else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        idleWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    func close() {
+        active = false
+        handler?.close()
+    }
+
+    private func pump() {
+        guard active, state == .idle, let handler, !counters.failed.load(ordering: .relaxed) else { return }
+        guard counters.claimSend() else { return }
+        guard nextStreamID < Int32.max - 2 else {
+            // Stream ids are spent (after a billion calls): a fresh connection starts over.
+            state = .disconnected
+            handler.close()
+            return
+        }
+        let index = nextRequest
+        nextRequest += 1
+        if nextRequest == calls.requests.count { nextRequest = 0 }
+        state = .inFlight
+        inFlight = index
+        let streamID = HTTP2StreamID(nextStreamID)
+        nextStreamID += 2
+        startNs = MonotonicClock.now()
+        handler.send(on: streamID, head: calls.head, message: calls.framed[index])
+        sentNs = MonotonicClock.now()
+    }
+
+    // MARK: Events from the call handler
+
+    func connectionReady(_ handler: UnaryFrameHandler) {
+        self.handler = handler
+        nextStreamID = 1
+        state = .idle
+        pump()
+    }
+
+    func callEnded(_ outcome: UnaryFrameHandler.Outcome) {
+        let endNs = MonotonicClock.now()
+        guard state == .inFlight else { return }
+        state = .idle
+        let request = calls.requests[inFlight]
+        switch outcome {
+        case .ok(let message):
+            if let expected = request.expected, let failure = Self.validate(message, expected: expected) {
+                fail(failure)
+            } else {
+                recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sentNs > startNs ? sentNs &- startNs : 0,
+                                       receiveNs: 0, batchSize: request.batchSize)
+            }
+        case .failed(let message):
+            fail(message)
+        }
+        counters.recordCompletion()
+        notifyIdleWaiters()
+        pump()
+    }
+
+    func connectionClosed(error: Error?) {
+        let wasInFlight = state == .inFlight
+        state = .disconnected
+        handler = nil
+        let reason = error.map { TLSFailure.isTLSError($0) ? TLSFailure.describe($0) : "\($0)" } ?? "the server closed the connection"
+        if wasInFlight {
+            fail("the connection to \(calls.address) was lost during a call: \(reason)")
+            counters.recordCompletion()
+        } else if active, !counters.failed.load(ordering: .relaxed) {
+            // An idle connection the server let go (GOAWAY, idle timeout) is opened again.
+            connect().whenFailure { error in
+                self.fail("\(error)")
+                self.notifyIdleWaiters()
+            }
+        }
+        notifyIdleWaiters()
+    }
+
+    private static func validate(_ message: ByteBuffer?, expected: ExpectedOutputs) -> String? {
+        guard let message else { return "validation of data step \(expected.step): the response carried no message" }
+        do {
+            let response = try Inference_ModelInferResponse(serializedBytes: Array(message.readableBytesView))
+            return ResponseValidator.mismatch(response: response, expected: expected)
+        } catch {
+            return "validation of data step \(expected.step): the response is not a ModelInferResponse (\(error))"
+        }
+    }
+
+    private func fail(_ message: String) {
+        recorder.recordFailure(message)
+        counters.recordFailure()
+        active = false
+    }
+
+    private func notifyIdleWaiters() {
+        guard state != .inFlight, !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.succeed() }
+    }
+}
+
+/// The connection side of an `HTTP2UnarySlot`: writes each call's HEADERS and DATA frames
+/// on a new stream and turns the frames of the answer into one outcome. Keeps the
+/// connection's receive window open itself (no stream multiplexer sits in between).
+final class UnaryFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    /// HTTP/2's largest window.
+    static let maximumWindow = Int(Int32.max)
+
+    enum Outcome {
+        /// The response message without its 5-byte prefix, when kept.
+        case ok(ByteBuffer?)
+        case failed(String)
+    }
+
+    private let slot: HTTP2UnarySlot
+    private let keepsResponse: Bool
+    private var context: ChannelHandlerContext?
+    private var closeReason: Error?
+
+    // The call in flight.
+    private var streamID: HTTP2StreamID?
+    private var response: ByteBuffer?
+    private var sawHead = false
+    /// Bytes received since the connection window was last topped up.
+    private var unacknowledged = 0
+
+    init(slot: HTTP2UnarySlot) {
+        self.slot = slot
+        keepsResponse = slot.keepsResponses
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // Open the connection window once, wide, instead of acknowledging every response.
+        let increment = Self.maximumWindow - 65_535
+        context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
+                              promise: nil)
+        slot.connectionReady(self)
+        context.fireChannelActive()
+    }
+
+    func send(on streamID: HTTP2StreamID, head: HPACKHeaders, message: ByteBuffer) {
+        guard let context else { return }
+        self.streamID = streamID
+        response = nil
+        sawHead = false
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .headers(.init(headers: head)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(message), endStream: true)))),
+                              promise: nil)
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.payload {
+        case .data(let data):
+            unacknowledged += data.data.readableBytes
+            if unacknowledged > Self.maximumWindow / 2 {
+                context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: unacknowledged))),
+                                      promise: nil)
+                unacknowledged = 0
+            }
+            guard frame.streamID == streamID else { return }
+            if keepsResponse, case .byteBuffer(var bytes) = data.data {
+                if response == nil { response = bytes } else { response!.writeBuffer(&bytes) }
+            }
+            if data.endStream { end(.failed("the server ended the call without a gRPC status")) }
+        case .headers(let headers):
+            guard frame.streamID == streamID else { return }
+            // The first block is the response head, unless the server answers with trailers only.
+            if !sawHead && !headers.endStream {
+                sawHead = true
+                if let status = headers.headers.first(name: ":status"), status != "200" {
+                    end(.failed("the server answered ModelInfer with HTTP status \(status)"))
+                }
+                return
+            }
+            end(Self.outcome(trailers: headers.headers, message: response))
+        case .rstStream(let code):
+            guard frame.streamID == streamID else { return }
+            end(.failed("the server reset the call's stream (\(code))"))
+        case .goAway(let lastStreamID, let code, _):
+            if let streamID, streamID > lastStreamID {
+                end(.failed("the server is going away (\(code)) and dropped the call in flight"))
+            }
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        slot.connectionClosed(error: closeReason)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if closeReason == nil { closeReason = error }
+        context.close(promise: nil)
+    }
+
+    private func end(_ outcome: Outcome) {
+        guard streamID != nil else { return }
+        streamID = nil
+        response = nil
+        slot.callEnded(outcome)
+    }
+
+    /// The gRPC status of the trailers; on success the message without its prefix.
+    static func outcome(trailers: HPACKHeaders, message: ByteBuffer?) -> Outcome {
+        guard let status = trailers.first(name: "grpc-status") else {
+            return .failed("the server's answer carried no gRPC status")
+        }
+        guard status == "0" else {
+            let text = trailers.first(name: "grpc-message").map { $0.removingPercentEncoding ?? $0 } ?? ""
+            return .failed(text.isEmpty ? "the call failed with gRPC status \(status)" : text)
+        }
+        guard var message, message.readableBytes >= 5 else { return .ok(nil) }
+        message.moveReaderIndex(forwardBy: 5)
+        return .ok(message)
+    }
+}
