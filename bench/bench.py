@@ -298,6 +298,13 @@ def target_for(scenario, server_kind, metric):
         return ("≥ 2×", lambda r, ours: r is not None and r >= 2.0)
     if metric == "avg_latency_us" and fast and conc == "1":
         return ("≤ 0.8×", lambda r, ours: r is not None and r <= 0.8)
+    if "-grpc-" in scenario:
+        # gRPC (issue 5): at least perf_analyzer's throughput, no more of its CPU per request.
+        if metric == "throughput":
+            return ("≥ 1×", lambda r, ours: r is not None and r >= 1.0)
+        if metric == "cpu_s_per_1k":
+            return ("≤ 1×", lambda r, ours: r is not None and r <= 1.0)
+        return None
     if metric == "cpu_s_per_1k":
         return ("≤ 0.5×", lambda r, ours: r is not None and r <= 0.5)
     return None

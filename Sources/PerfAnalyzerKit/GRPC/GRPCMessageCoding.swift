@@ -45,27 +45,6 @@ struct PreparedRequestSerializer: MessageSerializer {
     }
 }
 
-/// What the load path keeps of a unary response.
-enum UnaryInferResponse: Sendable {
-    /// Not decoded: only validation needs the outputs.
-    case skipped
-    case decoded(Inference_ModelInferResponse)
-}
-
-/// Decodes a `ModelInferResponse` only when its outputs are validated, and notes how
-/// long unmarshalling took.
-struct UnaryResponseDeserializer: MessageDeserializer {
-    let timing: RequestTiming
-    let decodes: Bool
-
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> UnaryInferResponse {
-        let start = MonotonicClock.now()
-        defer { timing.unmarshalNs = MonotonicClock.now() &- start }
-        guard decodes else { return .skipped }
-        return .decoded(try serializedMessageBytes.withUnsafeBytes { try Inference_ModelInferResponse(serializedBytes: $0) })
-    }
-}
-
 /// What the load path keeps of a streamed response: its summary, and the decoded
 /// response when its outputs are validated.
 struct StreamedInferResponse: Sendable {
@@ -87,9 +66,8 @@ struct StreamResponseDeserializer: MessageDeserializer {
     }
 }
 
-/// Timestamps the coders leave for the slot that owns them. Written and read on the
+/// The timestamp the serializer leaves for the slot that owns it. Written and read on the
 /// slot's event loop only (its task prefers that loop).
 final class RequestTiming: @unchecked Sendable {
     var marshalledNs: UInt64 = 0
-    var unmarshalNs: UInt64 = 0
 }

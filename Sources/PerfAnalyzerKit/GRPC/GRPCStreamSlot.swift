@@ -10,24 +10,9 @@ import NIOCore
 /// between is counted.
 ///
 /// Confined to `eventLoop`: the driver calls in there, and the stream's tasks prefer it.
-final class GRPCStreamSlot: ConcurrencySlot, @unchecked Sendable {
-    let eventLoop: EventLoop
-    private let connection: GRPCConnection
-    private let executor: EventLoopTaskExecutor
-    private let requests: [PreparedRequest]
-    private var nextRequest: Int
-    private let recorder: WindowRecorder
-    private let counters: LoadCounters
-    private let metadata: Metadata
-    private let options: CallOptions
-    private let address: ServerAddress
+final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     private let isDecoupled: Bool
-    private let validates: Bool
     private let timing = RequestTiming()
-
-    private var active = false
-    private var running = false
-    private var idleWaiters: [EventLoopPromise<Void>] = []
 
     // The request in flight.
     private var requestID: UInt64 = 0
@@ -40,50 +25,13 @@ final class GRPCStreamSlot: ConcurrencySlot, @unchecked Sendable {
 
     init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
          metadata: Metadata, compression: GRPCCompression, address: ServerAddress, isDecoupled: Bool) {
-        precondition(!requests.isEmpty)
-        eventLoop = placement.eventLoop
-        self.connection = connection
-        self.executor = executor
-        self.requests = requests
-        nextRequest = placement.index % requests.count
-        recorder = placement.recorder
-        counters = placement.counters
-        self.metadata = metadata
-        options = .load(compression: compression)
-        self.address = address
         self.isDecoupled = isDecoupled
-        validates = requests.contains { $0.expected != nil }
-    }
-
-    func connect() -> EventLoopFuture<Void> {
-        eventLoop.makeSucceededVoidFuture()
-    }
-
-    func activate() {
-        active = true
-        guard !running else { return }
-        running = true
-        Task(executorPreference: executor) { await self.streamWhileActive() }
-    }
-
-    func deactivate() -> EventLoopFuture<Void> {
-        active = false
-        guard running else { return eventLoop.makeSucceededVoidFuture() }
-        let promise = eventLoop.makePromise(of: Void.self)
-        idleWaiters.append(promise)
-        return promise.futureResult
-    }
-
-    func close() {
-        active = false
-    }
-
-    private var shouldSend: Bool {
-        active && !counters.failed.load(ordering: .relaxed)
+        super.init(placement: placement, connection: connection, executor: executor, requests: requests,
+                   metadata: metadata, compression: compression, address: address)
     }
 
     /// Opens the stream, sends while active, then half-closes it and lets it finish.
-    private func streamWhileActive() async {
+    override func sendWhileActive() async {
         do {
             try await connection.client.bidirectionalStreaming(
                 request: StreamingClientRequest(of: OutgoingInferRequest.self, metadata: metadata) { writer in
@@ -107,17 +55,11 @@ final class GRPCStreamSlot: ConcurrencySlot, @unchecked Sendable {
             if inFlight != nil { finish(failure: text) } else { fail(text) }
         }
         turn.reach()
-        running = false
-        let waiters = idleWaiters
-        idleWaiters = []
-        for waiter in waiters { waiter.succeed() }
     }
 
     private func writeWhileActive(_ writer: RPCWriter<OutgoingInferRequest>) async throws {
-        while shouldSend, counters.claimSend() {
-            let request = requests[nextRequest]
-            nextRequest += 1
-            if nextRequest == requests.count { nextRequest = 0 }
+        while maySend, counters.claimSend() {
+            let request = takeRequest()
             requestID &+= 1
             inFlight = request
             responses = 0
@@ -170,9 +112,4 @@ final class GRPCStreamSlot: ConcurrencySlot, @unchecked Sendable {
         turn.reach()
     }
 
-    private func fail(_ message: String) {
-        recorder.recordFailure(message)
-        counters.recordFailure()
-        active = false
-    }
 }

@@ -4,82 +4,21 @@ import KServeGRPC
 import KServeProtocol
 import NIOCore
 
-/// One unit of concurrency over unary `ModelInfer`: a task on the slot's event loop that
-/// keeps one call outstanding while the slot is active. Slots of one loop share its
-/// HTTP/2 connection.
+/// One unit of concurrency over unary `ModelInfer` through grpc-swift's transport: a task
+/// on the slot's event loop that keeps one call outstanding while the slot is active.
+/// Slots of one loop share its HTTP/2 connection. Used for compressed calls, which
+/// grpc-swift compresses; plain calls take the lighter `HTTP2UnarySlot`.
 ///
 /// Confined to `eventLoop`: the driver calls in there, and the task prefers that loop.
-final class GRPCUnarySlot: ConcurrencySlot, @unchecked Sendable {
-    let eventLoop: EventLoop
-    private let connection: GRPCConnection
-    private let executor: EventLoopTaskExecutor
-    private let requests: [PreparedRequest]
-    private var nextRequest: Int
-    private let recorder: WindowRecorder
-    private let counters: LoadCounters
-    private let metadata: Metadata
-    private let options: CallOptions
-    private let address: ServerAddress
-    private let validates: Bool
-
-    private var active = false
-    private var running = false
-    private var idleWaiters: [EventLoopPromise<Void>] = []
-
-    init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
-         metadata: Metadata, compression: GRPCCompression, address: ServerAddress) {
-        precondition(!requests.isEmpty)
-        eventLoop = placement.eventLoop
-        self.connection = connection
-        self.executor = executor
-        self.requests = requests
-        nextRequest = placement.index % requests.count
-        recorder = placement.recorder
-        counters = placement.counters
-        self.metadata = metadata
-        options = .load(compression: compression)
-        self.address = address
-        validates = requests.contains { $0.expected != nil }
-    }
-
-    /// The connection is shared and was checked before the load; nothing to open here.
-    func connect() -> EventLoopFuture<Void> {
-        eventLoop.makeSucceededVoidFuture()
-    }
-
-    func activate() {
-        active = true
-        guard !running else { return }
-        running = true
-        Task(executorPreference: executor) { await self.sendWhileActive() }
-    }
-
-    func deactivate() -> EventLoopFuture<Void> {
-        active = false
-        guard running else { return eventLoop.makeSucceededVoidFuture() }
-        let promise = eventLoop.makePromise(of: Void.self)
-        idleWaiters.append(promise)
-        return promise.futureResult
-    }
-
-    func close() {
-        active = false
-    }
-
-    private func sendWhileActive() async {
-        while active, !counters.failed.load(ordering: .relaxed), counters.claimSend() {
+final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
+    override func sendWhileActive() async {
+        while maySend, counters.claimSend() {
             await sendOne()
         }
-        running = false
-        let waiters = idleWaiters
-        idleWaiters = []
-        for waiter in waiters { waiter.succeed() }
     }
 
     private func sendOne() async {
-        let request = requests[nextRequest]
-        nextRequest += 1
-        if nextRequest == requests.count { nextRequest = 0 }
+        let request = takeRequest()
         let startNs = MonotonicClock.now()
         do {
             if let failure = try await call(request, startNs: startNs) { fail(failure) }
@@ -131,11 +70,6 @@ final class GRPCUnarySlot: ConcurrencySlot, @unchecked Sendable {
         }
     }
 
-    private func fail(_ message: String) {
-        recorder.recordFailure(message)
-        counters.recordFailure()
-        active = false
-    }
 }
 
 /// The wording of a failed load request over gRPC.

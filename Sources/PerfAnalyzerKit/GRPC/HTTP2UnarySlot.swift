@@ -15,7 +15,7 @@ import NIOPosix
 /// compression) goes through grpc-swift.
 ///
 /// Confined to `eventLoop`, like the HTTP/1.1 `LoadSlot`.
-final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
+final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     /// What every call of a run shares: the framed messages and the request head.
     struct Calls: Sendable {
         var address: ServerAddress
@@ -56,11 +56,8 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
         case inFlight
     }
 
-    let eventLoop: EventLoop
     private let calls: Calls
     private var nextRequest: Int
-    private let recorder: WindowRecorder
-    private let counters: LoadCounters
     /// Whether responses are kept (only to validate their outputs).
     let keepsResponses: Bool
 
@@ -68,8 +65,6 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
     private var handler: UnaryFrameHandler?
     /// Client streams are odd and increasing; one per call.
     private var nextStreamID: Int32 = 1
-    private var active = false
-    private var idleWaiters: [EventLoopPromise<Void>] = []
 
     // The call in flight, monotonic ns.
     private var startNs: UInt64 = 0
@@ -78,12 +73,10 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
 
     init(placement: SlotPlacement, calls: Calls) {
         precondition(!calls.requests.isEmpty)
-        eventLoop = placement.eventLoop
         self.calls = calls
         nextRequest = placement.index % calls.requests.count
-        recorder = placement.recorder
-        counters = placement.counters
         keepsResponses = calls.requests.contains { $0.expected != nil }
+        super.init(placement: placement)
     }
 
     func connect() -> EventLoopFuture<Void> {
@@ -118,11 +111,7 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
     }
 
     func deactivate() -> EventLoopFuture<Void> {
-        active = false
-        guard state == .inFlight else { return eventLoop.makeSucceededVoidFuture() }
-        let promise = eventLoop.makePromise(of: Void.self)
-        idleWaiters.append(promise)
-        return promise.futureResult
+        stopSending(isBusy: state == .inFlight)
     }
 
     func close() {
@@ -131,7 +120,7 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
     }
 
     private func pump() {
-        guard active, state == .idle, let handler, !counters.failed.load(ordering: .relaxed) else { return }
+        guard maySend, state == .idle, let handler else { return }
         guard counters.claimSend() else { return }
         guard nextStreamID < Int32.max - 2 else {
             // Stream ids are spent (after a billion calls): a fresh connection starts over.
@@ -189,7 +178,7 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
         if wasInFlight {
             fail("the connection to \(calls.address) was lost during a call: \(reason)")
             counters.recordCompletion()
-        } else if active, !counters.failed.load(ordering: .relaxed) {
+        } else if maySend {
             // An idle connection the server let go (GOAWAY, idle timeout) is opened again.
             connect().whenFailure { error in
                 self.fail("\(error)")
@@ -209,17 +198,8 @@ final class HTTP2UnarySlot: ConcurrencySlot, @unchecked Sendable {
         }
     }
 
-    private func fail(_ message: String) {
-        recorder.recordFailure(message)
-        counters.recordFailure()
-        active = false
-    }
-
     private func notifyIdleWaiters() {
-        guard state != .inFlight, !idleWaiters.isEmpty else { return }
-        let waiters = idleWaiters
-        idleWaiters = []
-        for waiter in waiters { waiter.succeed() }
+        if state != .inFlight { becameIdle() }
     }
 }
 

@@ -25,3 +25,48 @@ struct SlotPlacement {
 
 /// Makes the slots of one protocol.
 typealias SlotFactory = @Sendable (SlotPlacement) -> any ConcurrencySlot
+
+/// What every slot shares, whatever it speaks: its loop and recorder, whether it should
+/// send, who waits for it to go idle, and how a failure stops the run.
+/// Confined to `eventLoop`, like the slots built on it.
+class SlotCore: @unchecked Sendable {
+    let eventLoop: EventLoop
+    let recorder: WindowRecorder
+    let counters: LoadCounters
+    /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
+    var active = false
+    private var idleWaiters: [EventLoopPromise<Void>] = []
+
+    init(placement: SlotPlacement) {
+        eventLoop = placement.eventLoop
+        recorder = placement.recorder
+        counters = placement.counters
+    }
+
+    /// Active and no request of the run has failed.
+    var maySend: Bool { active && !counters.failed.load(ordering: .relaxed) }
+
+    /// Stops sending; the future completes at once when `isBusy` is false, else at the next `becameIdle()`.
+    func stopSending(isBusy: Bool) -> EventLoopFuture<Void> {
+        active = false
+        guard isBusy else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        idleWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    /// Releases whoever waits in `stopSending`; call when nothing of the slot is in flight.
+    func becameIdle() {
+        guard !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    /// Records the failure in the window, which ends the run, and stops this slot.
+    func fail(_ message: String) {
+        recorder.recordFailure(message)
+        counters.recordFailure()
+        active = false
+    }
+}

@@ -8,7 +8,7 @@ import Foundation
 /// a response ends.
 ///
 /// Confined to `eventLoop`: every method runs there (the driver hops with `submit`).
-final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
+final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private enum State {
         case disconnected
         case connecting
@@ -16,19 +16,13 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
         case inFlight
     }
 
-    let eventLoop: EventLoop
     private let address: ServerAddress
     private let tls: ClientTLS?
     private let requests: [PreparedRequest]
     private var nextRequest: Int
-    private let recorder: WindowRecorder
-    private let counters: LoadCounters
 
     private var state = State.disconnected
     private var handler: InferConnectionHandler?
-    /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
-    private var active = false
-    private var idleWaiters: [EventLoopPromise<Void>] = []
 
     // Timestamps of the request in flight, monotonic ns.
     private var startNs: UInt64 = 0
@@ -41,13 +35,11 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
 
     init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest]) {
         precondition(!requests.isEmpty)
-        self.eventLoop = placement.eventLoop
         self.address = address
         self.tls = tls
         self.requests = requests
         self.nextRequest = placement.index % requests.count
-        self.recorder = placement.recorder
-        self.counters = placement.counters
+        super.init(placement: placement)
     }
 
     /// Opens the connection; the future completes once it is ready to send.
@@ -80,11 +72,7 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
 
     /// Stops sending; the future completes when no request of this slot is in flight.
     func deactivate() -> EventLoopFuture<Void> {
-        active = false
-        if state != .inFlight { return eventLoop.makeSucceededVoidFuture() }
-        let promise = eventLoop.makePromise(of: Void.self)
-        idleWaiters.append(promise)
-        return promise.futureResult
+        stopSending(isBusy: state == .inFlight)
     }
 
     func close() {
@@ -94,7 +82,7 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
 
     /// Sends the next request if the slot is idle, active and the budget allows.
     func pump() {
-        guard active, state == .idle, let handler, !counters.failed.load(ordering: .relaxed) else { return }
+        guard maySend, state == .idle, let handler else { return }
         guard counters.claimSend() else { return }
         let request = requests[nextRequest]
         nextRequest += 1
@@ -157,7 +145,7 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
         }
         notifyIdleWaiters()
         // A server that closes after each response (Connection: close) is followed by a reconnect.
-        if active, !counters.failed.load(ordering: .relaxed) {
+        if maySend {
             Diagnostics.logger.debug("connection to \(address) closed; reconnecting")
             connect().whenFailure { error in
                 self.fail("\(error)")
@@ -166,17 +154,8 @@ final class LoadSlot: ConcurrencySlot, @unchecked Sendable {
         }
     }
 
-    private func fail(_ message: String) {
-        recorder.recordFailure(message)
-        counters.recordFailure()
-        active = false
-    }
-
     private func notifyIdleWaiters() {
-        guard state != .inFlight, !idleWaiters.isEmpty else { return }
-        let waiters = idleWaiters
-        idleWaiters = []
-        for waiter in waiters { waiter.succeed() }
+        if state != .inFlight { becameIdle() }
     }
 
     static func errorText(status: Int, body: ByteBuffer?) -> String {

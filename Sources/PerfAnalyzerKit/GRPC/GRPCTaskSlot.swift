@@ -1,0 +1,69 @@
+import GRPCCore
+import NIOCore
+
+/// The shape of a slot that drives grpc-swift: while active, one Swift task on the slot's
+/// event loop runs `sendWhileActive()`; the slot is idle once that task has returned.
+/// Subclasses supply `sendWhileActive()`.
+class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
+    let connection: GRPCConnection
+    let requests: [PreparedRequest]
+    let metadata: Metadata
+    let options: CallOptions
+    let address: ServerAddress
+    /// Whether responses are decoded (only to validate their outputs).
+    let validates: Bool
+    private let executor: EventLoopTaskExecutor
+    private var nextRequest: Int
+    private var running = false
+
+    init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
+         metadata: Metadata, compression: GRPCCompression, address: ServerAddress) {
+        precondition(!requests.isEmpty)
+        self.connection = connection
+        self.executor = executor
+        self.requests = requests
+        nextRequest = placement.index % requests.count
+        self.metadata = metadata
+        options = .load(compression: compression)
+        self.address = address
+        validates = requests.contains { $0.expected != nil }
+        super.init(placement: placement)
+    }
+
+    /// The connection is shared and was checked before the load; nothing to open here.
+    func connect() -> EventLoopFuture<Void> {
+        eventLoop.makeSucceededVoidFuture()
+    }
+
+    func activate() {
+        active = true
+        guard !running else { return }
+        running = true
+        Task(executorPreference: executor) {
+            await self.sendWhileActive()
+            self.running = false
+            self.becameIdle()
+        }
+    }
+
+    func deactivate() -> EventLoopFuture<Void> {
+        stopSending(isBusy: running)
+    }
+
+    func close() {
+        active = false
+    }
+
+    /// The next prepared request, round-robin.
+    func takeRequest() -> PreparedRequest {
+        let request = requests[nextRequest]
+        nextRequest += 1
+        if nextRequest == requests.count { nextRequest = 0 }
+        return request
+    }
+
+    /// Sends until the slot is deactivated, the budget is spent or the run failed.
+    func sendWhileActive() async {
+        fatalError("subclasses send")
+    }
+}
