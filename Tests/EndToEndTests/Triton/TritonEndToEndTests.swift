@@ -39,14 +39,20 @@ struct TritonEndToEndTests {
         }
     }
 
-    @Test("the tensors Triton received are the generated data, stacked for the batch", arguments: ["binary", "json"])
+    /// `-u` for HTTP, `-i grpc -u` for gRPC.
+    private func server(_ triton: TritonEnvironment, _ wireProtocol: String) -> [String] {
+        wireProtocol == "grpc" ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
+    }
+
+    @Test("the tensors Triton received are the generated data, stacked for the batch (HTTP binary and JSON, gRPC raw contents)",
+          arguments: ["binary", "json", "grpc"])
     func receivedTensors(format: String) async throws {
         let triton = try TritonEnvironment.current()
         let recordedBefore = try triton.recordedRequests(model: "add_sub").count
+        let tensorFormat = format == "grpc" ? [] : ["--input-tensor-format", format, "--output-tensor-format", format]
         let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "add_sub", "-u", triton.httpURL, "--request-count", "20", "-b", "3",
-            "--input-tensor-format", format, "--output-tensor-format", format,
-        ])
+            "-m", "add_sub", "--request-count", "20", "-b", "3",
+        ] + server(triton, format) + tensorFormat)
         #expect(result.status == 0, "\(result.stderr)")
         let step = try generatedStep([.init(name: "INPUT0", datatype: .int32, shape: [4]), .init(name: "INPUT1", datatype: .int32, shape: [4])])
         let expected = try step.tensors.map { try TensorCodec.json(fromBinary: $0.bytes, datatype: .int32) }
@@ -61,13 +67,13 @@ struct TritonEndToEndTests {
         }
     }
 
-    @Test("variable-sized inputs take --shape; strings have --string-length")
-    func shapesAndStrings() async throws {
+    @Test("variable-sized inputs take --shape; strings have --string-length", arguments: ["http", "grpc"])
+    func shapesAndStrings(wireProtocol: String) async throws {
         let triton = try TritonEnvironment.current()
         let dynamicBefore = try triton.recordedRequests(model: "identity_int32_dynamic").count
         let dynamic = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "identity_int32_dynamic", "-u", triton.httpURL, "--request-count", "10", "--shape", "INPUT0:2,3",
-        ])
+            "-m", "identity_int32_dynamic", "--request-count", "10", "--shape", "INPUT0:2,3",
+        ] + server(triton, wireProtocol))
         #expect(dynamic.status == 0, "\(dynamic.stderr)")
         let dynamicStep = try generatedStep([.init(name: "INPUT0", datatype: .int32, shape: [-1, -1])], shapes: ["INPUT0": [2, 3]])
         let dynamicExpected = try TensorCodec.json(fromBinary: dynamicStep.tensors[0].bytes, datatype: .int32)
@@ -77,8 +83,8 @@ struct TritonEndToEndTests {
 
         let bytesBefore = try triton.recordedRequests(model: "identity_bytes").count
         let strings = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "identity_bytes", "-u", triton.httpURL, "--request-count", "10", "--shape", "INPUT0:3", "--string-length", "8",
-        ])
+            "-m", "identity_bytes", "--request-count", "10", "--shape", "INPUT0:3", "--string-length", "8",
+        ] + server(triton, wireProtocol))
         #expect(strings.status == 0, "\(strings.stderr)")
         let stringStep = try generatedStep([.init(name: "INPUT0", datatype: .bytes, shape: [-1])], shapes: ["INPUT0": [3]], stringLength: 8)
         let stringExpected = try TensorCodec.json(fromBinary: stringStep.tensors[0].bytes, datatype: .bytes)

@@ -4,17 +4,11 @@ import Testing
 @testable import PerfAnalyzerKit
 
 /// `-i grpc` and `--streaming` against the real Triton server: counts from Triton's
-/// statistics, tensors from what its models recorded.
+/// statistics, tensors from what its models recorded. (The generated-tensor tests of
+/// TritonEndToEndTests and the input-data suite run over gRPC too.)
 extension EndToEnd {
 @Suite("perf-analyzer -i grpc against Triton")
 struct TritonGRPCEndToEndTests {
-    private func generatedStep(_ inputs: [ModelDescription.Tensor], shapes: [String: [Int64]] = [:],
-                               stringLength: Int = 128, stringData: String? = nil) throws -> DataStep {
-        let model = ModelDescription(name: "m", version: "", platform: "", maxBatchSize: 0, inputs: inputs, outputs: [])
-        return try GeneratedInputData.makeStep(model: model, source: .random, shapes: shapes, stringLength: stringLength,
-                                               stringData: stringData)
-    }
-
     private func inputFile(_ json: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("grpc-input-\(UUID().uuidString).json").path
         try json.write(toFile: path, atomically: true, encoding: .utf8)
@@ -42,48 +36,6 @@ struct TritonGRPCEndToEndTests {
         #expect(received.count == 200)
         #expect(received.allSatisfy { $0.inputs.count == 1 && $0.inputs[0].shape == [4, 16]
             && $0.inputs[0].data?.allSatisfy { $0 == .int(0) || $0 == .double(0) } == true })
-    }
-
-    @Test("raw input contents: generated INT32, BYTES and variable-shaped tensors arrive as generated")
-    func tensors() async throws {
-        let triton = try TritonEnvironment.current()
-        let addSubBefore = try triton.recordedRequests(model: "add_sub").count
-        let addSub = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "add_sub", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "12", "-b", "3",
-        ])
-        #expect(addSub.status == 0, "\(addSub.stderr)")
-        let step = try generatedStep([.init(name: "INPUT0", datatype: .int32, shape: [4]), .init(name: "INPUT1", datatype: .int32, shape: [4])])
-        let expected = try step.tensors.map { try TensorCodec.json(fromBinary: $0.bytes, datatype: .int32) }
-        let received = try triton.recordedRequests(model: "add_sub").dropFirst(addSubBefore)
-        #expect(received.count == 12)
-        for request in received {
-            #expect(request.inputs.map(\.name) == ["INPUT0", "INPUT1"])
-            for (index, input) in request.inputs.enumerated() {
-                #expect(input.shape == [3, 4])
-                #expect(input.data == expected[index] + expected[index] + expected[index])
-            }
-        }
-
-        let bytesBefore = try triton.recordedRequests(model: "identity_bytes").count
-        let strings = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "identity_bytes", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "10", "--shape", "INPUT0:3",
-            "--string-length", "8",
-        ])
-        #expect(strings.status == 0, "\(strings.stderr)")
-        let stringStep = try generatedStep([.init(name: "INPUT0", datatype: .bytes, shape: [-1])], shapes: ["INPUT0": [3]], stringLength: 8)
-        let stringExpected = try TensorCodec.json(fromBinary: stringStep.tensors[0].bytes, datatype: .bytes)
-        let stringReceived = try triton.recordedRequests(model: "identity_bytes").dropFirst(bytesBefore)
-        #expect(stringReceived.count == 10)
-        #expect(stringReceived.allSatisfy { $0.inputs[0].shape == [3] && $0.inputs[0].data == stringExpected })
-
-        let dynamicBefore = try triton.recordedRequests(model: "identity_int32_dynamic").count
-        let dynamic = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "identity_int32_dynamic", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "10", "--shape", "INPUT0:2,3",
-        ])
-        #expect(dynamic.status == 0, "\(dynamic.stderr)")
-        let dynamicReceived = try triton.recordedRequests(model: "identity_int32_dynamic").dropFirst(dynamicBefore)
-        #expect(dynamicReceived.count == 10)
-        #expect(dynamicReceived.allSatisfy { $0.inputs[0].shape == [2, 3] })
     }
 
     @Test("JSON input data with validation_data passes over gRPC; a wrong expectation fails the run naming the output")
