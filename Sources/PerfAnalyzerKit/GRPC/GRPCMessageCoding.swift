@@ -13,11 +13,12 @@ struct OutgoingInferRequest: Sendable {
 }
 
 /// Copies the prepared bytes into gRPC's buffer (no protobuf work on the send path) and
-/// notes when marshalling ended, for the client-side split of the request time.
+/// notes how long that took, the call's marshalling in the client-side time split.
 struct PreparedRequestSerializer: MessageSerializer {
     let timing: RequestTiming
 
     func serialize<Bytes: GRPCContiguousBytes>(_ message: OutgoingInferRequest) throws -> Bytes {
+        let startNs = MonotonicClock.now()
         var digits: (UInt8, [UInt8]) = (0, [])
         if message.id != 0 {
             let text = Array(String(message.id).utf8)
@@ -40,7 +41,7 @@ struct PreparedRequestSerializer: MessageSerializer {
                 }
             }
         }
-        timing.marshalledNs = MonotonicClock.now()
+        timing.marshalNs = MonotonicClock.now() &- startNs
         return bytes
     }
 }
@@ -66,8 +67,8 @@ struct StreamResponseDeserializer: MessageDeserializer {
     }
 }
 
-/// The timestamp the serializer leaves for the slot that owns it. Written and read on the
+/// The duration the serializer leaves for the slot that owns it. Written and read on the
 /// slot's event loop only (its task prefers that loop).
 final class RequestTiming: @unchecked Sendable {
-    var marshalledNs: UInt64 = 0
+    var marshalNs: UInt64 = 0
 }

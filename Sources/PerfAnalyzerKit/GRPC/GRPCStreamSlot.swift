@@ -99,8 +99,7 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
             recorder.recordDecoupled(firstResponseNs: first &- startNs, lastResponseNs: nowNs &- startNs,
                                      responses: responses, batchSize: request.batchSize)
         } else {
-            let sendNs = timing.marshalledNs > startNs ? timing.marshalledNs &- startNs : 0
-            recorder.recordSuccess(latencyNs: nowNs &- startNs, sendNs: sendNs, receiveNs: 0, batchSize: request.batchSize)
+            recorder.recordSuccess(latencyNs: nowNs &- startNs, sendNs: timing.marshalNs, receiveNs: 0, batchSize: request.batchSize)
         }
         finish(failure: nil)
     }

@@ -68,7 +68,6 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     // The call in flight, monotonic ns.
     private var startNs: UInt64 = 0
-    private var sentNs: UInt64 = 0
     private var inFlight = 0
 
     init(placement: SlotPlacement, calls: Calls) {
@@ -137,7 +136,6 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         nextStreamID += 2
         startNs = MonotonicClock.now()
         handler.send(on: streamID, head: calls.head, message: calls.framed[index])
-        sentNs = MonotonicClock.now()
     }
 
     // MARK: Events from the call handler
@@ -156,11 +154,13 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         let request = calls.requests[inFlight]
         switch outcome {
         case .ok(let message):
+            // Requests are marshalled before the load, so a call's own (un)marshalling is
+            // only the decoding of responses that are validated.
             if let expected = request.expected, let failure = Self.validate(message, expected: expected) {
                 fail(failure)
             } else {
-                recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sentNs > startNs ? sentNs &- startNs : 0,
-                                       receiveNs: 0, batchSize: request.batchSize)
+                let unmarshalNs = request.expected == nil ? 0 : MonotonicClock.now() &- endNs
+                recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: 0, receiveNs: unmarshalNs, batchSize: request.batchSize)
             }
         case .failed(let message):
             fail(message)
