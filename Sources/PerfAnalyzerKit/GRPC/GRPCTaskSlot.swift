@@ -35,8 +35,7 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         eventLoop.makeSucceededVoidFuture()
     }
 
-    func activate() {
-        active = true
+    override func resume() {
         guard !running else { return }
         running = true
         Task(executorPreference: executor) {
@@ -46,13 +45,7 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         }
     }
 
-    func deactivate() -> EventLoopFuture<Void> {
-        stopSending(isBusy: running)
-    }
-
-    func close() {
-        active = false
-    }
+    override var isBusy: Bool { running }
 
     /// The next prepared request, round-robin.
     func takeRequest() -> PreparedRequest {

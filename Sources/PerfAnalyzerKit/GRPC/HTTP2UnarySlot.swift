@@ -104,17 +104,13 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             }
     }
 
-    func activate() {
-        active = true
+    override func resume() {
         pump()
     }
 
-    func deactivate() -> EventLoopFuture<Void> {
-        stopSending(isBusy: state == .inFlight)
-    }
+    override var isBusy: Bool { state == .inFlight }
 
-    func close() {
-        active = false
+    override func closeConnection() {
         handler?.close()
     }
 

@@ -43,6 +43,33 @@ class SlotCore: @unchecked Sendable {
         counters = placement.counters
     }
 
+    /// Starts (or resumes) sending.
+    func activate() {
+        active = true
+        resume()
+    }
+
+    /// Stops sending; completes when none of the slot's requests is in flight.
+    func deactivate() -> EventLoopFuture<Void> {
+        stopSending(isBusy: isBusy)
+    }
+
+    func close() {
+        active = false
+        closeConnection()
+    }
+
+    // Hooks for the slots built on this.
+
+    /// Send if the slot can (it was just activated).
+    func resume() {}
+
+    /// Whether a request of the slot is in flight.
+    var isBusy: Bool { false }
+
+    /// Let go of the slot's own connection, if it has one.
+    func closeConnection() {}
+
     /// Active and no request of the run has failed.
     var maySend: Bool { active && !counters.failed.load(ordering: .relaxed) }
 

@@ -64,19 +64,13 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             }
     }
 
-    /// Starts (or resumes) sending.
-    func activate() {
-        active = true
+    override func resume() {
         pump()
     }
 
-    /// Stops sending; the future completes when no request of this slot is in flight.
-    func deactivate() -> EventLoopFuture<Void> {
-        stopSending(isBusy: state == .inFlight)
-    }
+    override var isBusy: Bool { state == .inFlight }
 
-    func close() {
-        active = false
+    override func closeConnection() {
         handler?.close()
     }
 
