@@ -30,11 +30,6 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         super.init(placement: placement)
     }
 
-    /// The connection is shared and was checked before the load; nothing to open here.
-    func connect() -> EventLoopFuture<Void> {
-        eventLoop.makeSucceededVoidFuture()
-    }
-
     override func resume() {
         guard !running else { return }
         running = true

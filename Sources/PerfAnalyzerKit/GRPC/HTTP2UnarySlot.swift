@@ -78,7 +78,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         super.init(placement: placement)
     }
 
-    func connect() -> EventLoopFuture<Void> {
+    override func connect() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
         let address = calls.address
         let tls = calls.tls
@@ -162,7 +162,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             fail(message)
         }
         counters.recordCompletion()
-        notifyIdleWaiters()
+        becameIdle()
         pump()
     }
 
@@ -174,14 +174,9 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if wasInFlight {
             fail("the connection to \(calls.address) was lost during a call: \(reason)")
             counters.recordCompletion()
-        } else if maySend {
-            // An idle connection the server let go (GOAWAY, idle timeout) is opened again.
-            connect().whenFailure { error in
-                self.fail("\(error)")
-                self.notifyIdleWaiters()
-            }
         }
-        notifyIdleWaiters()
+        becameIdle()
+        reconnectIfSending()
     }
 
     private static func validate(_ message: ByteBuffer?, expected: ExpectedOutputs) -> String? {
@@ -194,9 +189,6 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         }
     }
 
-    private func notifyIdleWaiters() {
-        if state != .inFlight { becameIdle() }
-    }
 }
 
 /// The connection side of an `HTTP2UnarySlot`: writes each call's HEADERS and DATA frames

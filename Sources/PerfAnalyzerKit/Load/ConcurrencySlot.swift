@@ -61,6 +61,11 @@ class SlotCore: @unchecked Sendable {
 
     // Hooks for the slots built on this.
 
+    /// Opens the slot's own connection; a slot that shares one has nothing to open.
+    func connect() -> EventLoopFuture<Void> {
+        eventLoop.makeSucceededVoidFuture()
+    }
+
     /// Send if the slot can (it was just activated).
     func resume() {}
 
@@ -82,12 +87,23 @@ class SlotCore: @unchecked Sendable {
         return promise.futureResult
     }
 
-    /// Releases whoever waits in `stopSending`; call when nothing of the slot is in flight.
+    /// Releases whoever waits in `stopSending`, once nothing of the slot is in flight.
     func becameIdle() {
-        guard !idleWaiters.isEmpty else { return }
+        guard !isBusy, !idleWaiters.isEmpty else { return }
         let waiters = idleWaiters
         idleWaiters = []
         for waiter in waiters { waiter.succeed() }
+    }
+
+    /// Opens the connection again when the server let it go while the slot should still send
+    /// (`Connection: close`, an idle timeout, GOAWAY).
+    func reconnectIfSending() {
+        guard maySend else { return }
+        Diagnostics.logger.debug("a load connection closed; reconnecting")
+        connect().whenFailure { error in
+            self.fail("\(error)")
+            self.becameIdle()
+        }
     }
 
     /// Records the failure in the window, which ends the run, and stops this slot.

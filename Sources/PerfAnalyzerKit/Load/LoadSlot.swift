@@ -43,7 +43,7 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     /// Opens the connection; the future completes once it is ready to send.
-    func connect() -> EventLoopFuture<Void> {
+    override func connect() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
         state = .connecting
         return ClientBootstrap(group: eventLoop)
@@ -124,7 +124,7 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             handler?.close()
             return
         }
-        notifyIdleWaiters()
+        becameIdle()
         pump()
     }
 
@@ -137,19 +137,8 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             fail("request to \(address) failed: \(reason)")
             counters.recordCompletion()
         }
-        notifyIdleWaiters()
-        // A server that closes after each response (Connection: close) is followed by a reconnect.
-        if maySend {
-            Diagnostics.logger.debug("connection to \(address) closed; reconnecting")
-            connect().whenFailure { error in
-                self.fail("\(error)")
-                self.notifyIdleWaiters()
-            }
-        }
-    }
-
-    private func notifyIdleWaiters() {
-        if state != .inFlight { becameIdle() }
+        becameIdle()
+        reconnectIfSending()
     }
 
     static func errorText(status: Int, body: ByteBuffer?) -> String {
