@@ -27,7 +27,8 @@ struct ClientTLS: Sendable {
         }
         if let path = options.privateKeyFile {
             let format: NIOSSLSerializationFormats = options.privateKeyType == .der ? .der : .pem
-            configuration.privateKey = .privateKey(try privateKey(path, format: format, flag: "--ssl-https-private-key-file"))
+            let flag = "--ssl-https-private-key-file"
+            configuration.privateKey = .privateKey(try privateKey(try readFile(path, flag: flag), path: path, format: format, flag: flag))
         }
         configuration.applicationProtocols = ["http/1.1"]
         return ClientTLS(context: try makeContext(configuration), grpcSecurity: nil)
@@ -47,20 +48,21 @@ struct ClientTLS: Sendable {
         }
         if let chainPath = options.certificateChainFile, let keyPath = options.privateKeyFile {
             let chain = try certificates(chainPath, format: .pem, flag: "--ssl-grpc-certificate-chain-file")
-            let key = try privateKey(keyPath, format: .pem, flag: "--ssl-grpc-private-key-file")
+            let keyBytes = try readFile(keyPath, flag: "--ssl-grpc-private-key-file")
+            let key = try privateKey(keyBytes, path: keyPath, format: .pem, flag: "--ssl-grpc-private-key-file")
             configuration.certificateChain = chain.map { .certificate($0) }
             configuration.privateKey = .privateKey(key)
             security.certificateChain = try chain.map { certificate throws(RunError) in
                 .bytes(try derBytes(certificate, flag: "--ssl-grpc-certificate-chain-file"), format: .der)
             }
-            security.privateKey = .bytes(try readFile(keyPath, flag: "--ssl-grpc-private-key-file"), format: .pem)
+            security.privateKey = .bytes(keyBytes, format: .pem)
         }
         configuration.applicationProtocols = ["h2"]
         return ClientTLS(context: try makeContext(configuration), grpcSecurity: .tls(security))
     }
 
-    /// The name to check the server's certificate against: nil for an IP address, whose
-    /// certificate NIOSSL matches against the address it connected to.
+    /// A TLS handler for one connection. An IP address is not sent as the server name (TLS
+    /// forbids it); NIOSSL then checks the certificate against the address it connected to.
     func makeHandler(address: ServerAddress) throws -> NIOSSLClientHandler {
         try NIOSSLClientHandler(context: context, serverHostname: address.isIPAddress ? nil : address.host)
     }
@@ -88,8 +90,8 @@ struct ClientTLS: Sendable {
         }
     }
 
-    private static func privateKey(_ path: String, format: NIOSSLSerializationFormats, flag: String) throws(RunError) -> NIOSSLPrivateKey {
-        let bytes = try readFile(path, flag: flag)
+    private static func privateKey(_ bytes: [UInt8], path: String, format: NIOSSLSerializationFormats,
+                                   flag: String) throws(RunError) -> NIOSSLPrivateKey {
         do {
             return try NIOSSLPrivateKey(bytes: bytes, format: format)
         } catch {
