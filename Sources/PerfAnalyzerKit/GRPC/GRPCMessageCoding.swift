@@ -19,27 +19,16 @@ struct PreparedRequestSerializer: MessageSerializer {
 
     func serialize<Bytes: GRPCContiguousBytes>(_ message: OutgoingInferRequest) throws -> Bytes {
         let startNs = MonotonicClock.now()
-        var digits: (UInt8, [UInt8]) = (0, [])
-        if message.id != 0 {
-            let text = Array(String(message.id).utf8)
-            digits = (UInt8(text.count), text)
-        }
-        let extra = message.id != 0 ? 2 + digits.1.count : 0
-        var bytes = Bytes(repeating: 0, count: message.body.readableBytes + extra)
+        // The id field: tag (field 3, length-delimited), length, decimal digits.
+        let idField: [UInt8] = message.id == 0 ? [] : {
+            let digits = Array(String(message.id).utf8)
+            return [0x1A, UInt8(digits.count)] + digits
+        }()
+        let bodyCount = message.body.readableBytes
+        var bytes = Bytes(repeating: 0, count: bodyCount + idField.count)
         bytes.withUnsafeMutableBytes { target in
-            message.body.withUnsafeReadableBytes { source in
-                target.copyMemory(from: source)
-            }
-            if extra > 0 {
-                var offset = message.body.readableBytes
-                target[offset] = 0x1A  // field 3, length-delimited
-                target[offset + 1] = digits.0
-                offset += 2
-                for byte in digits.1 {
-                    target[offset] = byte
-                    offset += 1
-                }
-            }
+            message.body.withUnsafeReadableBytes { target.copyMemory(from: $0) }
+            idField.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[bodyCount...]).copyMemory(from: $0) }
         }
         timing.marshalNs = MonotonicClock.now() &- startNs
         return bytes
