@@ -17,6 +17,7 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     // The request in flight.
     private var requestID: UInt64 = 0
     private var inFlight: PreparedRequest?
+    private var ticket = SendTicket(request: 0)
     private var startNs: UInt64 = 0
     private var firstResponseNs: UInt64 = 0
     private var responses = 0
@@ -58,15 +59,16 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     }
 
     private func writeWhileActive(_ writer: RPCWriter<OutgoingInferRequest>) async throws {
-        while maySend, counters.claimSend() {
-            let request = takeRequest()
+        while maySend, let next = nextTicket() {
+            ticket = next
             requestID &+= 1
-            inFlight = request
+            inFlight = requests[next.request]
             responses = 0
             firstResponseNs = 0
             turn.reset()
             startNs = MonotonicClock.now()
-            try await writer.write(OutgoingInferRequest(body: request.bytes, id: requestID))
+            noteSent(next, atNs: startNs)
+            try await writer.write(OutgoingInferRequest(body: body(for: next), id: requestID))
             await turn.wait()
             if inFlight != nil { return }  // the stream ended under the request
         }
@@ -107,7 +109,7 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     private func finish(failure: String?) {
         if let failure { fail(failure) }
         inFlight = nil
-        counters.recordCompletion()
+        noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: failure == nil)
         turn.reach()
     }
 

@@ -13,7 +13,6 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     /// Whether responses are decoded (only to validate their outputs).
     let validates: Bool
     private let executor: EventLoopTaskExecutor
-    private var nextRequest: Int
     private var running = false
 
     init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
@@ -22,7 +21,6 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         self.connection = connection
         self.executor = executor
         self.requests = requests
-        nextRequest = placement.index % requests.count
         self.metadata = metadata
         options = .load(compression: compression)
         self.address = address
@@ -42,15 +40,14 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     override var isBusy: Bool { running }
 
-    /// The next prepared request, round-robin.
-    func takeRequest() -> PreparedRequest {
-        let request = requests[nextRequest]
-        nextRequest += 1
-        if nextRequest == requests.count { nextRequest = 0 }
-        return request
+    /// The serialized request of `ticket`, with its sequence parameters when it has them.
+    func body(for ticket: SendTicket) -> ByteBuffer {
+        let bytes = requests[ticket.request].bytes
+        guard let mark = ticket.sequence else { return bytes }
+        return SequenceParameters.grpcBody(bytes, mark: mark)
     }
 
-    /// Sends until the slot is deactivated, the budget is spent or the run failed.
+    /// Sends until the slot is deactivated, its feed has nothing due or the run failed.
     func sendWhileActive() async {
         fatalError("subclasses send")
     }

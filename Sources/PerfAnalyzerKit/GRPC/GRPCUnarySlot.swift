@@ -12,32 +12,36 @@ import NIOCore
 /// Confined to `eventLoop`: the driver calls in there, and the task prefers that loop.
 final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
     override func sendWhileActive() async {
-        while maySend, counters.claimSend() {
-            await sendOne()
+        while maySend, let ticket = nextTicket() {
+            await sendOne(ticket)
         }
     }
 
-    private func sendOne() async {
-        let request = takeRequest()
+    private func sendOne(_ ticket: SendTicket) async {
         let startNs = MonotonicClock.now()
+        noteSent(ticket, atNs: startNs)
+        var succeeded = false
         do {
-            if let failure = try await call(request, startNs: startNs) { fail(failure) }
+            if let failure = try await call(requests[ticket.request], body: body(for: ticket), startNs: startNs) {
+                fail(failure)
+            } else {
+                succeeded = true
+            }
         } catch let error as RPCError {
             fail(GRPCLoadFailure.describe(error, address: address))
         } catch {
             fail("request to \(address) failed: \(error)")
         }
-        counters.recordCompletion()
+        noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: succeeded)
     }
 
     /// One `ModelInfer` call on a stream of its own, written and read at the transport level:
     /// grpc-swift's client layer (interceptors, retries, typed response sequences) would cost
     /// more per call than the call itself. Returns a failure message, or nil on success.
-    private func call(_ request: PreparedRequest, startNs: UInt64) async throws -> String? {
+    private func call(_ request: PreparedRequest, body: ByteBuffer, startNs: UInt64) async throws -> String? {
         try await connection.transport.withStream(descriptor: Inference_GRPCInferenceService.Method.ModelInfer.descriptor,
                                                   options: options) { stream, _ in
-            let body = GRPCNIOTransportBytes(request.bytes.readableBytesView)
-            try await stream.outbound.write(contentsOf: [.metadata(self.metadata), .message(body)])
+            try await stream.outbound.write(contentsOf: [.metadata(self.metadata), .message(GRPCNIOTransportBytes(body.readableBytesView))])
             let sentNs = MonotonicClock.now()
             await stream.outbound.finish()
             var response: Inference_ModelInferResponse?

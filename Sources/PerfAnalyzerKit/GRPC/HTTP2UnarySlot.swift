@@ -29,14 +29,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             self.address = address
             self.tls = tls
             self.requests = requests
-            framed = requests.map { request in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(5 + request.bytes.readableBytes)
-                buffer.writeInteger(UInt8(0))  // not compressed
-                buffer.writeInteger(UInt32(request.bytes.readableBytes))
-                buffer.writeImmutableBuffer(request.bytes)
-                return buffer
-            }
+            framed = requests.map { Self.frame($0.bytes, extra: []) }
             var head = HPACKHeaders()
             head.add(name: ":method", value: "POST")
             head.add(name: ":scheme", value: tls == nil ? "http" : "https")
@@ -48,6 +41,23 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             for field in metadata { head.add(name: field.name.lowercased(), value: field.value) }
             self.head = head
         }
+
+        /// A message with gRPC's prefix (uncompressed, length); `extra` bytes follow the message's own.
+        static func frame(_ message: ByteBuffer, extra: [UInt8]) -> ByteBuffer {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(5 + message.readableBytes + extra.count)
+            buffer.writeInteger(UInt8(0))
+            buffer.writeInteger(UInt32(message.readableBytes + extra.count))
+            buffer.writeImmutableBuffer(message)
+            buffer.writeBytes(extra)
+            return buffer
+        }
+
+        /// The framed message of `ticket`, with its sequence parameters when it has them.
+        func message(for ticket: SendTicket) -> ByteBuffer {
+            guard let mark = ticket.sequence else { return framed[ticket.request] }
+            return Self.frame(requests[ticket.request].bytes, extra: SequenceParameters.protobufEntries(mark))
+        }
     }
 
     private enum State {
@@ -57,7 +67,6 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     private let calls: Calls
-    private var nextRequest: Int
     /// Whether responses are kept (only to validate their outputs).
     let keepsResponses: Bool
 
@@ -68,12 +77,11 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     // The call in flight, monotonic ns.
     private var startNs: UInt64 = 0
-    private var inFlight = 0
+    private var ticket = SendTicket(request: 0)
 
     init(placement: SlotPlacement, calls: Calls) {
         precondition(!calls.requests.isEmpty)
         self.calls = calls
-        nextRequest = placement.index % calls.requests.count
         keepsResponses = calls.requests.contains { $0.expected != nil }
         super.init(placement: placement)
     }
@@ -116,22 +124,20 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     private func pump() {
         guard maySend, state == .idle, let handler else { return }
-        guard counters.claimSend() else { return }
         guard nextStreamID < Int32.max - 2 else {
             // Stream ids are spent (after a billion calls): a fresh connection starts over.
             state = .disconnected
             handler.close()
             return
         }
-        let index = nextRequest
-        nextRequest += 1
-        if nextRequest == calls.requests.count { nextRequest = 0 }
+        guard let next = nextTicket() else { return }
         state = .inFlight
-        inFlight = index
+        ticket = next
         let streamID = HTTP2StreamID(nextStreamID)
         nextStreamID += 2
         startNs = MonotonicClock.now()
-        handler.send(on: streamID, head: calls.head, message: calls.framed[index])
+        handler.send(on: streamID, head: calls.head, message: calls.message(for: next))
+        noteSent(next, atNs: startNs)
     }
 
     // MARK: Events from the call handler
@@ -147,7 +153,8 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         let endNs = MonotonicClock.now()
         guard state == .inFlight else { return }
         state = .idle
-        let request = calls.requests[inFlight]
+        let request = calls.requests[ticket.request]
+        var succeeded = false
         switch outcome {
         case .ok(let message):
             // Requests are marshalled before the load, so a call's own (un)marshalling is
@@ -157,11 +164,12 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             } else {
                 let unmarshalNs = request.expected == nil ? 0 : MonotonicClock.now() &- endNs
                 recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: 0, receiveNs: unmarshalNs, batchSize: request.batchSize)
+                succeeded = true
             }
         case .failed(let message):
             fail(message)
         }
-        counters.recordCompletion()
+        noteEnded(ticket, atNs: endNs, succeeded: succeeded)
         becameIdle()
         pump()
     }
@@ -173,7 +181,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         let reason = error.map { TLSFailure.isTLSError($0) ? TLSFailure.describe($0) : "\($0)" } ?? "the server closed the connection"
         if wasInFlight {
             fail("the connection to \(calls.address) was lost during a call: \(reason)")
-            counters.recordCompletion()
+            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
         }
         becameIdle()
         reconnectIfSending()

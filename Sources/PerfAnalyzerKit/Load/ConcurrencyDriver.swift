@@ -1,57 +1,30 @@
 import KServeProtocol
-import NIOCore
-import NIOPosix
 import NIOConcurrencyHelpers
-import Atomics
+import NIOCore
 
 /// Keeps N requests outstanding at all times (concurrency mode), spread over the
 /// event loops of its group, and hands the profiler one window of results at a time.
-public final class ConcurrencyDriver: Sendable {
-    private struct LoopShare {
-        let loop: EventLoop
-        let recorder: WindowRecorder
-    }
-
-    private let loops: [LoopShare]
-    private let makeSlot: SlotFactory
-    private let counters = LoadCounters()
-    private let slots = NIOLockedValueBox<[any ConcurrencySlot]>([])
+final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
+    private let requestCount: Int
+    private let sequences: SequenceSource?
+    /// Each slot's feed, in slot order (for closing sequences at the end).
+    private let feeds = NIOLockedValueBox<[ConcurrencyFeed]>([])
 
     /// Slots are placed on `loops` in turn; the caller owns the loops and shuts them down.
-    init(loops: [EventLoop], makeSlot: @escaping SlotFactory) {
-        precondition(!loops.isEmpty)
-        let now = MonotonicClock.now()
-        self.loops = loops.map { LoopShare(loop: $0, recorder: WindowRecorder(startNs: now)) }
-        self.makeSlot = makeSlot
+    init(loops: [EventLoop], requestCount: Int, sequences: SequenceSource?, makeSlot: @escaping SlotFactory) {
+        self.requestCount = requestCount
+        self.sequences = sequences
+        super.init(loops: loops, scheduled: false, makeSlot: makeSlot)
     }
 
-    /// The event loops that carry slots, in the order slots are placed on them.
-    var eventLoops: [EventLoop] { loops.map(\.loop) }
-
-    /// Requests completed since the driver started, failed ones included.
-    public var completedCount: Int { counters.completed.load(ordering: .relaxed) }
-
-    public var hasFailed: Bool { counters.failed.load(ordering: .relaxed) }
-
-    /// Returns once `target` requests have completed since the driver started, a request
-    /// failed, or `stop()` says so (checked every 100 ms).
-    public func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {
-        let loop = loops[0].loop
-        let milestone = counters.milestone
-        while true {
-            milestone.reset()
-            counters.notifyAt.store(target, ordering: .sequentiallyConsistent)
-            if completedCount >= target || hasFailed || stop() { break }
-            let tick = loop.scheduleTask(in: .milliseconds(100)) { milestone.reach() }
-            await milestone.wait()
-            tick.cancel()
-        }
-        counters.notifyAt.store(Int.max, ordering: .sequentiallyConsistent)
+    public func prepare(_ level: LoadLevel) async throws {
+        guard case .concurrency(let count) = level else { preconditionFailure("a concurrency driver runs concurrency levels") }
+        try await connectSlots(count: count)
     }
 
-    /// Limits how many more requests are sent (`nil`: no limit).
-    public func setSendBudget(_ count: Int?) {
-        counters.setBudget(count)
+    public func start(_ level: LoadLevel) {
+        guard case .concurrency(let count) = level else { preconditionFailure("a concurrency driver runs concurrency levels") }
+        activate(level: count)
     }
 
     /// Makes exactly `level` slots active, connecting new ones first.
@@ -62,17 +35,23 @@ public final class ConcurrencyDriver: Sendable {
 
     /// Opens connections until at least `count` slots exist; none of them starts sending.
     public func connectSlots(count: Int) async throws {
-        let current = slots.withLockedValue { $0 }
-        guard count > current.count else { return }
-        var created: [any ConcurrencySlot] = []
-        var connecting: [EventLoopFuture<Void>] = []
-        for index in current.count..<count {
-            let share = loops[index % loops.count]
-            let slot = makeSlot(SlotPlacement(index: index, eventLoop: share.loop, recorder: share.recorder, counters: counters))
-            created.append(slot)
-            connecting.append(share.loop.flatSubmit { slot.connect() })
+        let current = slots.withLockedValue { $0.count }
+        guard count > current else { return }
+        if let sequences {
+            do {
+                try sequences.check(liveSequences: count)
+            } catch {
+                throw RunError(error.description)
+            }
         }
-        slots.withLockedValue { $0 = current + created }
+        var connecting: [EventLoopFuture<Void>] = []
+        for index in current..<count {
+            let share = index % loops.count
+            let feed = ConcurrencyFeed(counters: counters, requestCount: requestCount, slotIndex: index, sequences: sequences)
+            feeds.withLockedValue { $0.append(feed) }
+            let slot = addSlot(on: share, feed: feed)
+            connecting.append(slot.eventLoop.flatSubmit { slot.connect() })
+        }
         for future in connecting { try await future.get() }
     }
 
@@ -87,40 +66,30 @@ public final class ConcurrencyDriver: Sendable {
         }
     }
 
-    /// Ends the current window on every loop and returns it merged; the next window starts now.
-    public func cutWindow() async throws -> ClientWindow {
-        var parts: [ClientWindow] = []
-        for share in loops {
-            let recorder = share.recorder
-            parts.append(try await share.loop.submit { recorder.cut(at: MonotonicClock.now()) }.get())
-        }
-        var merged = parts[0]
-        for part in parts.dropFirst() { merged.merge(part) }
-        return merged
-    }
-
-    /// Stops sending and waits (up to `timeout`) for requests in flight to finish.
     public func quiesce(timeout: TimeAmount = .seconds(10)) async {
-        let all = slots.withLockedValue { $0 }
-        var waits: [EventLoopFuture<Void>] = []
-        for slot in all { waits.append(slot.eventLoop.flatSubmit { slot.deactivate() }) }
-        guard !waits.isEmpty else { return }
-        let loop = loops[0].loop
-        let finished = loop.makePromise(of: Void.self)
-        let settled = ManagedAtomic(false)
-        func settle() {
-            if settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { finished.succeed() }
-        }
-        EventLoopFuture.andAllComplete(waits, on: loop).whenComplete { _ in settle() }
-        let timer = loop.scheduleTask(in: timeout) { settle() }
-        try? await finished.futureResult.get()
-        timer.cancel()
+        await waitForSlots(timeout: timeout)
     }
 
-    /// Closes every connection.
-    public func close() async {
-        for slot in slots.withLockedValue({ $0 }) {
-            slot.eventLoop.execute { slot.close() }
+    public func closeSequences() async {
+        guard sequences != nil else { return }
+        await quiesce()
+        guard !hasFailed else { return }
+        let pairs = zip(slots.withLockedValue { $0 }, feeds.withLockedValue { $0 })
+        for (slot, feed) in pairs {
+            slot.eventLoop.execute {
+                feed.closing = true
+                slot.activate()
+            }
         }
+        // A slot that starts its send in a task would see a deactivation before sending, so
+        // wait for the feeds to have nothing open instead.
+        let deadline = MonotonicClock.now() + 10_000_000_000
+        for (slot, feed) in pairs {
+            while MonotonicClock.now() < deadline, !hasFailed,
+                  (try? await slot.eventLoop.submit({ feed.hasOpenSequence }).get()) == true {
+                try? await Task.sleep(nanoseconds: 5_000_000)
+            }
+        }
+        await quiesce()
     }
 }

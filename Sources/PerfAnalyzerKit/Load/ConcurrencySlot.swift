@@ -21,10 +21,15 @@ struct SlotPlacement {
     var eventLoop: EventLoop
     var recorder: WindowRecorder
     var counters: LoadCounters
+    /// What the slot sends and when; confined to `eventLoop` like the slot.
+    var feed: any SendFeed
 }
 
 /// Makes the slots of one protocol.
-typealias SlotFactory = @Sendable (SlotPlacement) -> any ConcurrencySlot
+typealias SlotFactory = @Sendable (SlotPlacement) -> any LoadSlotBase
+
+/// A slot as drivers keep it: the shared core with one protocol's way of sending.
+typealias LoadSlotBase = SlotCore & ConcurrencySlot
 
 /// What every slot shares, whatever it speaks: its loop and recorder, whether it should
 /// send, who waits for it to go idle, and how a failure stops the run.
@@ -33,14 +38,18 @@ class SlotCore: @unchecked Sendable {
     let eventLoop: EventLoop
     let recorder: WindowRecorder
     let counters: LoadCounters
+    let feed: any SendFeed
     /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
     var active = false
+    /// Set by a feed that holds the slot as idle, waiting for a request to be due.
+    var isParked = false
     private var idleWaiters: [EventLoopPromise<Void>] = []
 
     init(placement: SlotPlacement) {
         eventLoop = placement.eventLoop
         recorder = placement.recorder
         counters = placement.counters
+        feed = placement.feed
     }
 
     /// Starts (or resumes) sending.
@@ -104,6 +113,38 @@ class SlotCore: @unchecked Sendable {
             self.fail("\(error)")
             self.becameIdle()
         }
+    }
+
+    // The life of one request, the same whatever the protocol.
+
+    /// The next request to send, or nil when the feed has none now (it wakes the slot later).
+    @inline(__always)
+    func nextTicket() -> SendTicket? {
+        feed.next(for: self)
+    }
+
+    /// A request left at `sentNs`: a scheduled one records how late it was.
+    @inline(__always)
+    func noteSent(_ ticket: SendTicket, atNs sentNs: UInt64) {
+        guard ticket.intendedNs != 0 else { return }
+        let lagNs = sentNs > ticket.intendedNs ? sentNs - ticket.intendedNs : 0
+        recorder.recordSend(lagNs: lagNs, delayed: lagNs > Self.lateSendNs)
+    }
+
+    /// A send this far behind its time counts as delayed (it waited for a free connection,
+    /// or the client fell behind). The lag itself is reported in percentiles.
+    static let lateSendNs: UInt64 = 1_000_000
+
+    /// A request ended at `endNs` (its success or failure already recorded): scheduled latency,
+    /// sequence count, the feed's bookkeeping and the run's completion count.
+    @inline(__always)
+    func noteEnded(_ ticket: SendTicket, atNs endNs: UInt64, succeeded: Bool) {
+        if succeeded {
+            if ticket.intendedNs != 0 { recorder.recordScheduledLatency(endNs &- ticket.intendedNs) }
+            if ticket.sequence?.end == true { recorder.recordSequenceEnd() }
+        }
+        feed.ended(ticket, succeeded: succeeded)
+        counters.recordCompletion()
     }
 
     /// Records the failure in the window, which ends the run, and stops this slot.

@@ -19,7 +19,6 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private let address: ServerAddress
     private let tls: ClientTLS?
     private let requests: [PreparedRequest]
-    private var nextRequest: Int
 
     private var state = State.disconnected
     private var handler: InferConnectionHandler?
@@ -28,8 +27,7 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private var startNs: UInt64 = 0
     private var sendDoneNs: UInt64 = 0
     private var firstByteNs: UInt64 = 0
-    private var batchSize = 1
-    private var inFlightExpected: ExpectedOutputs?
+    private var ticket = SendTicket(request: 0)
     /// Whether responses must be read in full to validate their outputs.
     var validates: Bool { requests.contains { $0.expected != nil } }
 
@@ -38,7 +36,6 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         self.address = address
         self.tls = tls
         self.requests = requests
-        self.nextRequest = placement.index % requests.count
         super.init(placement: placement)
     }
 
@@ -74,21 +71,23 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         handler?.close()
     }
 
-    /// Sends the next request if the slot is idle, active and the budget allows.
+    /// Sends the next request if the slot is idle and active and its feed has one.
     func pump() {
         guard maySend, state == .idle, let handler else { return }
-        guard counters.claimSend() else { return }
-        let request = requests[nextRequest]
-        nextRequest += 1
-        if nextRequest == requests.count { nextRequest = 0 }
-        batchSize = request.batchSize
-        inFlightExpected = request.expected
+        guard let next = nextTicket() else { return }
+        ticket = next
+        let request = requests[next.request]
         state = .inFlight
         firstByteNs = 0
         startNs = MonotonicClock.now()
-        handler.write(request.bytes)
+        if let mark = next.sequence, let template = request.template {
+            handler.write(template.render(mark))
+        } else {
+            handler.write(request.bytes)
+        }
         // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
         sendDoneNs = MonotonicClock.now()
+        noteSent(next, atNs: startNs)
     }
 
     // MARK: Events from the connection handler
@@ -108,18 +107,21 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         let endNs = MonotonicClock.now()
         guard state == .inFlight else { return }
         state = .idle
-        if frame.status == 200, let expected = inFlightExpected,
+        let request = requests[ticket.request]
+        var succeeded = false
+        if frame.status == 200, let expected = request.expected,
            let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
                                                      expected: expected) {
             fail(mismatch)
         } else if frame.status == 200 {
             let firstByte = firstByteNs == 0 ? endNs : firstByteNs
             recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sendDoneNs &- startNs,
-                                   receiveNs: endNs &- firstByte, batchSize: batchSize)
+                                   receiveNs: endNs &- firstByte, batchSize: request.batchSize)
+            succeeded = true
         } else {
             fail(Self.errorText(status: frame.status, body: frame.body))
         }
-        counters.recordCompletion()
+        noteEnded(ticket, atNs: endNs, succeeded: succeeded)
         if frame.connectionClose {
             handler?.close()
             return
@@ -135,7 +137,7 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if wasInFlight {
             let reason = error.map { "\($0)" } ?? "the server closed the connection"
             fail("request to \(address) failed: \(reason)")
-            counters.recordCompletion()
+            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
         }
         becameIdle()
         reconnectIfSending()

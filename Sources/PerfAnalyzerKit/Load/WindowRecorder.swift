@@ -5,9 +5,12 @@
 /// hot path.
 final class WindowRecorder: @unchecked Sendable {
     private(set) var window: ClientWindow
+    /// Whether windows keep schedule figures (request rate and interval loads).
+    private let scheduled: Bool
 
-    init(startNs: UInt64) {
-        window = ClientWindow(startNs: startNs)
+    init(startNs: UInt64, scheduled: Bool = false) {
+        self.scheduled = scheduled
+        window = ClientWindow(startNs: startNs, scheduled: scheduled)
     }
 
     @inline(__always)
@@ -20,6 +23,20 @@ final class WindowRecorder: @unchecked Sendable {
         window.recordDecoupled(firstResponseNs: firstResponseNs, lastResponseNs: lastResponseNs, responses: responses, batchSize: batchSize)
     }
 
+    @inline(__always)
+    func recordSend(lagNs: UInt64, delayed: Bool) {
+        window.recordSend(lagNs: lagNs, delayed: delayed)
+    }
+
+    @inline(__always)
+    func recordScheduledLatency(_ sinceIntendedNs: UInt64) {
+        window.recordScheduledLatency(sinceIntendedNs)
+    }
+
+    func recordSequenceEnd() {
+        window.sequenceCount += 1
+    }
+
     func recordFailure(_ message: String) {
         window.recordFailure(message)
     }
@@ -28,7 +45,7 @@ final class WindowRecorder: @unchecked Sendable {
     func cut(at nowNs: UInt64) -> ClientWindow {
         var finished = window
         finished.endNs = nowNs
-        window = ClientWindow(startNs: nowNs)
+        window = ClientWindow(startNs: nowNs, scheduled: scheduled)
         return finished
     }
 }

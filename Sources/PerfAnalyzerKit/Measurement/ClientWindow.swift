@@ -25,11 +25,20 @@ public struct ClientWindow: Sendable {
     public var responseCount: Int = 0
     /// Sum over requests of the time to their last response (decoupled models).
     public var lastResponseSumNs: UInt64 = 0
+    /// Sequences whose last request completed in the window (sequence models).
+    public var sequenceCount: Int = 0
+    /// How sends kept to their schedule; nil when sends follow answers (concurrency mode).
+    public var schedule: ScheduleFigures?
 
-    public init(startNs: UInt64, endNs: UInt64 = 0) {
+    public init(startNs: UInt64, endNs: UInt64 = 0, scheduled: Bool = false) {
         self.startNs = startNs
         self.endNs = endNs
-        self.latencyNs = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.maxTrackableLatencyNs, numberOfSignificantValueDigits: .three)
+        self.latencyNs = Self.latencyHistogram()
+        schedule = scheduled ? ScheduleFigures() : nil
+    }
+
+    static func latencyHistogram() -> Histogram<UInt64> {
+        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: maxTrackableLatencyNs, numberOfSignificantValueDigits: .three)
     }
 
     @inline(__always)
@@ -54,6 +63,18 @@ public struct ClientWindow: Sendable {
         lastResponseSumNs &+= lastResponseNs
     }
 
+    /// A request went out `lagNs` after its intended time.
+    @inline(__always)
+    public mutating func recordSend(lagNs: UInt64, delayed: Bool) {
+        schedule?.recordSend(lagNs: lagNs, delayed: delayed)
+    }
+
+    /// A scheduled request completed `sinceIntendedNs` after it was meant to be sent.
+    @inline(__always)
+    public mutating func recordScheduledLatency(_ sinceIntendedNs: UInt64) {
+        _ = schedule?.latencyFromIntendedNs.record(min(sinceIntendedNs, Self.maxTrackableLatencyNs))
+    }
+
     public mutating func recordFailure(_ message: String) {
         failureCount += 1
         if firstError == nil { firstError = message }
@@ -74,6 +95,11 @@ public struct ClientWindow: Sendable {
         receiveSumNs &+= other.receiveSumNs
         responseCount += other.responseCount
         lastResponseSumNs &+= other.lastResponseSumNs
+        sequenceCount += other.sequenceCount
+        if let theirs = other.schedule {
+            if schedule == nil { schedule = ScheduleFigures() }
+            schedule!.merge(theirs)
+        }
     }
 
     public var durationNs: UInt64 { endNs > startNs ? endNs - startNs : 0 }
@@ -103,6 +129,52 @@ public struct ClientWindow: Sendable {
         durationNs > 0 ? Double(inferenceCount) * 1e9 / Double(durationNs) : 0
     }
 
+    /// Completed sequences per second (sequence models).
+    public var sequenceThroughput: Double {
+        durationNs > 0 ? Double(sequenceCount) * 1e9 / Double(durationNs) : 0
+    }
+
     public var averageSendNs: UInt64 { requestCount > 0 ? sendSumNs / UInt64(requestCount) : 0 }
     public var averageReceiveNs: UInt64 { requestCount > 0 ? receiveSumNs / UInt64(requestCount) : 0 }
+}
+
+/// How well a scheduled load (request rate, intervals) kept its send times in one window:
+/// sends, late sends, the lag of each send behind its intended time, and the latency counted
+/// from the intended time, which also holds any wait inside the client (wrk2's correction
+/// for coordinated omission).
+public struct ScheduleFigures: Sendable {
+    public var sentCount = 0
+    /// Sends that waited for a free connection or went out well after their time.
+    public var delayedCount = 0
+    public var sendLagNs = ClientWindow.latencyHistogram()
+    public var latencyFromIntendedNs = ClientWindow.latencyHistogram()
+
+    public init() {}
+
+    @inline(__always)
+    mutating func recordSend(lagNs: UInt64, delayed: Bool) {
+        sentCount += 1
+        if delayed { delayedCount += 1 }
+        _ = sendLagNs.record(min(max(lagNs, 1), ClientWindow.maxTrackableLatencyNs))
+    }
+
+    mutating func merge(_ other: ScheduleFigures) {
+        sentCount += other.sentCount
+        delayedCount += other.delayedCount
+        sendLagNs.add(other.sendLagNs)
+        latencyFromIntendedNs.add(other.latencyFromIntendedNs)
+    }
+
+    /// Percent of sends that were delayed.
+    public var delayedPercent: Double { sentCount > 0 ? Double(delayedCount) * 100 / Double(sentCount) : 0 }
+
+    public func sendLagPercentileNs(_ percentile: Double) -> UInt64 {
+        sentCount > 0 ? sendLagNs.valueAtPercentile(percentile) : 0
+    }
+
+    public var maxSendLagNs: UInt64 { sentCount > 0 ? sendLagNs.max : 0 }
+
+    public func latencyFromIntendedPercentileNs(_ percentile: Double) -> UInt64 {
+        latencyFromIntendedNs.totalCount > 0 ? latencyFromIntendedNs.valueAtPercentile(percentile) : 0
+    }
 }

@@ -1,10 +1,21 @@
 /// The measured result of one load level, merged over its stable windows.
 public struct LevelResult: Sendable {
-    public var concurrency: Int
+    public var level: LoadLevel
     public var client: ClientWindow
     public var server: ServerWindowStats?
     /// Set with `--percentile`; otherwise the average latency is the stabilizing one.
     public var percentile: Int?
+
+    public init(level: LoadLevel, client: ClientWindow, server: ServerWindowStats?, percentile: Int?) {
+        self.level = level
+        self.client = client
+        self.server = server
+        self.percentile = percentile
+    }
+
+    public init(concurrency: Int, client: ClientWindow, server: ServerWindowStats?, percentile: Int?) {
+        self.init(level: .concurrency(concurrency), client: client, server: server, percentile: percentile)
+    }
 
     /// The latency stability and `-l` were judged on, in ns.
     public var stabilizingLatencyNs: UInt64 {

@@ -5,7 +5,7 @@ import KServeProtocol
 /// one result per level: perf_analyzer's inference profiler.
 public final class Profiler: @unchecked Sendable {
     public struct Settings: Sendable {
-        public var range: ConcurrencyRange
+        public var sweep: LevelSweep
         public var binarySearch: Bool
         public var measurementMode: PerfAnalyzerOptions.MeasurementMode
         public var windowMs: UInt64
@@ -20,7 +20,7 @@ public final class Profiler: @unchecked Sendable {
         public var isAsync: Bool
 
         public init(options: PerfAnalyzerOptions, isAsync: Bool) {
-            range = options.concurrencyRange
+            sweep = LevelSweep(options.loadMode, concurrency: options.concurrencyRange)
             binarySearch = options.binarySearch
             measurementMode = options.measurementMode
             windowMs = options.measurementIntervalMs
@@ -46,7 +46,7 @@ public final class Profiler: @unchecked Sendable {
     }
 
     private let settings: Settings
-    private let driver: ConcurrencyDriver
+    private let driver: any LoadDriver
     private let statistics: (@Sendable () async throws -> StatisticsResponse)?
     private let selector: ServerStatsSelector
     private let print: @Sendable (String) -> Void
@@ -54,7 +54,7 @@ public final class Profiler: @unchecked Sendable {
     private let interrupted: @Sendable () -> Bool
     private let levelReported: @Sendable (LevelResult) -> Void
 
-    public init(settings: Settings, driver: ConcurrencyDriver, model: ModelDescription, modelVersion: String,
+    init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
                 statistics: (@Sendable () async throws -> StatisticsResponse)?,
                 print: @escaping @Sendable (String) -> Void, printError: @escaping @Sendable (String) -> Void,
                 interrupted: @escaping @Sendable () -> Bool,
@@ -73,7 +73,7 @@ public final class Profiler: @unchecked Sendable {
     public func run() async -> ProfileOutcome {
         var reported: [LevelResult] = []
         var ending = ProfileOutcome.Ending.completed
-        func measure(_ level: Int) async -> Bool {
+        func measure(_ level: LoadLevel) async -> Bool {
             switch await profileLevelCatching(level) {
             case .success(let result):
                 reported.append(result)
@@ -97,27 +97,44 @@ public final class Profiler: @unchecked Sendable {
                 return false
             }
         }
-        if settings.binarySearch {
-            await ConcurrencySearch.binary(range: settings.range) { level in
-                guard ending == .completed else { return false }
-                return await measure(level)
+        let keepGoing = { ending == .completed }
+        switch settings.sweep {
+        case .concurrency(let range) where settings.binarySearch:
+            await ConcurrencySearch.binary(range: range) { level in
+                guard keepGoing() else { return false }
+                return await measure(.concurrency(level))
             }
-        } else {
-            var level: Int? = settings.range.start
+        case .concurrency(let range):
+            var level: Int? = range.start
             while let current = level {
-                let met = await measure(current)
-                level = ending == .completed ? ConcurrencySearch.nextLinear(after: current, range: settings.range, metThreshold: met) : nil
+                let met = await measure(.concurrency(current))
+                level = keepGoing() ? ConcurrencySearch.nextLinear(after: current, range: range, metThreshold: met) : nil
             }
+        case .requestRate(let range) where settings.binarySearch:
+            await RateSearch.binary(range: range) { rate in
+                guard keepGoing() else { return false }
+                return await measure(.requestRate(rate))
+            }
+        case .requestRate(let range):
+            var level: Double? = range.start
+            var index = 0
+            while let current = level {
+                let met = await measure(.requestRate(current))
+                index += 1
+                level = keepGoing() ? RateSearch.nextLinear(index: index, range: range, metThreshold: met) : nil
+            }
+        case .single(let level):
+            _ = await measure(level)
         }
         return ProfileOutcome(levels: reported, ending: ending)
     }
 
-    private func unstableMessage(level: Int) -> String {
+    private func unstableMessage(level: LoadLevel) -> String {
         let hint = settings.measurementMode == .countWindows ? "--measurement-request-count" : "--measurement-interval"
-        return "Failed to obtain stable measurement within \(settings.maxTrials) measurement windows for concurrency \(level). Please try to increase the \(hint)."
+        return "Failed to obtain stable measurement within \(settings.maxTrials) measurement windows for \(level.phrase). Please try to increase the \(hint)."
     }
 
-    private func profileLevelCatching(_ level: Int) async -> Result<LevelResult, LevelEnding> {
+    private func profileLevelCatching(_ level: LoadLevel) async -> Result<LevelResult, LevelEnding> {
         do {
             return .success(try await profileLevel(level))
         } catch let ending as LevelEnding {
@@ -128,12 +145,13 @@ public final class Profiler: @unchecked Sendable {
     }
 
     /// Measures one level: windows until stable (or `-r` trials), merged over the last three.
-    func profileLevel(_ level: Int) async throws -> LevelResult {
+    func profileLevel(_ level: LoadLevel) async throws -> LevelResult {
         if settings.warmupRequestCount > 0 {
             try await warmUp(level: level)
         }
-        print("Request concurrency: \(level)")
-        try await driver.connectSlots(count: level)
+        // perf_analyzer names no level for an interval file's single schedule.
+        if case .single = settings.sweep {} else { print(level.header) }
+        try await driver.prepare(level)
         // The first window starts as the new level starts, with fresh server counters.
         _ = try await driver.cutWindow()
         var previousStats = try await fetchStatistics()
@@ -141,7 +159,7 @@ public final class Profiler: @unchecked Sendable {
         if settings.requestCount > 0 {
             driver.setSendBudget(settings.requestCount)
         }
-        driver.activate(level: level)
+        driver.start(level)
 
         var windows: [(client: ClientWindow, server: ServerWindowStats?)] = []
         var figures: [WindowFigures] = []
@@ -189,22 +207,26 @@ public final class Profiler: @unchecked Sendable {
             merged.merge(window.client)
             if let part = window.server { server?.add(part) }
         }
-        let result = LevelResult(concurrency: level, client: merged, server: server, percentile: settings.percentile)
+        let result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile)
         if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
             throw LevelEnding.overLatencyLimit
         }
         return result
     }
 
-    private func warmUp(level: Int) async throws {
-        let warmupConcurrency = min(level, settings.warmupRequestCount)
-        if level > settings.warmupRequestCount {
-            printError("WARNING: The number of concurrent requests exceeds the warmup request count. Adjusting warmup concurrency to match the warmup request count.")
+    private func warmUp(level: LoadLevel) async throws {
+        var warmupLevel = level
+        if case .concurrency(let count) = level {
+            if count > settings.warmupRequestCount {
+                printError("WARNING: The number of concurrent requests exceeds the warmup request count. Adjusting warmup concurrency to match the warmup request count.")
+            }
+            warmupLevel = .concurrency(min(count, settings.warmupRequestCount))
         }
         let target = driver.completedCount + settings.warmupRequestCount
         driver.setSendBudget(settings.warmupRequestCount)
-        print("Request concurrency: \(warmupConcurrency)")
-        try await driver.setConcurrency(warmupConcurrency)
+        print(warmupLevel.header)
+        try await driver.prepare(warmupLevel)
+        driver.start(warmupLevel)
         await driver.waitForCompletions(reaching: target, stop: interrupted)
         let window = try await driver.cutWindow()
         if let error = window.firstError { throw LevelEnding.failed(error) }

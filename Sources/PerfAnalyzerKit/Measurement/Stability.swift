@@ -57,3 +57,43 @@ public enum ConcurrencySearch {
         }
     }
 }
+
+/// The levels a run measures.
+public enum LevelSweep: Sendable, Equatable {
+    case concurrency(ConcurrencyRange)
+    case requestRate(RequestRateRange)
+    /// One level only (`--request-intervals`).
+    case single(LoadLevel)
+
+    public init(_ mode: LoadMode, concurrency: ConcurrencyRange) {
+        switch mode {
+        case .concurrency: self = .concurrency(concurrency)
+        case .requestRate(let range, _): self = .requestRate(range)
+        case .requestIntervals(_, let gaps): self = .single(.requestRate(RequestIntervalsFile.averageRate(gapsNs: gaps)))
+        }
+    }
+}
+
+/// The request-rate sweeps: the same walks as concurrency, over rates.
+public enum RateSearch {
+    /// The rate after `index` levels of a linear sweep (computed from the index, so steps
+    /// like 0.1 do not gather rounding error), or nil when done.
+    public static func nextLinear(index: Int, range: RequestRateRange, metThreshold: Bool) -> Double? {
+        guard metThreshold else { return nil }
+        let next = range.start + Double(index) * range.step
+        // A hair of tolerance, so 0.1:0.3:0.1 ends on 0.3 and not just before it.
+        return (range.isOpenEnded || next <= range.end * (1 + 1e-9)) ? next : nil
+    }
+
+    /// Binary search between the ends of the range for the highest rate under the latency limit.
+    public static func binary(range: RequestRateRange, measure: (Double) async throws -> Bool) async rethrows {
+        guard try await measure(range.start) else { return }
+        guard try await !measure(range.end) else { return }
+        var low = range.start
+        var high = range.end
+        while high - low > range.step {
+            let middle = (high + low) / 2
+            if try await measure(middle) { low = middle } else { high = middle }
+        }
+    }
+}

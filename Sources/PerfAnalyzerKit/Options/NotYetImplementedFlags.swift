@@ -2,10 +2,8 @@
 /// so a command line is never run with part of it silently ignored.
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
-        "periodic-concurrency-range", "request-period", "session-concurrency", "request-rate-range",
-        "request-distribution", "request-intervals", "serial-sequences", "num-of-sequences",
-        "shared-memory", "output-shared-memory-size", "sequence-length", "sequence-length-variation",
-        "sequence-id-range", "data-directory",
+        "periodic-concurrency-range", "request-period", "session-concurrency",
+        "shared-memory", "output-shared-memory-size", "data-directory",
         "profile-export-file",
         "trace-level", "trace-rate", "trace-count", "log-frequency",
         "collect-metrics", "metrics-url", "metrics-interval",

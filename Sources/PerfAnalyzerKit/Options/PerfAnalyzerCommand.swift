@@ -52,8 +52,23 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Requests that end a count window.", valueName: "n"))
         var measurementRequestCount: Int = 50
 
-        @Option(name: .long, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
-        var concurrencyRange: String = "1:1:1"
+        @Option(name: .long, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached. (default: 1:1:1)", valueName: "start:end:step"))
+        var concurrencyRange: String?
+
+        @Option(name: .long, help: ArgumentHelp("Request rates to measure, in requests per second; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
+        var requestRateRange: String?
+
+        @Option(name: .long, help: ArgumentHelp("Gaps between sends at a request rate: constant or poisson. (default: constant)", valueName: "distribution"))
+        var requestDistribution: String = "constant"
+
+        @Option(name: .long, help: ArgumentHelp("File of gaps between sends, in microseconds, one per line; played in order and looped.", valueName: "file"))
+        var requestIntervals: String?
+
+        @Option(name: .long, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once. (default: 4)", valueName: "n"))
+        var numOfSequences: Int = 4
+
+        @Flag(name: .long, help: "Sequence models: never more than one request of a sequence in flight.")
+        var serialSequences = false
 
         @Flag(name: .long, help: "Search the concurrency range for the highest level under -l instead of stepping through it.")
         var binarySearch = false
@@ -62,7 +77,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
                 help: ArgumentHelp("Stop at the first level whose latency reaches this many msec (0: no limit).", valueName: "ms"))
         var latencyThreshold: UInt64 = 0
 
-        @Option(name: .long, help: ArgumentHelp("Most threads used to generate load. (default: 16)", valueName: "n"))
+        @Option(name: .long, help: ArgumentHelp("Most threads used to generate load. (default: 4 with a request rate or intervals, else 16)", valueName: "n"))
         var maxThreads: Int?
 
         @Option(name: [.customShort("s"), .customLong("stability-percentage")],
@@ -103,6 +118,15 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
         var inputTensorFormat: String = "binary"
+
+        @Option(name: .long, help: ArgumentHelp("Sequence models: requests per sequence; with JSON streams, loop each stream to this length. (default: 20, or the stream's length)", valueName: "n"))
+        var sequenceLength: Int?
+
+        @Option(name: .long, help: ArgumentHelp("Sequence models: how far, in percent either way, a sequence's length may vary. (default: 20)", valueName: "percent"))
+        var sequenceLengthVariation: Double = 20
+
+        @Option(name: .long, help: ArgumentHelp("Sequence models: correlation IDs to use, start:end with end not included. (default: from 1, unbounded)", valueName: "start:end"))
+        var sequenceIdRange: String?
 
         @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
         var outputTensorFormat: String = "binary"
@@ -245,16 +269,19 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
         options.measurementRequestCount = measurement.measurementRequestCount
         do {
-            options.concurrencyRange = try RangeParser.concurrency(measurement.concurrencyRange)
+            if let text = measurement.concurrencyRange { options.concurrencyRange = try RangeParser.concurrency(text) }
         } catch {
             throw OptionError(error.description)
         }
+        try resolveLoadMode(into: &options)
         options.binarySearch = measurement.binarySearch
         options.latencyThresholdMs = measurement.latencyThreshold
         if let threads = measurement.maxThreads {
             guard threads > 0 else { throw OptionError("--max-threads \(threads): must be > 0") }
             options.maxThreads = threads
             options.maxThreadsGiven = true
+        } else if options.loadMode.isScheduled {
+            options.maxThreads = 4
         }
         guard measurement.stabilityPercentage >= 0 else {
             throw OptionError("-s \(measurement.stabilityPercentage): the stability percentage must be >= 0")
@@ -273,9 +300,22 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
         options.warmupRequestCount = measurement.warmupRequestCount
 
+        switch options.loadMode {
+        case .concurrency: try checkConcurrencySweep(options)
+        case .requestRate(let range, _): try checkRateSweep(options, range: range)
+        case .requestIntervals: try checkIntervals(options)
+        }
+
+        options.csvPath = other.csvFile
+        options.verboseCSV = other.verboseCsv
+        return options
+    }
+
+    private func checkConcurrencySweep(_ options: PerfAnalyzerOptions) throws(OptionError) {
+        let text = measurement.concurrencyRange ?? "1:1:1"
         let range = options.concurrencyRange
         if range.isOpenEnded && options.latencyThresholdMs == 0 {
-            throw OptionError("--concurrency-range \(measurement.concurrencyRange): an open end (0) needs a latency limit (-l) to stop at")
+            throw OptionError("--concurrency-range \(text): an open end (0) needs a latency limit (-l) to stop at")
         }
         if options.binarySearch {
             if range.isOpenEnded { throw OptionError("--binary-search needs an end to the concurrency range (end 0 is open)") }
@@ -292,10 +332,6 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         if options.warmupRequestCount > 0, range.end != range.start {
             throw OptionError("--warmup-request-count works with a single --concurrency-range value")
         }
-
-        options.csvPath = other.csvFile
-        options.verboseCSV = other.verboseCsv
-        return options
     }
 
     /// `--input-data` values: one of random, zero or a directory, or any number of JSON files.

@@ -34,6 +34,9 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     // Load
     public var batchSize: Int = 1
     public var concurrencyRange = ConcurrencyRange(start: 1, end: 1, step: 1)
+    /// Concurrency (the default), a request rate, or custom intervals.
+    public var loadMode: LoadMode = .concurrency
+    public var sequences = SequenceOptions()
     /// nil: perf_analyzer's default (synchronous unless the model is a sequence model).
     public var asyncRequested: Bool? = nil
     public var maxThreads: Int = 16

@@ -12,6 +12,8 @@ public struct PreparedRequest: Sendable {
     public var jsonHeader: String
     /// What the response must hold, when the input data has validation data.
     public var expected: ExpectedOutputs? = nil
+    /// HTTP requests to a sequence model: the request in pieces, to add the sequence parameters.
+    var template: HTTPRequestTemplate? = nil
 }
 
 /// Turns the data steps of one request into its wire bytes, once, before the load starts.
@@ -87,21 +89,15 @@ public struct InferRequestBuilder: InferRequestEncoding {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = try encoder.encode(header)
 
-        var head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: keep-alive\r\n"
-        if binary.isEmpty {
-            head += "Content-Type: application/json\r\n"
-        } else {
-            head += "Content-Type: application/octet-stream\r\n\(BinaryTensorHeader.headerContentLength): \(json.count)\r\n"
-        }
-        head += "Content-Length: \(json.count + binary.count)\r\n"
-        for field in headers { head += "\(field.name): \(field.value)\r\n" }
-        head += "\r\n"
-
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(head.utf8.count + json.count + binary.count)
-        buffer.writeString(head)
-        buffer.writeBytes(json)
-        buffer.writeBytes(binary)
-        return PreparedRequest(bytes: buffer, batchSize: batched ? steps.count : 1, jsonHeader: String(decoding: json, as: UTF8.self))
+        var headStart = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: keep-alive\r\n"
+        headStart += binary.isEmpty ? "Content-Type: application/json\r\n" : "Content-Type: application/octet-stream\r\n"
+        var headEnd = ""
+        for field in headers { headEnd += "\(field.name): \(field.value)\r\n" }
+        headEnd += "\r\n"
+        let template = HTTPRequestTemplate(headStart: headStart, headEnd: headEnd, jsonAfterBrace: Array(json.dropFirst()), binary: binary)
+        var request = PreparedRequest(bytes: template.render(nil), batchSize: batched ? steps.count : 1,
+                                      jsonHeader: String(decoding: json, as: UTF8.self))
+        if model.isSequence { request.template = template }
+        return request
     }
 }

@@ -8,16 +8,24 @@ public struct CSVReport: Sendable {
     public var serverStatistics: Bool
     /// Adds perf_analyzer's "Response Throughput" column after the throughput.
     public var isDecoupled: Bool
+    /// Request-rate and interval runs: the first column is the rate, and `--verbose-csv` adds
+    /// the send lag and the latency from the intended send time after perf_analyzer's columns.
+    public var isScheduled: Bool
 
-    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false) {
+    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isScheduled: Bool = false) {
         self.percentile = percentile
         self.verbose = verbose
         self.serverStatistics = serverStatistics
         self.isDecoupled = isDecoupled
+        self.isScheduled = isScheduled
     }
 
+    static let scheduleColumns = ["Send Lag p50", "Send Lag p99", "Send Lag Max", "p50 latency from intended send", "p99 latency from intended send"]
+
+    private var levelColumn: String { isScheduled ? "Request Rate" : "Concurrency" }
+
     public var header: String {
-        var columns = ["Concurrency", "Inferences/Second"]
+        var columns = [levelColumn, "Inferences/Second"]
         if isDecoupled { columns.append("Response Throughput") }
         columns.append("Client Send")
         if serverStatistics {
@@ -28,6 +36,7 @@ public struct CSVReport: Sendable {
         if verbose {
             if percentile == nil { columns.append("Avg latency") }
             columns += ["request/response", "response wait"]
+            if isScheduled { columns += Self.scheduleColumns }
         }
         return columns.joined(separator: ",")
     }
@@ -35,7 +44,7 @@ public struct CSVReport: Sendable {
     public func row(_ level: LevelResult) -> String {
         let client = level.client
         let split = ClientTimeSplit(client)
-        var cells = [String(level.concurrency), formatG(client.throughput)]
+        var cells = [level.level.value, formatG(client.throughput)]
         if isDecoupled { cells.append(formatG(client.responseThroughput)) }
         cells.append(String(client.averageSendNs / 1000))
         if serverStatistics {
@@ -54,6 +63,11 @@ public struct CSVReport: Sendable {
             if percentile == nil { cells.append(String(client.averageLatencyNs / 1000)) }
             cells.append(String(split.sendUs + split.receiveUs))
             cells.append(String(split.waitUs))
+            if isScheduled {
+                let schedule = client.schedule ?? ScheduleFigures()
+                cells += [schedule.sendLagPercentileNs(50), schedule.sendLagPercentileNs(99), schedule.maxSendLagNs,
+                          schedule.latencyFromIntendedPercentileNs(50), schedule.latencyFromIntendedPercentileNs(99)].map { String($0 / 1000) }
+            }
         }
         return cells.joined(separator: ",")
     }
@@ -80,7 +94,7 @@ public struct CSVReport: Sendable {
         let sorted = levels.sorted { $0.client.throughput < $1.client.throughput }
         var documents: [(String, String, String)] = []
         for (index, part) in first.composing.enumerated() {
-            var lines = ["Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv"]
+            var lines = ["\(levelColumn),Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv"]
             for level in sorted {
                 guard let server = level.server, index < server.composing.count else { continue }
                 let stats = server.composing[index]
@@ -90,7 +104,7 @@ public struct CSVReport: Sendable {
                     ? (stats.computeInputNs + stats.computeInferNs + stats.computeOutputNs) / stats.computeInputCount : 0
                 let requestNs = stats.successCount > 0 ? stats.successNs / stats.successCount : 0
                 let overhead = requestNs > queueNs + computeNs ? (requestNs - queueNs - computeNs) / 1000 : 0
-                lines.append("\(level.concurrency),\(formatG(ratio * level.client.throughput)),0,\(overhead),\(stats.averageQueueUs),\(stats.averageComputeInputUs),\(stats.averageComputeInferUs),\(stats.averageComputeOutputUs),0")
+                lines.append("\(level.level.value),\(formatG(ratio * level.client.throughput)),0,\(overhead),\(stats.averageQueueUs),\(stats.averageComputeInputUs),\(stats.averageComputeInferUs),\(stats.averageComputeOutputUs),0")
             }
             documents.append((part.name, part.version, lines.joined(separator: "\n") + "\n"))
         }

@@ -7,12 +7,15 @@ public struct ConsoleReport: Sendable {
     public var serverStatistics: Bool
     /// Decoupled models: latency to the first response, responses counted, no client time split.
     public var isDecoupled: Bool
+    /// Sequence models: completed sequences are counted.
+    public var isSequence: Bool
 
-    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false) {
+    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         self.options = options
         self.isAsync = isAsync
         self.serverStatistics = serverStatistics
         self.isDecoupled = isDecoupled
+        self.isSequence = isSequence
     }
 
     /// Each method returns whole lines without the final newline; the printer adds it.
@@ -39,13 +42,27 @@ public struct ConsoleReport: Sendable {
                 lines.append("  Minimum number of samples in each window: \(options.measurementRequestCount)")
             }
         }
-        let range = options.concurrencyRange
         // Limits are shown for sweeps only (a single level has nothing to stop).
-        if range.end != range.start {
-            lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
-            if range.end != 0 {
-                lines.append("  Concurrency limit: \(max(range.start, range.end)) concurrent requests")
+        switch options.loadMode {
+        case .concurrency:
+            let range = options.concurrencyRange
+            if range.end != range.start {
+                lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
+                if range.end != 0 {
+                    lines.append("  Concurrency limit: \(max(range.start, range.end)) concurrent requests")
+                }
             }
+        case .requestRate(let range, let distribution):
+            if range.end != range.start {
+                lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
+                if range.end != 0 {
+                    lines.append("  Request Rate limit: \(formatG(max(range.start, range.end))) requests per seconds")
+                }
+            }
+            lines.append(distribution == .poisson ? "  Using poisson distribution on request generation"
+                                                  : "  Using uniform distribution on request generation")
+        case .requestIntervals:
+            break
         }
         if options.binarySearch { lines.append("  Using Binary Search algorithm") }
         lines.append(isAsync ? "  Using asynchronous calls for inference" : "  Using synchronous calls for inference")
@@ -59,6 +76,14 @@ public struct ConsoleReport: Sendable {
         let client = result.client
         var lines = ["  Client: "]
         lines.append("    Request count: \(client.requestCount)")
+        if let schedule = client.schedule, schedule.delayedPercent > 1 {
+            let sendRate = client.durationNs > 0 ? Double(schedule.sentCount) * 1e9 / Double(client.durationNs) : 0
+            lines.append("    Avg send request rate: \(String(format: "%.2f", sendRate)) infer/sec")
+            lines.append("    [WARNING] Perf Analyzer was not able to keep up with the desired request rate. \(String(format: "%.2f", schedule.delayedPercent))% of the requests were delayed. ")
+        }
+        if isSequence {
+            lines.append("    Sequence count: \(client.sequenceCount) (\(formatG(client.sequenceThroughput)) seq/sec)")
+        }
         lines.append("    Throughput: \(formatG(client.throughput)) infer/sec")
         if isDecoupled { lines.append("    Response Throughput: \(formatG(client.responseThroughput)) infer/sec") }
         if options.percentile == nil {
@@ -68,11 +93,25 @@ public struct ConsoleReport: Sendable {
             lines.append("    p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec")
         }
         lines.append(clientTimeLine(ClientTimeSplit(client)))
+        if let schedule = client.schedule {
+            lines.append(contentsOf: Self.scheduleLines(schedule))
+        }
         if serverStatistics, let server = result.server {
             lines.append("  Server: ")
             lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Beyond perf_analyzer: how late sends went out, and the latency counted from when each
+    /// request was meant to go, which keeps waits inside the client in view.
+    static func scheduleLines(_ schedule: ScheduleFigures) -> [String] {
+        let lag = [50.0, 99.0].map { schedule.sendLagPercentileNs($0) / 1000 }
+        let fromIntended = [50.0, 90.0, 95.0, 99.0].map { schedule.latencyFromIntendedPercentileNs($0) / 1000 }
+        return [
+            "    Send lag: p50 \(lag[0]) usec, p99 \(lag[1]) usec, max \(schedule.maxSendLagNs / 1000) usec (\(schedule.delayedCount) of \(schedule.sentCount) sends more than 1 msec late)",
+            "    Latency from intended send time: p50 \(fromIntended[0]) usec, p90 \(fromIntended[1]) usec, p95 \(fromIntended[2]) usec, p99 \(fromIntended[3]) usec",
+        ]
     }
 
     /// How the client spent a request's time, in perf_analyzer's words for each protocol;
@@ -123,7 +162,8 @@ public struct ConsoleReport: Sendable {
             ?? "Inferences/Second vs. Client Average Batch Latency"
         var lines = [title]
         for level in levels {
-            lines.append("Concurrency: \(level.concurrency), throughput: \(formatG(level.client.throughput)) infer/sec, latency \(level.stabilizingLatencyNs / 1000) usec")
+            let name = options.loadMode.isScheduled ? "Request Rate" : "Concurrency"
+            lines.append("\(name): \(level.level.value), throughput: \(formatG(level.client.throughput)) infer/sec, latency \(level.stabilizingLatencyNs / 1000) usec")
         }
         return lines.joined(separator: "\n")
     }

@@ -43,6 +43,7 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// Event loops for the load: no more than the cores, the thread limit or the largest level.
     func loadThreads() -> Int {
+        guard options.loadMode == .concurrency else { return max(1, min(System.coreCount, options.maxThreads)) }
         let range = options.concurrencyRange
         let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
         return max(1, min(System.coreCount, options.maxThreads, largest))
@@ -70,18 +71,21 @@ public struct PerfAnalyzerRun: Sendable {
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
         let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
 
-        let requests = try prepareRequests(model: description, address: transport.address)
+        let prepared = try prepareRequests(model: description, address: transport.address)
+        let requests = prepared.requests
         if options.verbosity > 1, let first = requests.first {
             // Extra verbose: the first request without its tensor bytes.
             out("inference request: \(first.jsonHeader)")
         }
         let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
-                                    isDecoupled: description.isDecoupled)
+                                    isDecoupled: description.isDecoupled, isSequence: description.isSequence)
         out(console.settingsBlock())
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
         let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
-        let driver = ConcurrencyDriver(loops: loops, makeSlot: makeSlot)
+        let sequences = description.isSequence
+            ? SequenceSource(streams: prepared.streams, streamsSetLength: prepared.streamsSetLength, options: options.sequences) : nil
+        let driver = try makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion
@@ -98,7 +102,8 @@ public struct PerfAnalyzerRun: Sendable {
             levelReported: { out(console.levelBlock($0)) }
         )
         let outcome = await profiler.run()
-        await driver.quiesce()
+        await driver.quiesce(timeout: .seconds(10))
+        await driver.closeSequences()
         await driver.close()
         await transport.closeLoad()
 
@@ -106,7 +111,7 @@ public struct PerfAnalyzerRun: Sendable {
             out(console.summary(outcome.levels))
             if let path = options.csvPath {
                 let csv = CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
-                                    isDecoupled: description.isDecoupled)
+                                    isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled)
                 do {
                     try csv.write(outcome.levels, to: path)
                 } catch {
@@ -188,9 +193,6 @@ public struct PerfAnalyzerRun: Sendable {
         if description.isSequence && options.batchSize > 1 {
             throw RunError("-b \(options.batchSize): model '\(name)' is a sequence model; its requests carry batch size 1")
         }
-        if description.isSequence {
-            throw RunError("model '\(name)' is a sequence model; sequence support arrives with the load-modes work")
-        }
         if description.isDecoupled && !options.streaming {
             throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with -i grpc --streaming")
         }
@@ -218,9 +220,39 @@ public struct PerfAnalyzerRun: Sendable {
         return result
     }
 
+    /// The driver of the run's load mode.
+    private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?,
+                            makeSlot: @escaping SlotFactory) throws -> any LoadDriver {
+        let schedule: @Sendable (LoadLevel) -> SendSchedule
+        switch options.loadMode {
+        case .concurrency:
+            return ConcurrencyDriver(loops: loops, requestCount: requestCount, sequences: sequences, makeSlot: makeSlot)
+        case .requestRate(_, let distribution):
+            schedule = { level in
+                guard case .requestRate(let rate) = level else { preconditionFailure("a rate driver runs rates") }
+                return SendSchedule(distribution == .poisson ? .poisson(requestsPerSecond: rate, seed: 0x9E1_55E0) : .constant(requestsPerSecond: rate))
+            }
+        case .requestIntervals(_, let gaps):
+            schedule = { _ in SendSchedule(.intervals(nanoseconds: gaps)) }
+        }
+        return try RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
+                              sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
+                              serialSequences: options.sequences.serial, scheduleFor: schedule, makeSlot: makeSlot)
+    }
+
+    /// The requests of a run, and how they group into the streams a sequence plays.
+    struct PreparedRequests {
+        var requests: [PreparedRequest]
+        /// Request indices of each input-data stream (one stream for generated and directory data).
+        var streams: [Range<Int>]
+        /// JSON data: each stream's length is its sequence's length.
+        var streamsSetLength: Bool
+    }
+
     /// The wire bytes of every request the run will send, built before the load starts.
-    func prepareRequests(model: ModelDescription, address: ServerAddress) throws -> [PreparedRequest] {
+    func prepareRequests(model: ModelDescription, address: ServerAddress) throws -> PreparedRequests {
         let plan: RequestPlan
+        var streamLengths: [Int]? = nil
         do {
             switch options.inputData {
             case .random, .zero:
@@ -233,24 +265,36 @@ public struct PerfAnalyzerRun: Sendable {
                 let dataSet = try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes)
                 out(Self.loadedDataLine(dataSet))
                 plan = RequestPlan(dataSet: dataSet)
+                streamLengths = dataSet.streams.map(\.count)
             }
         } catch let error as GeneratedInputData.MissingShape {
             throw RunError(error.description)
         } catch let error as InputDataError {
             throw RunError(error.description)
         }
+        let requests: [PreparedRequest]
         do {
             switch options.wireProtocol {
             case .http:
                 let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
                                                   inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
-                return try plan.requests(batchSize: options.batchSize, builder: builder)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder)
             case .grpc:
                 let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming)
-                return try plan.requests(batchSize: options.batchSize, builder: builder)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder)
             }
         } catch let error as RequestPlan.PlanError {
             throw RunError(error.description)
         }
+        // Sequence models send batch size 1, so request i is data step i and streams keep their ranges.
+        var streams: [Range<Int>] = [0..<requests.count]
+        if let streamLengths, model.isSequence {
+            var start = 0
+            streams = streamLengths.map { length in
+                defer { start += length }
+                return start..<(start + length)
+            }.filter { !$0.isEmpty }
+        }
+        return PreparedRequests(requests: requests, streams: streams, streamsSetLength: streamLengths != nil)
     }
 }

@@ -40,4 +40,10 @@ public enum RequestIntervalsFile {
         }
         return gaps
     }
+
+    /// Sends per second the gaps make on average, whole (as perf_analyzer reports it).
+    public static func averageRate(gapsNs: [UInt64]) -> Double {
+        let total = gapsNs.reduce(0.0) { $0 + Double($1) }
+        return total > 0 ? (Double(gapsNs.count) * 1e9 / total).rounded(.down) : 0
+    }
 }

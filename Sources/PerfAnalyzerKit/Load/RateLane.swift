@@ -1,0 +1,232 @@
+import KServeProtocol
+import NIOCore
+
+/// One event loop's share of a scheduled load (request rate or intervals): every
+/// `laneCount`-th send of the schedule, fired by a timer at its intended time on the
+/// monotonic clock, whatever happened to the sends before it. A send that finds no idle
+/// slot waits in a queue and goes out, late, as soon as one is free; the lane opens another
+/// connection when it runs out of idle ones (asynchronous mode) or keeps a fixed number
+/// (synchronous mode, one request per connection as perf_analyzer's threads do).
+///
+/// Confined to `loop`: the slots of the loop ask it for work there.
+final class RateLane: SendFeed, @unchecked Sendable {
+    let loop: EventLoop
+    private let laneIndex: Int
+    private let laneCount: Int
+    private let counters: LoadCounters
+    private let requestCount: Int
+    private var cursor: Int
+
+    // Slots
+    private var slots: [SlotCore] = []
+    private var parked: [SlotCore] = []
+    private var connecting = 0
+    /// Most slots the lane may open; it opens more only up to this (and only when asynchronous).
+    private let slotLimit: Int
+    private let grows: Bool
+    /// Opens one more slot on this lane; set by the driver.
+    var openSlot: (() -> Void)?
+
+    // Schedule
+    private var offsets: SendSchedule.Offsets?
+    private var startNs: UInt64 = 0
+    private var nextIntendedNs = UInt64.max
+    /// Intended times that are due and not yet sent, oldest first.
+    private var due: [UInt64] = []
+    private var dueHead = 0
+    private var timer: Scheduled<Void>?
+    private var running = false
+
+    // Sequences: this lane's share of them.
+    private let source: SequenceSource?
+    private var statuses: [SequenceStatus]
+    private var statusCursor = 0
+    private let serial: Bool
+    private var closing = false
+
+    init(loop: EventLoop, laneIndex: Int, laneCount: Int, counters: LoadCounters, requestCount: Int,
+         slotLimit: Int, grows: Bool, sequences: SequenceSource?, sequenceCount: Int, serial: Bool) {
+        self.loop = loop
+        self.laneIndex = laneIndex
+        self.laneCount = laneCount
+        self.counters = counters
+        self.requestCount = requestCount
+        cursor = laneIndex % requestCount
+        self.slotLimit = slotLimit
+        self.grows = grows
+        source = sequences
+        statuses = Array(repeating: SequenceStatus(), count: sequences == nil ? 0 : sequenceCount)
+        self.serial = serial
+    }
+
+    private var dueCount: Int { due.count - dueHead }
+
+    // MARK: Slots
+
+    /// A slot of this lane finished connecting.
+    func slotOpened(_ slot: SlotCore) {
+        connecting -= 1
+        slots.append(slot)
+        slot.activate()
+    }
+
+    func slotFailedToOpen() {
+        connecting -= 1
+    }
+
+    func noteOpening() {
+        connecting += 1
+    }
+
+    /// Makes every slot of the lane active (they park until a send is due).
+    func activateSlots() {
+        for slot in slots { slot.activate() }
+    }
+
+    private func park(_ slot: SlotCore) {
+        guard !slot.isParked else { return }
+        slot.isParked = true
+        parked.append(slot)
+    }
+
+    /// Hands due sends to idle slots, and opens a connection when none is idle.
+    private func dispatch() {
+        while dueCount > 0 || closing, let slot = parked.popLast() {
+            slot.isParked = false
+            slot.resume()
+            // A slot that parks again at once found nothing it may send (a sequence is busy).
+            if slot.isParked { break }
+        }
+        if grows, running, parked.isEmpty, connecting == 0, slots.count < slotLimit, let openSlot {
+            // Keep one connection spare, so the next due send finds it ready.
+            openSlot()
+        }
+    }
+
+    // MARK: Schedule
+
+    /// Follows `schedule` from `startNs`; sends still queued from an earlier level are dropped.
+    func start(_ schedule: SendSchedule, at startNs: UInt64) {
+        stop()
+        closing = false
+        self.startNs = startNs
+        offsets = schedule.makeIterator()
+        advance(first: true)
+        running = true
+        armTimer()
+        activateSlots()
+    }
+
+    /// Stops the schedule; requests in flight carry on.
+    func stop() {
+        running = false
+        timer?.cancel()
+        timer = nil
+        due.removeAll(keepingCapacity: true)
+        dueHead = 0
+    }
+
+    /// This lane's next intended time: every `laneCount`-th offset, starting at `laneIndex`.
+    private func advance(first: Bool) {
+        guard var iterator = offsets else { return }
+        for _ in 0..<(first ? laneIndex : laneCount - 1) { _ = iterator.next() }
+        nextIntendedNs = startNs + iterator.next()
+        offsets = iterator
+    }
+
+    private func armTimer() {
+        timer = loop.scheduleTask(deadline: .uptimeNanoseconds(nextIntendedNs)) { [self] in fire() }
+    }
+
+    private func fire() {
+        timer = nil
+        guard running else { return }
+        let now = MonotonicClock.now()
+        while nextIntendedNs <= now {
+            due.append(nextIntendedNs)
+            advance(first: false)
+        }
+        dispatch()
+        armTimer()
+    }
+
+    // MARK: SendFeed
+
+    func next(for slot: SlotCore) -> SendTicket? {
+        if closing { return closingTicket(for: slot) }
+        guard running, dueCount > 0 else {
+            park(slot)
+            return nil
+        }
+        var sequenceIndex = 0
+        if source != nil {
+            guard let index = availableSequence() else {
+                park(slot)
+                return nil
+            }
+            sequenceIndex = index
+        }
+        guard counters.claimSend() else {
+            stop()
+            park(slot)
+            return nil
+        }
+        let intendedNs = due[dueHead]
+        dueHead += 1
+        if dueHead == due.count {
+            due.removeAll(keepingCapacity: true)
+            dueHead = 0
+        }
+        if let source {
+            let step = statuses[sequenceIndex].nextMark(source: source)
+            return SendTicket(request: step.request, intendedNs: intendedNs, sequence: step.mark, sequenceIndex: sequenceIndex)
+        }
+        let request = cursor
+        cursor += 1
+        if cursor == requestCount { cursor = 0 }
+        return SendTicket(request: request, intendedNs: intendedNs)
+    }
+
+    func ended(_ ticket: SendTicket, succeeded: Bool) {
+        guard let source, let mark = ticket.sequence else { return }
+        statuses[ticket.sequenceIndex].ended(mark, source: source)
+        // The sequence may take its next request now.
+        if dueCount > 0 || closing { dispatch() }
+    }
+
+    /// The next sequence, round-robin, that may send now.
+    private func availableSequence() -> Int? {
+        for step in 0..<statuses.count {
+            let index = (statusCursor + step) % statuses.count
+            if statuses[index].isAvailable(serial: serial) {
+                statusCursor = index + 1
+                return index
+            }
+        }
+        return nil
+    }
+
+    // MARK: Closing sequences at the end of a run
+
+    /// Stops the schedule and sends the last request of each live sequence.
+    func closeSequences() {
+        stop()
+        closing = true
+        activateSlots()
+        dispatch()
+    }
+
+    /// A sequence of this lane is live or has a request in flight.
+    var hasOpenSequence: Bool {
+        statuses.contains { $0.isLive || $0.inFlight > 0 }
+    }
+
+    private func closingTicket(for slot: SlotCore) -> SendTicket? {
+        guard let source, let index = statuses.indices.first(where: { statuses[$0].isLive && statuses[$0].isAvailable(serial: true) }),
+              let step = statuses[index].closingMark(source: source) else {
+            park(slot)
+            return nil
+        }
+        return SendTicket(request: step.request, sequence: step.mark, sequenceIndex: index)
+    }
+}

@@ -1,0 +1,73 @@
+extension PerfAnalyzerCommand {
+    /// Picks the load mode from the range flags and reads the sequence flags.
+    func resolveLoadMode(into options: inout PerfAnalyzerOptions) throws(OptionError) {
+        guard let distribution = RequestDistribution(rawValue: measurement.requestDistribution.lowercased()) else {
+            throw OptionError("--request-distribution \(measurement.requestDistribution): expected constant or poisson")
+        }
+        if let path = measurement.requestIntervals {
+            if measurement.concurrencyRange != nil || measurement.requestRateRange != nil {
+                throw OptionError("--request-intervals sets the send times itself; it cannot be combined with --concurrency-range or --request-rate-range")
+            }
+            do {
+                options.loadMode = .requestIntervals(path: path, gapsNs: try RequestIntervalsFile.load(path: path))
+            } catch {
+                throw OptionError(error.description)
+            }
+        } else if let text = measurement.requestRateRange {
+            if measurement.concurrencyRange != nil {
+                throw OptionError("--request-rate-range and --concurrency-range choose different load modes; give one of them")
+            }
+            do {
+                options.loadMode = .requestRate(try RangeParser.requestRate(text), distribution)
+            } catch {
+                throw OptionError(error.description)
+            }
+        }
+
+        var sequences = SequenceOptions()
+        guard measurement.numOfSequences > 0 else {
+            throw OptionError("--num-of-sequences \(measurement.numOfSequences): must be > 0")
+        }
+        sequences.concurrentSequences = measurement.numOfSequences
+        if let length = inputData.sequenceLength {
+            guard length > 0 else { throw OptionError("--sequence-length \(length): must be > 0") }
+            sequences.length = length
+        }
+        guard inputData.sequenceLengthVariation >= 0, inputData.sequenceLengthVariation.isFinite else {
+            throw OptionError("--sequence-length-variation \(inputData.sequenceLengthVariation): must be a percentage >= 0")
+        }
+        sequences.lengthVariationPercent = inputData.sequenceLengthVariation
+        if let text = inputData.sequenceIdRange {
+            do {
+                (sequences.idStart, sequences.idEnd) = try RangeParser.sequenceIDs(text)
+            } catch {
+                throw OptionError(error.description)
+            }
+        }
+        sequences.serial = measurement.serialSequences
+        options.sequences = sequences
+    }
+
+    func checkRateSweep(_ options: PerfAnalyzerOptions, range: RequestRateRange) throws(OptionError) {
+        let text = measurement.requestRateRange ?? ""
+        if range.isOpenEnded && options.latencyThresholdMs == 0 {
+            throw OptionError("--request-rate-range \(text): an open end (0) needs a latency limit (-l) to stop at")
+        }
+        if options.binarySearch {
+            if range.isOpenEnded { throw OptionError("--binary-search needs an end to the request-rate range (end 0 is open)") }
+            if options.latencyThresholdMs == 0 { throw OptionError("--binary-search needs a latency limit (-l)") }
+        }
+        if options.requestCount > 0, range.end != range.start {
+            throw OptionError("--request-count measures one level; give a single --request-rate-range value")
+        }
+        if options.warmupRequestCount > 0, range.end != range.start {
+            throw OptionError("--warmup-request-count works with a single --request-rate-range value")
+        }
+    }
+
+    func checkIntervals(_ options: PerfAnalyzerOptions) throws(OptionError) {
+        if options.binarySearch {
+            throw OptionError("--binary-search searches a range; --request-intervals has a single schedule")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import KServeProtocol
+import NIOCore
+
+/// The request-level parameters that tie a request to its sequence (`sequence_id`,
+/// `sequence_start`, `sequence_end`), in each protocol's wire form. Added to a prepared
+/// request as it goes out: the ID changes with every sequence, the data does not.
+enum SequenceParameters {
+    /// A JSON object member with a trailing comma, to follow the header's opening brace.
+    static func jsonMember(_ mark: SequenceMark) -> String {
+        "\"parameters\":{\"sequence_end\":\(mark.end),\"sequence_id\":\(mark.id),\"sequence_start\":\(mark.start)},"
+    }
+
+    /// Entries of `ModelInferRequest.parameters` (field 4, a map of `InferParameter`), to append
+    /// to a serialized request: protobuf merges map entries that follow the rest of a message.
+    static func protobufEntries(_ mark: SequenceMark) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(80)
+        // sequence_id as int64_param (field 2), the flags as bool_param (field 1), as Triton's client sends them.
+        appendEntry("sequence_id", value: [0x10] + varint(mark.id), to: &bytes)
+        appendEntry("sequence_start", value: [0x08, mark.start ? 1 : 0], to: &bytes)
+        appendEntry("sequence_end", value: [0x08, mark.end ? 1 : 0], to: &bytes)
+        return bytes
+    }
+
+    private static func appendEntry(_ key: String, value: [UInt8], to bytes: inout [UInt8]) {
+        let keyBytes = Array(key.utf8)
+        var entry: [UInt8] = [0x0A, UInt8(keyBytes.count)] + keyBytes
+        entry += [0x12, UInt8(value.count)] + value
+        bytes += [0x22] + varint(UInt64(entry.count)) + entry
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value
+        var bytes: [UInt8] = []
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+        return bytes
+    }
+
+    /// A serialized gRPC request with the sequence entries appended.
+    static func grpcBody(_ body: ByteBuffer, mark: SequenceMark) -> ByteBuffer {
+        let entries = protobufEntries(mark)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(body.readableBytes + entries.count)
+        buffer.writeImmutableBuffer(body)
+        buffer.writeBytes(entries)
+        return buffer
+    }
+}
+
+/// An HTTP/1.1 inference request in pieces, so the sequence parameters can be put into its
+/// JSON header (which changes both lengths in the head) without encoding anything again.
+struct HTTPRequestTemplate: Sendable {
+    /// Request line and fixed fields, up to the length fields.
+    var headStart: String
+    /// Custom header fields and the blank line.
+    var headEnd: String
+    /// The JSON header without its opening brace.
+    var jsonAfterBrace: [UInt8]
+    var binary: [UInt8]
+
+    /// The whole request, with the sequence parameters when `mark` is given.
+    func render(_ mark: SequenceMark?) -> ByteBuffer {
+        let member = mark.map(SequenceParameters.jsonMember) ?? ""
+        let jsonCount = 1 + member.utf8.count + jsonAfterBrace.count
+        var head = headStart
+        if !binary.isEmpty { head += "\(BinaryTensorHeader.headerContentLength): \(jsonCount)\r\n" }
+        head += "Content-Length: \(jsonCount + binary.count)\r\n"
+        head += headEnd
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(head.utf8.count + jsonCount + binary.count)
+        buffer.writeString(head)
+        buffer.writeInteger(UInt8(ascii: "{"))
+        buffer.writeString(member)
+        buffer.writeBytes(jsonAfterBrace)
+        buffer.writeBytes(binary)
+        return buffer
+    }
+}
