@@ -8,7 +8,12 @@ Subcommands (all append to / read from one JSON-lines log file):
       Runs CMD under `/usr/bin/time -f '%e %U %S %M'` with a memory watchdog
       (SIGKILL once the client's resident set exceeds M MiB), parses the
       console output (Throughput / Avg latency / p99 latency / Request count)
-      and appends one {"type": "run", ...} record to LOG.
+      and appends one {"type": "run", ...} record to LOG. An argument that is
+      exactly @CSV@ is replaced by this run's CSV path (for `-f`). Request-rate
+      scenarios add --rate R (target rate: parses "Avg send request rate", the
+      "Send lag" line and our --verbose-csv schedule columns) and --record FILE
+      (kserve-sim's --record file: truncated before the run, copied next to the
+      run's output afterwards, and its arrival gaps checked by poisson_gaps.py).
 
   bench.py note --log LOG --type T key=value...
       Appends {"type": T, key: value, ...} to LOG (scenario descriptions,
@@ -50,6 +55,19 @@ PATTERNS = {
     "avg_latency_us": re.compile(r"^\s*Avg latency:\s*([0-9.eE+-]+)\s*usec", re.M),
     "p99_latency_us": re.compile(r"^\s*p99 latency:\s*([0-9.eE+-]+)\s*usec", re.M),
     "request_count": re.compile(r"^\s*Request count:\s*([0-9]+)", re.M),
+    # perf_analyzer and ours print this only when they could not keep up.
+    "send_rate": re.compile(r"^\s*Avg send request rate:\s*([0-9.eE+-]+)\s*infer/sec", re.M),
+}
+# Ours only: "    Send lag: p50 A usec, p99 B usec, max C usec (D of E sends more than 1 msec late)"
+SEND_LAG = re.compile(r"^\s*Send lag: p50 ([0-9]+) usec, p99 ([0-9]+) usec, max ([0-9]+) usec "
+                      r"\(([0-9]+) of ([0-9]+) sends", re.M)
+# Our --verbose-csv columns of request-rate runs (microseconds) -> record keys.
+CSV_SCHEDULE_COLUMNS = {
+    "Send Lag p50": "send_lag_p50_us",
+    "Send Lag p99": "send_lag_p99_us",
+    "Send Lag Max": "send_lag_max_us",
+    "p50 latency from intended send": "intended_p50_us",
+    "p99 latency from intended send": "intended_p99_us",
 }
 
 
@@ -107,6 +125,47 @@ def tail(path, lines=15):
         return ""
 
 
+def read_csv_rows(path):
+    """The rows of a perf_analyzer-style CSV as dicts (header -> cell); [] when absent."""
+    import csv
+    try:
+        with open(path, newline="", errors="replace") as f:
+            rows = list(csv.reader(f))
+    except OSError:
+        return []
+    if not rows:
+        return []
+    header = [h.strip() for h in rows[0]]
+    return [dict(zip(header, r)) for r in rows[1:] if r and any(c.strip() for c in r)]
+
+
+def rate_figures(rec, text, csv_path, rate):
+    """Request-rate figures from the console text and the --verbose-csv file."""
+    rec["target_rate"] = rate
+    if isinstance(rec.get("throughput"), (int, float)) and rate:
+        rec["rate_ratio"] = rec["throughput"] / rate
+    m = SEND_LAG.search(text)
+    if m:
+        rec["console_send_lag_p99_us"] = int(m.group(2))
+        rec["late_sends"] = int(m.group(4))
+        rec["sends"] = int(m.group(5))
+        if rec["sends"]:
+            rec["late_sends_pct"] = 100.0 * rec["late_sends"] / rec["sends"]
+    rows = read_csv_rows(csv_path) if csv_path else []
+    if rows:
+        # One level per run here; take the first data row.
+        row = rows[0]
+        for col, key in CSV_SCHEDULE_COLUMNS.items():
+            try:
+                rec[key] = float(row[col])
+            except (KeyError, ValueError):
+                pass
+        try:
+            rec["csv_throughput"] = float(row.get("Inferences/Second", ""))
+        except ValueError:
+            pass
+
+
 def cmd_measure(a):
     cmd = a.cmd
     if cmd and cmd[0] == "--":
@@ -116,6 +175,19 @@ def cmd_measure(a):
     os.makedirs(a.outdir, exist_ok=True)
     stem = os.path.join(a.outdir, f"{a.scenario}-{a.pair}-{a.tool}")
     out_path, err_path, time_path = stem + ".out", stem + ".err", stem + ".time"
+    csv_path = None
+    if "@CSV@" in cmd:
+        csv_path = stem + ".csv"
+        cmd = [csv_path if c == "@CSV@" else c for c in cmd]
+        try:
+            os.unlink(csv_path)
+        except FileNotFoundError:
+            pass
+    if a.record:
+        # kserve-sim opened it with O_APPEND: after truncation its next line
+        # lands at offset 0, so the file holds exactly this run's requests.
+        with open(a.record, "w"):
+            pass
     limit_kib = a.mem_limit_mb * 1024
     time_limit = a.time_limit_s if a.time_limit_s > 0 else None
 
@@ -179,8 +251,31 @@ def cmd_measure(a):
         m = pat.search(text)
         if m:
             rec[key] = float(m.group(1)) if key != "request_count" else int(m.group(1))
+    if a.rate:
+        rate_figures(rec, text, csv_path, a.rate)
+    if csv_path:
+        rec["csv_file"] = csv_path
 
     problems = []
+    if a.record:
+        import shutil
+        from poisson_gaps import analyze
+        kept = stem + ".record.jsonl"
+        try:
+            shutil.copyfile(a.record, kept)
+            rec["record_file"] = kept
+            g = analyze(kept, a.rate or 0, model=a.record_model)
+        except (OSError, ZeroDivisionError) as e:
+            g = {"error": f"cannot read the server record: {e}"}
+        rec["gap_record_lines"] = g.get("record_lines")
+        if "error" in g:
+            rec["gap_error"] = g["error"]
+            if rc == 0 and not stopped:
+                problems.append(f"no inter-arrival gaps: {g['error']}")
+        else:
+            for k in ("gaps", "mean_gap_us", "mean_ratio", "cv", "ks_d", "ks_d_5pct_critical",
+                      "tiny_gaps_pct", "tiny_gaps_expected_pct"):
+                rec["gap_" + k] = g[k]
     if stopped == "memory":
         problems.append(f"stopped by the memory watchdog above {a.mem_limit_mb} MiB")
     elif stopped == "time":
@@ -191,6 +286,8 @@ def cmd_measure(a):
     for key in ("throughput", "avg_latency_us", "p99_latency_us", "wall_s"):
         if key not in rec and not stopped and rc == 0:
             problems.append(f"could not parse {key}")
+    if a.rate and a.tool == "ours" and rc == 0 and not stopped and "send_lag_p99_us" not in rec:
+        problems.append("could not read the send-lag columns of our --verbose-csv file")
     if a.requests and rec.get("request_count") not in (None, a.requests) and rc == 0:
         problems.append(f"Request count {rec['request_count']} != --request-count {a.requests}")
     rec["ok"] = rc == 0 and not stopped and not any(p.startswith("could not") for p in problems)
@@ -204,6 +301,8 @@ def cmd_measure(a):
         rec["sys_s_per_1k"] = rec["sys_s"] / a.requests * 1000
     if rec.get("wall_s") and a.requests:
         rec["wall_rate"] = a.requests / rec["wall_s"]
+    if rec.get("wall_s") and rec.get("user_s") is not None:
+        rec["cpu_cores"] = (rec["user_s"] + rec["sys_s"]) / rec["wall_s"]
     if server_cpu is not None:
         rec["server_cpu_s"] = round(server_cpu, 2)
         if a.requests:
@@ -220,6 +319,10 @@ def cmd_measure(a):
           f"p99={g('p99_latency_us', '{:.0f}')}us wall={g('wall_s', '{:.2f}')}s "
           f"user={g('user_s', '{:.2f}')}s sys={g('sys_s', '{:.2f}')}s "
           f"rss={g('maxrss_mb', '{:.1f}')}MB"
+          + (f" send={g('send_rate', '{:.0f}')}/s lag p99={g('send_lag_p99_us', '{:.0f}')}us"
+             f" max={g('send_lag_max_us', '{:.0f}')}us" if a.rate else "")
+          + (f" gaps={g('gap_gaps', '{}')} mean*rate={g('gap_mean_ratio', '{:.4f}')}"
+             f" cv={g('gap_cv', '{:.4f}')}" if a.record else "")
           + (" !! " + "; ".join(problems) if problems else ""), file=sys.stderr)
     return 0
 
@@ -286,8 +389,58 @@ MEMORY_METRICS = [
 ]
 
 
+# Request-rate scenarios (tool's request-rate mode; only these scenarios' rows appear).
+# Rows whose metric no run of the scenario has (e.g. gap rows without a server record,
+# CPU per request without fixed work) and that carry no target are left out.
+RATE_METRICS = [
+    ("throughput", "throughput (infer/sec)", "{:.1f}"),
+    ("rate_ratio", "throughput / target rate", "{:.4f}"),
+    ("send_rate", "avg send request rate (printed only when behind; infer/sec)", "{:.1f}"),
+    ("send_lag_p50_us", "send lag p50 (usec; ours only, --verbose-csv)", "{:.0f}"),
+    ("send_lag_p99_us", "send lag p99 (usec; ours only, --verbose-csv)", "{:.0f}"),
+    ("send_lag_max_us", "send lag max (usec; ours only, --verbose-csv)", "{:.0f}"),
+    ("late_sends_pct", "sends > 1 msec late (%; ours only)", "{:.3f}"),
+    ("intended_p99_us", "p99 latency from intended send (usec; ours only)", "{:.0f}"),
+    ("avg_latency_us", "avg latency (usec)", "{:.0f}"),
+    ("p99_latency_us", "p99 latency (usec)", "{:.0f}"),
+    ("gap_mean_ratio", "server-side inter-arrival gap: mean × rate", "{:.4f}"),
+    ("gap_cv", "server-side inter-arrival gap: coefficient of variation", "{:.4f}"),
+    ("gap_ks_d", "server-side gap: KS distance to Exp(rate) (info)", "{:.4f}"),
+    ("cpu_s_per_1k", "client CPU s / 1000 req (user+sys, incl. start-up)", "{:.3f}"),
+    ("cpu_cores", "client CPU cores: (user+sys) / wall (incl. start-up; info)", "{:.3f}"),
+    ("maxrss_mb", "peak RSS (MB)", "{:.1f}"),
+    ("wall_rate", "requests / wall-clock s (incl. start-up; info)", "{:.0f}"),
+    ("server_cpu_s_per_1k", "server CPU s / 1000 req during the run (info)", "{:.3f}"),
+]
+
+
+def within(center, tol):
+    return lambda r, ours: ours is not None and abs(ours - center) <= tol
+
+
+# Targets of the request-rate scenarios (issue: request-rate mode).
+RATE_TARGETS = {
+    # Accuracy: achieved rate within 0.5% of the target, p99 send lag <= 100 us (ours).
+    "sim-rate-5000": {
+        "rate_ratio": ("ours 1 ± 0.005", within(1.0, 0.005)),
+        "send_lag_p99_us": ("ours ≤ 100 usec", lambda r, ours: ours is not None and ours <= 100),
+    },
+    # Distribution: server-side gaps of ours exponential (mean and CV within 2%).
+    "sim-rate-poisson": {
+        "gap_mean_ratio": ("ours 1 ± 0.02", within(1.0, 0.02)),
+        "gap_cv": ("ours 1 ± 0.02", within(1.0, 0.02)),
+    },
+    # CPU at 2000 req/s: ours at most half of perf_analyzer's CPU per request.
+    "triton-rate-2000": {
+        "cpu_s_per_1k": ("≤ 0.5×", lambda r, ours: r is not None and r <= 0.5),
+    },
+}
+
+
 def target_for(scenario, server_kind, metric):
     """(text, predicate(ratio, ours_value)) or None."""
+    if "-rate-" in scenario:
+        return RATE_TARGETS.get(scenario, {}).get(metric)
     conc = scenario.rsplit("-c", 1)[-1] if "-c" in scenario else ""
     fast = server_kind in ("nginx", "sim")
     if scenario.startswith("memory"):
@@ -363,6 +516,13 @@ def cmd_report(a):
     L.append("- CPU per request = (user + sys from `/usr/bin/time`) / `--request-count` "
              "× 1000; both tools do the same fixed work, and the figure includes "
              "process start-up and model discovery")
+    if any(s.get("rate") for s in scenarios):
+        L.append("- request-rate scenarios (`*-rate-*`): throughput / target rate from the "
+                 "`Throughput:` line; send lag and latency from the intended send time from "
+                 "our `--verbose-csv` columns (perf_analyzer has none); server-side gaps from "
+                 "`kserve-sim --record` timestamps (`bench/poisson_gaps.py`); a scenario with "
+                 "time windows (`-p`) is not fixed work, so it shows CPU cores "
+                 "((user+sys) / wall) instead of CPU per request")
     L.append("")
 
     L.append("## Scenarios")
@@ -395,7 +555,12 @@ def cmd_report(a):
             for r in rs:
                 if r.get("problems"):
                     failures.append(r)
-        metrics = MEMORY_METRICS if name.startswith("memory") else METRICS
+        if s.get("rate"):
+            metrics = [m for m in RATE_METRICS
+                       if target_for(name, kind, m[0])
+                       or any(isinstance(r.get(m[0]), (int, float)) for r in srun)]
+        else:
+            metrics = MEMORY_METRICS if name.startswith("memory") else METRICS
         for key, label, f in metrics:
             med = {}
             cell = {}
@@ -489,6 +654,25 @@ def cmd_report(a):
             "; ".join(r.get("problems", [])) or ""))
     L.append("")
 
+    rate_runs = [r for r in runs if r.get("target_rate")]
+    if rate_runs:
+        L.append("## Request-rate runs")
+        L.append("")
+        L.append("| scenario | pair | tool | target /s | throughput | send rate | lag p50 us | lag p99 us | "
+                 "lag max us | late > 1 ms | from intended p99 us | gaps | gap mean × rate | gap CV | KS D |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rate_runs:
+            late = (f"{r['late_sends']} of {r['sends']}" if isinstance(r.get("sends"), int) else "—")
+            L.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                r["scenario"], r["pair"], "ours" if r["tool"] == "ours" else "perf_analyzer",
+                fmt(r.get("target_rate"), "{:g}"), fmt(r.get("throughput"), "{:.1f}"),
+                fmt(r.get("send_rate"), "{:.1f}"), fmt(r.get("send_lag_p50_us"), "{:.0f}"),
+                fmt(r.get("send_lag_p99_us"), "{:.0f}"), fmt(r.get("send_lag_max_us"), "{:.0f}"),
+                late, fmt(r.get("intended_p99_us"), "{:.0f}"), fmt(r.get("gap_gaps"), "{}"),
+                fmt(r.get("gap_mean_ratio"), "{:.4f}"), fmt(r.get("gap_cv"), "{:.4f}"),
+                fmt(r.get("gap_ks_d"), "{:.4f}")))
+        L.append("")
+
     if failures:
         L.append("## Failures and anomalies")
         L.append("")
@@ -538,6 +722,10 @@ def main():
     m.add_argument("--outdir", required=True)
     m.add_argument("--server-pid", type=int, action="append", default=[],
                    help="server process (with its descendants) whose CPU time to record")
+    m.add_argument("--rate", type=float, default=0,
+                   help="request-rate scenario: the target rate (requests/s)")
+    m.add_argument("--record", help="kserve-sim --record file whose arrival gaps to check")
+    m.add_argument("--record-model", default="identity_fp32", help="model whose record lines count")
     m.add_argument("cmd", nargs=argparse.REMAINDER)
     m.set_defaults(func=cmd_measure)
 

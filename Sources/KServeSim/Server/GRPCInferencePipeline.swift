@@ -51,10 +51,24 @@ struct GRPCInferencePipeline: Sendable {
         return index
     }
 
-    /// Resolves and checks `message`, and records it when recording is on.
-    /// `refuseDecoupled` is set for the unary RPC, which cannot carry several responses.
-    func prepare(_ message: Inference_ModelInferRequest, headers: @autoclosure () -> [String: String],
-                 refuseDecoupled: Bool) throws(Failure) -> Prepared {
+    /// When recording, counts `message` as in flight for its sequence from now on (see
+    /// ``SequencesInFlight``). Nil when not recording, for models without sequences, and
+    /// for a request naming no sequence (``prepare(_:sequence:headers:refuseDecoupled:)`` refuses it).
+    func sequenceArrival(of message: Inference_ModelInferRequest) -> SequenceArrival? {
+        guard let recorder = core.recorder,
+              let index = try? resolve(model: message.modelName, version: message.modelVersion),
+              core.catalog[index].usesSequenceBatching,
+              let control = try? SequenceControl.parse(GRPCConversions.parameters(message.parameters),
+                                                       modelName: message.modelName)
+        else { return nil }
+        return recorder.sequenceArrived(control)
+    }
+
+    /// Resolves and checks `message`, and records it when recording is on; `sequence`
+    /// is its ``sequenceArrival(of:)``. `refuseDecoupled` is set for the unary RPC,
+    /// which cannot carry several responses.
+    func prepare(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?,
+                 headers: @autoclosure () -> [String: String], refuseDecoupled: Bool) throws(Failure) -> Prepared {
         let received = MonotonicClock.now()
         let index = try resolve(model: message.modelName, version: message.modelVersion)
         let model = core.catalog[index]
@@ -70,7 +84,7 @@ struct GRPCInferencePipeline: Sendable {
             throw .refused(error)
         }
         let planned = MonotonicClock.now()
-        core.recorder?.record(plan: read.plan, inputs: read.inputs, headers: headers())
+        core.recorder?.record(plan: read.plan, inputs: read.inputs, headers: headers(), sequence: sequence)
         return Prepared(modelIndex: index, plan: read.plan, inputs: read.inputs, receivedAt: received, plannedAt: planned)
     }
 
@@ -108,10 +122,11 @@ struct GRPCInferencePipeline: Sendable {
     }
 
     /// Runs a decoupled model and hands each response to `send` as soon as it is due
-    /// (the configured delay comes before each one). One request counts as one
-    /// execution, its compute time spanning the responses, as Triton counts it.
+    /// (the configured delay comes before each one), saying whether it is the last.
+    /// One request counts as one execution, its compute time spanning the responses,
+    /// as Triton counts it.
     func runDecoupled(_ request: Prepared,
-                      send: (Inference_ModelInferResponse) async throws -> Void) async throws -> Result<Int, InferError> {
+                      send: (Inference_ModelInferResponse, _ isLast: Bool) async throws -> Void) async throws -> Result<Int, InferError> {
         let inputsReady = MonotonicClock.now()
         let computeStart = MonotonicClock.now()
         let produced = core.executor.runDecoupled(model: request.modelIndex, inputs: request.inputs,
@@ -127,7 +142,7 @@ struct GRPCInferencePipeline: Sendable {
         var computeNanoseconds = MonotonicClock.now() - computeStart
         var outputNanoseconds: UInt64 = 0
         let delay = core.executor.delay.map { UInt64($0.nanoseconds) }
-        for outputs in responses {
+        for (position, outputs) in responses.enumerated() {
             if let delay {
                 let sleepStart = MonotonicClock.now()
                 try await Task.sleep(nanoseconds: delay)
@@ -136,7 +151,7 @@ struct GRPCInferencePipeline: Sendable {
             let encodeStart = MonotonicClock.now()
             let response = Self.response(plan: request.plan, outputs: outputs)
             outputNanoseconds += MonotonicClock.now() - encodeStart
-            try await send(response)
+            try await send(response, position == responses.count - 1)
         }
         core.statistics.recordSuccess(model: request.modelIndex, batchSize: request.plan.batchSize, timing: ExecutionTiming(
             total: MonotonicClock.now() - request.receivedAt, queue: computeStart - inputsReady,

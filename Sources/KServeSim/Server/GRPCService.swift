@@ -95,8 +95,12 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     func modelInfer(request: ServerRequest<Inference_ModelInferRequest>,
                     context: ServerContext) async throws -> ServerResponse<Inference_ModelInferResponse> {
+        let sequence = pipeline.sequenceArrival(of: request.message)
+        // Leaves the count when the response is handed over, before grpc-swift writes it.
+        defer { sequence?.answered() }
         do throws(GRPCInferencePipeline.Failure) {
-            let prepared = try pipeline.prepare(request.message, headers: GRPCConversions.recordedHeaders(request.metadata),
+            let prepared = try pipeline.prepare(request.message, sequence: sequence,
+                                                headers: GRPCConversions.recordedHeaders(request.metadata),
                                                 refuseDecoupled: true)
             return ServerResponse(message: try await pipeline.runSingle(prepared))
         } catch {
@@ -110,26 +114,56 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     func modelStreamInfer(request: StreamingServerRequest<Inference_ModelInferRequest>,
                           context: ServerContext) async throws -> StreamingServerResponse<Inference_ModelStreamInferResponse> {
         let metadata = request.metadata
-        let recordHeaders = core.recorder != nil
+        let recording = core.recorder != nil
         let pipeline = self.pipeline
         return StreamingServerResponse { writer in
-            let headers = recordHeaders ? GRPCConversions.recordedHeaders(metadata) : [:]
-            for try await message in request.messages {
+            let headers = recording ? GRPCConversions.recordedHeaders(metadata) : [:]
+            func answerInTurn(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?) async throws {
                 if message.parameters[Self.closeStreamParameter]?.parameterChoice == .boolParam(true) {
                     throw RPCError(code: .unavailable, message: "stream closed by request (\(Self.closeStreamParameter))")
                 }
-                try await Self.answer(message, headers: headers, pipeline: pipeline) { response in
+                try await Self.answer(message, sequence: sequence, headers: headers, pipeline: pipeline) { response in
                     try await writer.write(response)
                 }
+            }
+            guard recording else {
+                for try await message in request.messages { try await answerInTurn(message, sequence: nil) }
+                return [:]
+            }
+            // A request queued behind another on this stream has arrived all the same: a
+            // reader takes each one off the stream as it comes, so its sequence counts it
+            // as in flight from then on, not from when its turn comes.
+            let (arrived, arrivals) = AsyncThrowingStream.makeStream(of: ArrivedRequest.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await message in request.messages {
+                            arrivals.yield(ArrivedRequest(message: message, sequence: pipeline.sequenceArrival(of: message)))
+                        }
+                        arrivals.finish()
+                    } catch {
+                        arrivals.finish(throwing: error)
+                    }
+                }
+                for try await next in arrived { try await answerInTurn(next.message, sequence: next.sequence) }
             }
             return [:]
         }
     }
 
+    /// A streamed request taken off the stream before its turn, with its place among its sequence's requests in flight.
+    private struct ArrivedRequest: Sendable {
+        var message: Inference_ModelInferRequest
+        var sequence: SequenceArrival?
+    }
+
     /// Sends every response for one streamed request, or one error response.
-    private static func answer(_ message: Inference_ModelInferRequest, headers: [String: String],
-                               pipeline: GRPCInferencePipeline,
+    /// `sequence` leaves the in-flight count just before the request's last response is written.
+    private static func answer(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?,
+                               headers: [String: String], pipeline: GRPCInferencePipeline,
                                write: (Inference_ModelStreamInferResponse) async throws -> Void) async throws {
+        // For the paths that write nothing last (a decoupled request with no responses and no final marker).
+        defer { sequence?.answered() }
         func failed(_ text: String) async throws {
             var response = Inference_ModelStreamInferResponse()
             response.errorMessage = text
@@ -139,17 +173,19 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
             identity.modelVersion = message.modelVersion
             identity.id = message.id
             response.inferResponse = identity
+            sequence?.answered()
             try await write(response)
         }
-        func sent(_ infer: Inference_ModelInferResponse) async throws {
+        func sent(_ infer: Inference_ModelInferResponse, last: Bool) async throws {
             var response = Inference_ModelStreamInferResponse()
             response.inferResponse = infer
+            if last { sequence?.answered() }
             try await write(response)
         }
 
         let prepared: GRPCInferencePipeline.Prepared
         do throws(GRPCInferencePipeline.Failure) {
-            prepared = try pipeline.prepare(message, headers: headers, refuseDecoupled: false)
+            prepared = try pipeline.prepare(message, sequence: sequence, headers: headers, refuseDecoupled: false)
         } catch {
             return try await failed(error.message)
         }
@@ -165,13 +201,13 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
             }
             // The one response of a plain model is also its last.
             if marksFinal { response.parameters[finalFlag] = GRPCConversions.boolParameter(true) }
-            return try await sent(response)
+            return try await sent(response, last: true)
         }
 
-        let outcome = try await pipeline.runDecoupled(prepared) { response in
+        let outcome = try await pipeline.runDecoupled(prepared) { response, isLast in
             var response = response
             if marksFinal { response.parameters[finalFlag] = GRPCConversions.boolParameter(false) }
-            try await sent(response)
+            try await sent(response, last: isLast && !marksFinal)
         }
         switch outcome {
         case .failure(let error):
@@ -180,7 +216,7 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
             if marksFinal {
                 var marker = GRPCInferencePipeline.emptyResponse(plan: prepared.plan)
                 marker.parameters[finalFlag] = GRPCConversions.boolParameter(true)
-                try await sent(marker)
+                try await sent(marker, last: true)
             }
         }
     }

@@ -37,11 +37,14 @@ extension HTTPHandler {
             statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
             return respondError(context: context, head: head, status: .badRequest, message: error.message)
         }
-        core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers)
+        let arrival = core.recorder?.sequenceArrived(plan.sequence)
+        core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers, sequence: arrival)
         let inputsReady = MonotonicClock.now()
 
         core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,
                           on: context.eventLoop) { result, computeStart, computeNanoseconds in
+            // Before the answer is written, so the client's next request never meets this one.
+            arrival?.answered()
             let outputs: [Tensor]
             switch result {
             case .failure(let error):

@@ -8,6 +8,10 @@ import NIOHTTP1
 /// a client has its response, the line is in the file. A `write(2)` to a regular
 /// file only reaches the page cache, so doing it on the event loop is acceptable
 /// for this test-only feature; without `--record` none of this runs.
+///
+/// Requests to sequence models also get `sequence_in_flight`: how many other requests
+/// of the same correlation ID the server had received and not yet answered when this
+/// one arrived, so a test can see whether a client overlapped requests of a sequence.
 final class RequestRecorder: Sendable {
     private struct Line: Encodable {
         struct Input: Encodable {
@@ -22,9 +26,17 @@ final class RequestRecorder: Sendable {
         var inputs: [Input]
         /// The HTTP headers (or gRPC metadata) of the request, names lowercased (so tests can check `-H`).
         var headers: [String: String]
+        /// Only for sequence models; left out of the line otherwise.
+        var sequenceInFlight: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, id, parameters, inputs, headers
+            case sequenceInFlight = "sequence_in_flight"
+        }
     }
 
     private let descriptor: NIOLockedValueBox<Int32>
+    private let sequences = SequencesInFlight()
 
     init(path: String) throws(SimulatorError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -34,13 +46,20 @@ final class RequestRecorder: Sendable {
         descriptor = NIOLockedValueBox(fd)
     }
 
-    func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders) {
+    /// Counts a request of a sequence model (`control` set) as in flight until the
+    /// returned arrival is answered; nil for other models.
+    func sequenceArrived(_ control: SequenceControl?) -> SequenceArrival? {
+        control.map { sequences.arrive($0.id) }
+    }
+
+    func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders, sequence: SequenceArrival?) {
         record(plan: plan, inputs: inputs,
-               headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }))
+               headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }),
+               sequence: sequence)
     }
 
     /// `headers` already lowercased (gRPC metadata, filtered by the caller).
-    func record(plan: InferPlan, inputs: [Tensor], headers: [String: String]) {
+    func record(plan: InferPlan, inputs: [Tensor], headers: [String: String], sequence: SequenceArrival?) {
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
             inputs: inputs.map { tensor in
@@ -48,7 +67,7 @@ final class RequestRecorder: Sendable {
                 let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
                 return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
             },
-            headers: headers)
+            headers: headers, sequenceInFlight: sequence?.othersInFlight)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }
