@@ -8,14 +8,22 @@
 #
 # Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4
 #             triton-grpc-c1 triton-grpc-c4 memory-60s
+#             sim-rate-5000 sim-rate-poisson triton-rate-2000 (request-rate mode)
 # Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
-#             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC)
+#             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC;
+#             concurrency scenarios only)   rate (the three request-rate ones)
 #             all (default: every scenario)
 #
 # Options (each also settable through the environment variable in brackets):
 #   --pairs N            ours/theirs pairs per scenario [BENCH_PAIRS, 3]
 #   --fast-requests N    --request-count on nginx/kserve-sim [BENCH_FAST_REQUESTS, 50000]
 #   --triton-requests N  --request-count on Triton [BENCH_TRITON_REQUESTS, 5000]
+#   --rate-window-ms MS  -p (measurement window) of sim-rate-5000 [BENCH_RATE_WINDOW_MS, 2000]
+#   --rate-stability PCT also pass -s PCT (stability percentage) in sim-rate-5000
+#                        [BENCH_RATE_STABILITY, unset: the tools' default 10]
+#   --poisson-requests N --request-count of sim-rate-poisson (2000/s)
+#                        [BENCH_POISSON_REQUESTS, 40000]
+#   --rate-cpu-requests N --request-count of triton-rate-2000 [BENCH_RATE_CPU_REQUESTS, 20000]
 #   --memory-seconds S   our run time in memory-60s: --request-count is set to
 #                        S seconds of our measured c8 rate [BENCH_MEMORY_SECONDS, 60]
 #   --memory-requests N  use this --request-count in memory-60s instead of
@@ -44,6 +52,10 @@ ROOT="$(pwd)"
 PAIRS="${BENCH_PAIRS:-3}"
 FAST_REQUESTS="${BENCH_FAST_REQUESTS:-50000}"
 TRITON_REQUESTS="${BENCH_TRITON_REQUESTS:-5000}"
+RATE_WINDOW_MS="${BENCH_RATE_WINDOW_MS:-2000}"
+RATE_STABILITY="${BENCH_RATE_STABILITY:-}"
+POISSON_REQUESTS="${BENCH_POISSON_REQUESTS:-40000}"
+RATE_CPU_REQUESTS="${BENCH_RATE_CPU_REQUESTS:-20000}"
 MEMORY_SECONDS="${BENCH_MEMORY_SECONDS:-60}"
 MEMORY_PAIRS="${BENCH_MEMORY_PAIRS:-1}"
 MEMORY_REQUESTS="${BENCH_MEMORY_REQUESTS:-}"
@@ -60,7 +72,9 @@ fail() { echo "[bench] ERROR: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
 
-ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4)
+ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 sim-rate-5000 sim-rate-poisson
+     triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-rate-2000)
+RATE=(sim-rate-5000 sim-rate-poisson triton-rate-2000)
 REQUESTED=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -68,6 +82,10 @@ while [ $# -gt 0 ]; do
         --pairs) PAIRS="$2"; shift 2 ;;
         --fast-requests) FAST_REQUESTS="$2"; shift 2 ;;
         --triton-requests) TRITON_REQUESTS="$2"; shift 2 ;;
+        --rate-window-ms) RATE_WINDOW_MS="$2"; shift 2 ;;
+        --rate-stability) RATE_STABILITY="$2"; shift 2 ;;
+        --poisson-requests) POISSON_REQUESTS="$2"; shift 2 ;;
+        --rate-cpu-requests) RATE_CPU_REQUESTS="$2"; shift 2 ;;
         --memory-seconds) MEMORY_SECONDS="$2"; shift 2 ;;
         --memory-pairs) MEMORY_PAIRS="$2"; shift 2 ;;
         --memory-requests) MEMORY_REQUESTS="$2"; shift 2 ;;
@@ -84,15 +102,19 @@ while [ $# -gt 0 ]; do
         nginx) REQUESTED+=(nginx-c1 nginx-c8); shift ;;
         sim) REQUESTED+=(sim-c1 sim-c8); shift ;;
         triton) REQUESTED+=(triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4); shift ;;
+        rate) REQUESTED+=("${RATE[@]}"); shift ;;
         nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|triton-grpc-c1|triton-grpc-c4|memory-60s) REQUESTED+=("$1"); shift ;;
+        sim-rate-5000|sim-rate-poisson|triton-rate-2000) REQUESTED+=("$1"); shift ;;
         *) usage >&2; fail "unknown scenario or option '$1'" ;;
     esac
 done
 MEMORY_TIME_LIMIT="${MEMORY_TIME_LIMIT:-$(( 6 * MEMORY_SECONDS ))}"
-for v in PAIRS FAST_REQUESTS TRITON_REQUESTS MEMORY_SECONDS MEMORY_PAIRS MEM_LIMIT_MB TIME_LIMIT MEMORY_TIME_LIMIT; do
+for v in PAIRS FAST_REQUESTS TRITON_REQUESTS MEMORY_SECONDS MEMORY_PAIRS MEM_LIMIT_MB TIME_LIMIT MEMORY_TIME_LIMIT \
+         RATE_WINDOW_MS POISSON_REQUESTS RATE_CPU_REQUESTS; do
     posint "$v" "${!v}"
 done
 [ -z "$MEMORY_REQUESTS" ] || posint MEMORY_REQUESTS "$MEMORY_REQUESTS"
+[ -z "$RATE_STABILITY" ] || posint RATE_STABILITY "$RATE_STABILITY"
 SERVER_PIN=(); CLIENT_PIN=()
 case "$PIN" in
     none) ;;
@@ -148,6 +170,7 @@ need_nginx() {
 WORK="$(mktemp -d /tmp/swift-pa-bench.XXXXXX)"
 LOG="$WORK/runs.jsonl"
 NGINX_PID=""; SIM_PID=""; TRITON_PID=""; CURRENT=""
+SIM_RECORD=""  # kserve-sim's --record file while the recording sim runs
 
 stop_servers() {
     if [ -n "$NGINX_PID" ]; then
@@ -159,6 +182,7 @@ stop_servers() {
         kill -TERM "$SIM_PID" 2>/dev/null || true
         wait "$SIM_PID" 2>/dev/null || true
         SIM_PID=""
+        SIM_RECORD=""
     fi
     if [ -n "$TRITON_PID" ]; then
         scripts/stop-triton.sh "$TRITON_PID" >/dev/null 2>&1 || true
@@ -209,10 +233,16 @@ start_nginx() {
     log "nginx ready on $URL"
 }
 
-start_sim() {
+start_sim() { # [record]: also write one JSON line per request (--record) for sim-rate-poisson
     local logf="$WORK/kserve-sim.log" port="" i
+    local -a rec=()
     [ -x "$SIM" ] || fail "$SIM not found"
-    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --grpc-port 0 --threads 1 </dev/null >"$logf" 2>&1 &
+    if [ "${1:-}" = record ]; then
+        SIM_RECORD="$WORK/kserve-sim-record.jsonl"
+        rec=(--record "$SIM_RECORD")
+    fi
+    : >"$logf"
+    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --grpc-port 0 --threads 1 "${rec[@]}" </dev/null >"$logf" 2>&1 &
     SIM_PID=$!
     for i in $(seq 1 200); do
         port="$(sed -n 's/.*HTTP listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
@@ -224,6 +254,7 @@ start_sim() {
     URL="127.0.0.1:$port"
     wait_ready "http://$URL/v2/health/ready" "$SIM_PID" || fail "kserve-sim not ready"
     SERVER_DESC="kserve-sim (release build, --threads 1, --delay-us 0), serves statistics, so both tools also fetch statistics twice per run"
+    [ -z "$SIM_RECORD" ] || SERVER_DESC="$SERVER_DESC; with --record (one JSON line per request, written on the event loop before the answer)"
     log "kserve-sim ready on $URL"
 }
 
@@ -247,6 +278,7 @@ use_server() {
     case "$1" in
         nginx) start_nginx ;;
         sim) start_sim ;;
+        simrec) start_sim record ;;
         triton) start_triton ;;
     esac
     CURRENT="$1"
@@ -294,9 +326,23 @@ calibrate_rate() {
 }
 
 run_scenario() {
-    local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT"
+    local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT" rate="" record=""
     local -a flags
     case "$name" in
+        sim-rate-5000)
+            kind=sim; rate=5000; requests=0; pairs="$PAIRS"
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" -p "$RATE_WINDOW_MS")
+            [ -z "$RATE_STABILITY" ] || flags+=(-s "$RATE_STABILITY")
+            flags+=(--verbose-csv -f @CSV@)
+            desc="request-rate accuracy: fast server (kserve-sim), identity_fp32 over HTTP, constant $rate req/s, time windows of $RATE_WINDOW_MS ms until stable${RATE_STABILITY:+ within ${RATE_STABILITY}%} (not fixed work); achieved rate and our send lag (from our --verbose-csv columns)" ;;
+        sim-rate-poisson)
+            kind=simrec; rate=2000; requests="$POISSON_REQUESTS"; pairs="$PAIRS"; record=1
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-distribution poisson --request-count "$requests" --verbose-csv -f @CSV@)
+            desc="request-rate distribution: kserve-sim with --record, identity_fp32 over HTTP, poisson $rate req/s, fixed work: --request-count $requests; inter-arrival gaps at the server (record field time_ns, bench/poisson_gaps.py) against Exp($rate)" ;;
+        triton-rate-2000)
+            kind=triton; rate=2000; requests="$RATE_CPU_REQUESTS"; pairs="$PAIRS"
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-count "$requests" --verbose-csv -f @CSV@)
+            desc="request-rate client CPU: real Triton, identity_fp32 over HTTP, constant $rate req/s, fixed work: --request-count $requests" ;;
         nginx-c*|sim-c*)
             kind="${name%%-*}"; conc="${name##*-c}"; requests="$FAST_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
@@ -329,24 +375,30 @@ run_scenario() {
     use_server "$kind"
     local -a f=("${flags[@]/#URL/$URL}")
     f=("${f[@]/#GRPCURL/${GRPC_URL:-}}")
+    # bench.py replaces @CSV@ with each run's own CSV file.
+    local shown="${f[*]}"
+    shown="${shown//@CSV@/RUN.csv}"
     note --type scenario "name=$name" "server_kind=$kind" "server=$SERVER_DESC" \
         "description=$desc; server: $SERVER_DESC" \
-        "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL ${f[*]}" \
-        "cmd_theirs=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }perf_analyzer ${f[*]}"
+        "rate=$rate" "fixed_work=$([ "$requests" -gt 0 ] && echo 1 || echo 0)" "record=$record" \
+        "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL $shown" \
+        "cmd_theirs=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }perf_analyzer $shown"
     note --type load when="before $name" "loadavg=$(loadavg)"
     log "$name: $desc"
-    local -a spid=()
+    local -a extra=()
     case "$kind" in
-        nginx) spid=(--server-pid "$NGINX_PID") ;;
-        sim) spid=(--server-pid "$SIM_PID") ;;
-        triton) spid=(--server-pid "$TRITON_PID") ;;
+        nginx) extra=(--server-pid "$NGINX_PID") ;;
+        sim|simrec) extra=(--server-pid "$SIM_PID") ;;
+        triton) extra=(--server-pid "$TRITON_PID") ;;
     esac
+    [ -z "$rate" ] || extra+=(--rate "$rate")
+    [ -z "$record" ] || extra+=(--record "$SIM_RECORD")
     local i
     for i in $(seq 1 "$pairs"); do
         python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool ours --pair "$i" \
-            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${spid[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$OURS" "${f[@]}"
+            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${extra[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$OURS" "${f[@]}"
         python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool theirs --pair "$i" \
-            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${spid[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$THEIRS" "${f[@]}"
+            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${extra[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$THEIRS" "${f[@]}"
     done
 }
 

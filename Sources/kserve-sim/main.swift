@@ -49,7 +49,7 @@ struct KServeSimCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
-    @Option(name: .customLong("record"), help: ArgumentHelp("Append one JSON line per inference request to this file.", valueName: "file"))
+    @Option(name: .customLong("record"), help: ArgumentHelp("Append one JSON line per inference request to this file; lines for sequence models carry sequence_in_flight (other requests of the same correlation ID received and not yet answered).", valueName: "file"))
     var recordPath: String?
 
     @Option(name: .customLong("tls-certificate-file"),

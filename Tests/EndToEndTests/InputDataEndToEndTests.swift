@@ -3,42 +3,6 @@ import KServeProtocol
 import Testing
 @testable import PerfAnalyzerKit
 
-/// A server whose models record every request they receive: kserve-sim with --record,
-/// or the Triton of scripts/test.sh.
-private struct RecordingServer {
-    /// `-u` and, for gRPC, `-i grpc`.
-    var address: [String]
-    var recorded: (String) throws -> [TritonEnvironment.RecordedRequest]
-    var stop: () -> Void
-
-    /// `kind`: sim or triton, with `-grpc` appended for gRPC.
-    static func start(_ kind: String) throws -> RecordingServer {
-        let grpc = kind.hasSuffix("-grpc")
-        if kind.hasPrefix("triton") {
-            let triton = try TritonEnvironment.current()
-            return RecordingServer(address: grpc ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL],
-                                   recorded: { try triton.recordedRequests(model: $0) }, stop: {})
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).jsonl")
-        let sim = try SimulatorProcess(arguments: ["--record", file.path])
-        return RecordingServer(address: grpc ? ["-i", "grpc", "-u", sim.grpcURL] : ["-u", sim.url], recorded: { model in
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
-            return try text.split(separator: "\n").map { try JSONDecoder().decode(TritonEnvironment.RecordedRequest.self, from: Data($0.utf8)) }
-                .filter { $0.model == model }
-        }, stop: {
-            sim.stop()
-            try? FileManager.default.removeItem(at: file)
-        })
-    }
-}
-
-/// Writes `text` to a temporary file and returns its path.
-private func temporaryFile(_ text: String, suffix: String = ".json") throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("input-\(UUID().uuidString)\(suffix)").path
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
-}
-
 private func ints(_ values: [Int]) -> [JSONValue] { values.map { .int(Int64($0)) } }
 
 extension EndToEnd {

@@ -87,6 +87,21 @@ struct SequenceTests {
         #expect(status.isAvailable(serial: true))
     }
 
+    @Test("a sequence sends nothing after START until START is answered, and END only when nothing else is in flight")
+    func ordering() {
+        let source = SequenceSource(streams: [0..<1], streamsSetLength: false, options: options(length: 3, variation: 0))
+        var status = SequenceStatus()
+        let first = status.nextMark(source: source)
+        #expect(first.mark.start && !status.isAvailable(serial: false))
+        status.ended(first.mark, source: source)
+        #expect(status.isAvailable(serial: false))
+        let second = status.nextMark(source: source)
+        // The next one would be END: it waits for the second to end; serial waits as well.
+        #expect(!status.isAvailable(serial: false) && !status.isAvailable(serial: true))
+        status.ended(second.mark, source: source)
+        #expect(status.nextMark(source: source).mark.end)
+    }
+
     @Test("gRPC: appended entries read back as the request's sequence parameters")
     func protobufEntries() throws {
         var request = Inference_ModelInferRequest()

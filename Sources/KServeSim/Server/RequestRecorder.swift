@@ -28,10 +28,13 @@ final class RequestRecorder: Sendable {
         var headers: [String: String]
         /// Only for sequence models; left out of the line otherwise.
         var sequenceInFlight: Int?
+        /// When the request was recorded, on the monotonic clock in ns (gaps between sends, send times).
+        var timeNs: UInt64
 
         enum CodingKeys: String, CodingKey {
             case model, id, parameters, inputs, headers
             case sequenceInFlight = "sequence_in_flight"
+            case timeNs = "time_ns"
         }
     }
 
@@ -60,6 +63,7 @@ final class RequestRecorder: Sendable {
 
     /// `headers` already lowercased (gRPC metadata, filtered by the caller).
     func record(plan: InferPlan, inputs: [Tensor], headers: [String: String], sequence: SequenceArrival?) {
+        let arrivedNs = MonotonicClock.now()
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
             inputs: inputs.map { tensor in
@@ -67,7 +71,7 @@ final class RequestRecorder: Sendable {
                 let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
                 return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
             },
-            headers: headers, sequenceInFlight: sequence?.othersInFlight)
+            headers: headers, sequenceInFlight: sequence?.othersInFlight, timeNs: arrivedNs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }

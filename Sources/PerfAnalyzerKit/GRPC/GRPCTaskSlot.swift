@@ -14,6 +14,8 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     let validates: Bool
     private let executor: EventLoopTaskExecutor
     private var running = false
+    /// Woken while the task was finishing: the feed may have work the ending task did not see.
+    private var wokenWhileRunning = false
 
     init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
          metadata: Metadata, compression: GRPCCompression, address: ServerAddress) {
@@ -29,12 +31,19 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     override func resume() {
-        guard !running else { return }
+        guard !running else {
+            wokenWhileRunning = true
+            return
+        }
         running = true
         Task(executorPreference: executor) {
             await self.sendWhileActive()
             self.running = false
             self.becameIdle()
+            if self.wokenWhileRunning {
+                self.wokenWhileRunning = false
+                self.resume()
+            }
         }
     }
 

@@ -90,10 +90,17 @@ struct SequenceStatus {
     private(set) var inFlight = 0
     /// The request carrying END went out; the status is free once it ends.
     private(set) var endSent = false
+    /// The START request is in flight.
+    private var startInFlight = false
 
-    /// Whether the next request may go out now (a closing sequence waits for its END).
+    /// Whether the next request may go out now. Requests of one sequence may travel on
+    /// different connections, so two orderings are protected even without `serial`: nothing
+    /// follows START before the server has answered it, and END waits for the requests before
+    /// it; otherwise a request could reach the server for a sequence it does not know.
     func isAvailable(serial: Bool) -> Bool {
-        !endSent && !(serial && inFlight > 0)
+        if endSent || startInFlight { return false }
+        if inFlight > 0 && (serial || (length > 0 && sent == length - 1)) { return false }
+        return true
     }
 
     /// Started and not yet sent its END.
@@ -124,6 +131,7 @@ struct SequenceStatus {
         sent += 1
         inFlight += 1
         if end { endSent = true }
+        if mark.start { startInFlight = true }
         return (request, mark)
     }
 
@@ -131,6 +139,7 @@ struct SequenceStatus {
     mutating func ended(_ mark: SequenceMark, source: SequenceSource) {
         guard mark.id == id else { return }
         inFlight -= 1
+        if mark.start { startInFlight = false }
         if endSent && inFlight == 0 {
             source.release(id)
             length = 0

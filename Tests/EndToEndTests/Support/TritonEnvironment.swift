@@ -67,6 +67,28 @@ struct TritonEnvironment {
         var inputs: [Input]
         /// Only kserve-sim records headers.
         var headers: [String: String]?
+        /// Triton: the correlation ID and flags the sequence batcher saw.
+        var correlation_id: JSONValue?
+        var sequence_start: Bool?
+        var sequence_end: Bool?
+        /// kserve-sim: the request's parameters as sent.
+        var parameters: JSONValue?
+        /// kserve-sim: other requests of the same sequence in flight when this one arrived.
+        var sequence_in_flight: Int?
+
+        /// The sequence the server put the request in (ID, START, END), from either server's record.
+        var sequence: (id: UInt64, start: Bool, end: Bool)? {
+            if let id = correlation_id?.uint64Value, id != 0 {
+                return (id, sequence_start ?? false, sequence_end ?? false)
+            }
+            guard let parameters, let id = parameters["sequence_id"]?.uint64Value else { return nil }
+            return (id, parameters["sequence_start"]?.boolValue ?? false, parameters["sequence_end"]?.boolValue ?? false)
+        }
+
+        /// The first value of an input (for the one-element tensors of the sequence tests).
+        func firstValue(of input: String) -> Int64? {
+            inputs.first { $0.name == input }?.data?.first?.int64Value
+        }
     }
 
     /// Requests the model recorded so far (the models append one JSON line per request).
