@@ -74,7 +74,8 @@ final class RunTransport: Sendable {
             let compression = options.grpcCompression
             let streaming = options.streaming
             return { placement in
-                let share = placement.index % loops.count
+                // The slot's own loop: its task must run where its feed and recorder live.
+                let share = loops.firstIndex { $0 === placement.eventLoop } ?? placement.index % loops.count
                 if streaming {
                     return GRPCStreamSlot(placement: placement, connection: perLoop[share], executor: executors[share],
                                           requests: requests, metadata: metadata, compression: compression, address: address,
