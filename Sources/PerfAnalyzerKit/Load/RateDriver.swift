@@ -49,7 +49,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         initialSlots = initial
         super.init(loops: laneLoops, scheduled: true, counters: counters, makeSlot: makeSlot)
         for (index, lane) in lanes.enumerated() {
-            lane.openSlot = { [unowned self] in self.open(on: index, lane: lane) }
+            lane.openSlot = { [weak self] in self?.open(on: index, lane: lane) }
         }
     }
 

@@ -47,14 +47,7 @@ public enum ConcurrencySearch {
     /// Binary search between `range.start` and `range.end` for the highest level under the latency limit.
     /// `measure` answers whether a level met the threshold (and was stable).
     public static func binary(range: ConcurrencyRange, measure: (Int) async throws -> Bool) async rethrows {
-        guard try await measure(range.start) else { return }
-        guard try await !measure(range.end) else { return }
-        var low = range.start
-        var high = range.end
-        while high - low > range.step {
-            let middle = (high + low) / 2
-            if try await measure(middle) { low = middle } else { high = middle }
-        }
+        try await Bisection.search(from: range.start, to: range.end, step: range.step, middle: { ($0 + $1) / 2 }, measure: measure)
     }
 }
 
@@ -87,13 +80,22 @@ public enum RateSearch {
 
     /// Binary search between the ends of the range for the highest rate under the latency limit.
     public static func binary(range: RequestRateRange, measure: (Double) async throws -> Bool) async rethrows {
-        guard try await measure(range.start) else { return }
-        guard try await !measure(range.end) else { return }
-        var low = range.start
-        var high = range.end
-        while high - low > range.step {
-            let middle = (high + low) / 2
-            if try await measure(middle) { low = middle } else { high = middle }
+        try await Bisection.search(from: range.start, to: range.end, step: range.step, middle: { ($0 + $1) / 2 }, measure: measure)
+    }
+}
+
+/// perf_analyzer's binary search over levels: measure both ends, then halve the gap between
+/// the highest level that met the limit and the lowest that did not, until it is one step.
+enum Bisection {
+    static func search<Level: Numeric & Comparable>(from start: Level, to end: Level, step: Level, middle: (Level, Level) -> Level,
+                                                    measure: (Level) async throws -> Bool) async rethrows {
+        guard try await measure(start) else { return }
+        guard try await !measure(end) else { return }
+        var low = start
+        var high = end
+        while high - low > step {
+            let next = middle(low, high)
+            if try await measure(next) { low = next } else { high = next }
         }
     }
 }
