@@ -100,7 +100,9 @@ struct SimulatorEndToEndTests {
         (["-m", "identity_int32_dynamic", "-b", "2"], "-b 2"),
         (["-m", "identity_int32_dynamic"], "INPUT0"),
         (["-m", "no_such_model"], "no_such_model"),
-        (["-m", "identity_fp32", "--request-rate-range", "100"], "--request-rate-range"),
+        (["-m", "identity_fp32", "--shared-memory", "system"], "--shared-memory"),
+        (["-m", "identity_fp32", "--request-rate-range", "100:50"], "--request-rate-range 100:50"),
+        (["-m", "sequence_accumulator", "--concurrency-range", "3", "--sequence-id-range", "1:3"], "--sequence-id-range 1:3"),
         (["-m", "identity_fp32", "-x", "7"], "7"),
         (["-m", "identity_fp32", "-f", "/no/such/dir/out.csv"], "-f /no/such/dir/out.csv"),
     ])

@@ -77,14 +77,15 @@ public struct PerfAnalyzerRun: Sendable {
             // Extra verbose: the first request without its tensor bytes.
             out("inference request: \(first.jsonHeader)")
         }
+        let sequences = description.isSequence
+            ? SequenceSource(streams: prepared.streams, streamsSetLength: prepared.streamsSetLength, options: options.sequences) : nil
+        if let sequences { try checkSequenceIDs(sequences) }
         let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
                                     isDecoupled: description.isDecoupled, isSequence: description.isSequence)
         out(console.settingsBlock())
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
         let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
-        let sequences = description.isSequence
-            ? SequenceSource(streams: prepared.streams, streamsSetLength: prepared.streamsSetLength, options: options.sequences) : nil
         let driver = try makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
@@ -218,6 +219,24 @@ public struct PerfAnalyzerRun: Sendable {
             }
         }
         return result
+    }
+
+    /// Refuses an ID range too small for the sequences the run keeps live at its largest level,
+    /// before anything is printed or sent (an open concurrency range is checked level by level).
+    private func checkSequenceIDs(_ sequences: SequenceSource) throws {
+        let live: Int
+        switch options.loadMode {
+        case .concurrency:
+            let range = options.concurrencyRange
+            live = range.isOpenEnded ? range.start : max(range.start, range.end)
+        case .requestRate, .requestIntervals:
+            live = options.sequences.concurrentSequences
+        }
+        do {
+            try sequences.check(liveSequences: live)
+        } catch {
+            throw RunError(error.description)
+        }
     }
 
     /// The driver of the run's load mode.
