@@ -21,7 +21,9 @@ struct SequenceInFlightTests {
         }
     }
 
-    static let delay = 300_000
+    // Long enough that the overlap survives a CI machine busy with other suites (a 300 ms delay
+    // once let the first request finish before the second arrived).
+    static let delay = 1_000_000
 
     static func recordPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("kserve-sim-in-flight-\(UUID().uuidString).jsonl").path
