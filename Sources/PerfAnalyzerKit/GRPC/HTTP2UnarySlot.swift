@@ -175,16 +175,11 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     func connectionClosed(error: Error?) {
-        let wasInFlight = state == .inFlight
+        let abandoned = state == .inFlight ? ticket : nil
         state = .disconnected
         handler = nil
         let reason = error.map { TLSFailure.isTLSError($0) ? TLSFailure.describe($0) : "\($0)" } ?? "the server closed the connection"
-        if wasInFlight {
-            fail("the connection to \(calls.address) was lost during a call: \(reason)")
-            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
-        }
-        becameIdle()
-        reconnectIfSending()
+        connectionEnded(abandoning: abandoned, failure: "the connection to \(calls.address) was lost during a call: \(reason)")
     }
 
     private static func validate(_ message: ByteBuffer?, expected: ExpectedOutputs) -> String? {

@@ -1,3 +1,4 @@
+import KServeProtocol
 import NIOCore
 
 /// One unit of concurrency as the driver sees it: it connects, then keeps one request
@@ -145,6 +146,18 @@ class SlotCore: @unchecked Sendable {
         }
         feed.ended(ticket, succeeded: succeeded)
         counters.recordCompletion()
+    }
+
+    /// The slot's own connection closed (its state already says so): the request it carried,
+    /// if any, ends failed with `failure`, waiters are released, and the slot reconnects if it
+    /// should still send.
+    func connectionEnded(abandoning ticket: SendTicket?, failure: @autoclosure () -> String) {
+        if let ticket {
+            fail(failure())
+            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
+        }
+        becameIdle()
+        reconnectIfSending()
     }
 
     /// Records the failure in the window, which ends the run, and stops this slot.

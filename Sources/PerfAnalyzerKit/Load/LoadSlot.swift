@@ -131,16 +131,11 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     func connectionClosed(error: Error?) {
-        let wasInFlight = state == .inFlight
+        let abandoned = state == .inFlight ? ticket : nil
         state = .disconnected
         handler = nil
-        if wasInFlight {
-            let reason = error.map { "\($0)" } ?? "the server closed the connection"
-            fail("request to \(address) failed: \(reason)")
-            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
-        }
-        becameIdle()
-        reconnectIfSending()
+        connectionEnded(abandoning: abandoned,
+                        failure: "request to \(address) failed: \(error.map { "\($0)" } ?? "the server closed the connection")")
     }
 
     static func errorText(status: Int, body: ByteBuffer?) -> String {
