@@ -81,15 +81,7 @@ final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
                 slot.activate()
             }
         }
-        // A slot that starts its send in a task would see a deactivation before sending, so
-        // wait for the feeds to have nothing open instead.
-        let deadline = MonotonicClock.now() + 10_000_000_000
-        for (slot, feed) in pairs {
-            while MonotonicClock.now() < deadline, !hasFailed,
-                  (try? await slot.eventLoop.submit({ feed.hasOpenSequence }).get()) == true {
-                try? await Task.sleep(nanoseconds: 5_000_000)
-            }
-        }
+        await waitUntilClosed(pairs.map { slot, feed in (slot.eventLoop, { feed.hasOpenSequence }) })
         await quiesce()
     }
 }

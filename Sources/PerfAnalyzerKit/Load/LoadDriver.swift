@@ -145,6 +145,18 @@ class LoadEngine: @unchecked Sendable {
         timer.cancel()
     }
 
+    /// Waits until each `isOpen` answers false on its loop (the sequences it asks about have
+    /// their END answered), a request fails, or 10 s pass. Polled: a slot that sends from a
+    /// task would see a deactivation before its closing request went out.
+    func waitUntilClosed(_ checks: [(loop: EventLoop, isOpen: @Sendable () -> Bool)]) async {
+        let deadline = MonotonicClock.now() + 10_000_000_000
+        for check in checks {
+            while MonotonicClock.now() < deadline, !hasFailed, (try? await check.loop.submit(check.isOpen).get()) == true {
+                try? await Task.sleep(nanoseconds: 5_000_000)
+            }
+        }
+    }
+
     public func close() async {
         for slot in slots.withLockedValue({ $0 }) {
             slot.eventLoop.execute { slot.close() }

@@ -17,19 +17,13 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     /// - Parameters:
     ///   - isAsync: asynchronous: lanes open connections as sends need them; synchronous:
     ///     `maxInFlight` connections in all, one request each.
-    ///   - concurrentSequences: sequences live at once (sequence models).
+    ///   - concurrentSequences: sequences live at once (sequence models); the run has checked
+    ///     the ID range holds them.
     init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int,
          sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
-         scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSlot: @escaping SlotFactory) throws {
+         scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSlot: @escaping SlotFactory) {
         // Each lane needs at least one sequence to send with.
         let laneLoops = sequences == nil ? loops : Array(loops.prefix(max(1, min(loops.count, concurrentSequences))))
-        if let sequences {
-            do {
-                try sequences.check(liveSequences: concurrentSequences)
-            } catch {
-                throw RunError(error.description)
-            }
-        }
         self.scheduleFor = scheduleFor
         self.sequences = sequences
         let counters = LoadCounters()
@@ -53,21 +47,25 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         }
     }
 
-    /// Opens one slot for `lane`, asked by the lane itself when it runs out of idle ones.
+    /// Opens one slot for `lane`, asked by the lane itself when it runs out of idle ones;
+    /// a connection that fails ends the run.
     private func open(on share: Int, lane: RateLane) {
+        connectSlot(on: share, lane: lane).whenFailure { error in
+            self.loops[share].recorder.recordFailure("\(error)")
+            self.counters.recordFailure()
+        }
+    }
+
+    /// Makes and connects one slot of `lane`; runs on the lane's loop.
+    private func connectSlot(on share: Int, lane: RateLane) -> EventLoopFuture<Void> {
         lane.noteOpening()
         let slot = addSlot(on: share, feed: lane)
-        slot.connect().whenComplete { result in
-            switch result {
-            case .success:
-                lane.slotOpened(slot)
-            case .failure(let error):
+        return slot.connect()
+            .map { lane.slotOpened(slot) }
+            .flatMapErrorThrowing { error in
                 lane.slotFailedToOpen()
-                let recorder = self.loops[share].recorder
-                recorder.recordFailure("\(error)")
-                self.counters.recordFailure()
+                throw error
             }
-        }
     }
 
     /// Opens each lane's first connections before any send is due.
@@ -76,11 +74,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         var connecting: [EventLoopFuture<Void>] = []
         for (index, lane) in lanes.enumerated() {
             for _ in 0..<initialSlots[index] {
-                let slot = addSlot(on: index, feed: lane)
-                connecting.append(lane.loop.flatSubmit {
-                    lane.noteOpening()
-                    return slot.connect().map { lane.slotOpened(slot) }
-                })
+                connecting.append(lane.loop.flatSubmit { self.connectSlot(on: index, lane: lane) })
             }
         }
         for future in connecting { try await future.get() }
@@ -107,13 +101,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         for lane in lanes {
             lane.loop.execute { lane.closeSequences() }
         }
-        let deadline = MonotonicClock.now() + 10_000_000_000
-        for lane in lanes {
-            while MonotonicClock.now() < deadline, !hasFailed,
-                  (try? await lane.loop.submit({ lane.hasOpenSequence }).get()) == true {
-                try? await Task.sleep(nanoseconds: 5_000_000)
-            }
-        }
+        await waitUntilClosed(lanes.map { lane in (lane.loop, { lane.hasOpenSequence }) })
         await waitForSlots(timeout: .seconds(10))
     }
 }

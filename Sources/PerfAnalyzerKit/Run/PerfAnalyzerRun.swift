@@ -86,7 +86,7 @@ public struct PerfAnalyzerRun: Sendable {
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
         let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
-        let driver = try makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, makeSlot: makeSlot)
+        let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion
@@ -241,7 +241,7 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// The driver of the run's load mode.
     private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?,
-                            makeSlot: @escaping SlotFactory) throws -> any LoadDriver {
+                            makeSlot: @escaping SlotFactory) -> any LoadDriver {
         let schedule: @Sendable (LoadLevel) -> SendSchedule
         switch options.loadMode {
         case .concurrency:
@@ -254,7 +254,7 @@ public struct PerfAnalyzerRun: Sendable {
         case .requestIntervals(_, let gaps):
             schedule = { _ in SendSchedule(.intervals(nanoseconds: gaps)) }
         }
-        return try RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
+        return RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
                               sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
                               serialSequences: options.sequences.serial, scheduleFor: schedule, makeSlot: makeSlot)
     }
