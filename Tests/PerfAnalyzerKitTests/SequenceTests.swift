@@ -78,10 +78,10 @@ struct SequenceTests {
         #expect(status.isLive)
         // Closing sends END with the next step, once.
         status.ended(next.mark, source: source)
-        let close = status.closingMark(source: source)
+        let close = status.closingMark()
         #expect(close?.mark == SequenceMark(id: 41, start: false, end: true))
         #expect(close?.request == 11)
-        #expect(status.closingMark(source: source) == nil)
+        #expect(status.closingMark() == nil)
         #expect(!status.isAvailable(serial: false))
         status.ended(close!.mark, source: source)
         #expect(status.isAvailable(serial: true))

@@ -16,8 +16,7 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
 
     // The request in flight.
     private var requestID: UInt64 = 0
-    private var inFlight: PreparedRequest?
-    private var ticket = SendTicket(request: 0)
+    private var inFlight: SendTicket?
     private var startNs: UInt64 = 0
     private var firstResponseNs: UInt64 = 0
     private var responses = 0
@@ -60,9 +59,8 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
 
     private func writeWhileActive(_ writer: RPCWriter<OutgoingInferRequest>) async throws {
         while maySend, let next = nextTicket() {
-            ticket = next
             requestID &+= 1
-            inFlight = requests[next.request]
+            inFlight = next
             responses = 0
             firstResponseNs = 0
             turn.reset()
@@ -76,10 +74,11 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
 
     private func received(_ message: StreamedInferResponse) {
         let nowNs = MonotonicClock.now()
-        guard let request = inFlight else {
+        guard let ticket = inFlight else {
             fail("the server sent a response on the stream from \(address) with no request in flight")
             return
         }
+        let request = requests[ticket.request]
         if let error = message.summary.errorMessage {
             finish(failure: error)
             return
@@ -108,8 +107,8 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
 
     private func finish(failure: String?) {
         if let failure { fail(failure) }
+        if let ticket = inFlight { noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: failure == nil) }
         inFlight = nil
-        noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: failure == nil)
         turn.reach()
     }
 

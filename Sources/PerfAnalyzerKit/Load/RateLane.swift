@@ -222,8 +222,8 @@ final class RateLane: SendFeed, @unchecked Sendable {
     }
 
     private func closingTicket(for slot: SlotCore) -> SendTicket? {
-        guard let source, let index = statuses.indices.first(where: { statuses[$0].isLive && statuses[$0].inFlight == 0 }),
-              let step = statuses[index].closingMark(source: source) else {
+        guard let index = statuses.indices.first(where: { statuses[$0].isLive && statuses[$0].inFlight == 0 }),
+              let step = statuses[index].closingMark() else {
             park(slot)
             return nil
         }

@@ -48,7 +48,7 @@ final class ConcurrencyFeed: SendFeed, @unchecked Sendable {
 
     func next(for slot: SlotCore) -> SendTicket? {
         if closing {
-            guard let sequences, let mark = sequence?.closingMark(source: sequences) else { return nil }
+            guard let mark = sequence?.closingMark() else { return nil }
             return SendTicket(request: mark.request, sequence: mark.mark)
         }
         guard counters.claimSend() else { return nil }

@@ -120,7 +120,7 @@ struct SequenceStatus {
     }
 
     /// The request that ends a live sequence when the run stops; nil when none is live.
-    mutating func closingMark(source: SequenceSource) -> (request: Int, mark: SequenceMark)? {
+    mutating func closingMark() -> (request: Int, mark: SequenceMark)? {
         guard isLive else { return nil }
         return take(end: true)
     }
