@@ -7,14 +7,6 @@ import Testing
 
 @Suite("gRPC recording")
 struct GRPCRecordTests {
-    struct Line: Decodable {
-        struct Input: Decodable { var name: String; var datatype: String; var shape: [Int64]; var data: [JSONValue] }
-        var model: String
-        var id: String?
-        var parameters: [String: JSONValue]
-        var inputs: [Input]
-        var headers: [String: String]
-    }
 
     @Test func unaryAndStreamedRequestsAreRecordedLikeHTTPOnes() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kserve-sim-grpc-record-\(UUID().uuidString).jsonl").path
@@ -35,8 +27,7 @@ struct GRPCRecordTests {
                 id: "h1", binaryInputs: [("INPUT0", .bytes, [2], rawBytes(strings: ["a", "bc"]))]))
             #expect(http.status == .ok)
         }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        let lines = try text.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+        let lines = try RecordedLine.read(path)
         #expect(lines.map(\.model) == ["sequence_accumulator", "repeat_decoupled", "identity_bytes", "identity_bytes"])
         #expect(lines.map(\.id) == ["u1", "s1", "s2", "h1"])
 

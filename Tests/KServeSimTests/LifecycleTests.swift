@@ -52,23 +52,16 @@ struct LifecycleTests {
             let added = try await client.infer("add_sub", json)
             #expect(added.status == .ok)
         }
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let lines = try RecordedLine.read(path)
         #expect(lines.count == 2)
-        struct Line: Decodable {
-            struct Input: Decodable { var name: String; var datatype: String; var shape: [Int64]; var data: [JSONValue] }
-            var model: String
-            var id: String?
-            var parameters: [String: JSONValue]
-            var inputs: [Input]
-        }
-        let first = try JSONDecoder().decode(Line.self, from: Data(lines[0].utf8))
+        let first = lines[0]
         #expect(first.model == "sequence_accumulator")
         #expect(first.id == "first")
         #expect(first.parameters["sequence_id"] == .int(42))
         #expect(first.parameters["sequence_start"] == .bool(true))
         #expect(first.inputs.map(\.name) == ["INPUT"])
         #expect(first.inputs.first?.data == [.int(-5)])
-        let second = try JSONDecoder().decode(Line.self, from: Data(lines[1].utf8))
+        let second = lines[1]
         #expect(second.model == "add_sub")
         #expect(second.id == nil)
         #expect(second.inputs.map(\.shape) == [[1, 4], [1, 4]])

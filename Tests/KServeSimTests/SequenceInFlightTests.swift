@@ -10,17 +10,6 @@ import Testing
 /// request of an overlapping pair in flight long enough for the second to arrive.
 @Suite("Sequence requests in flight, as recorded")
 struct SequenceInFlightTests {
-    struct Line: Decodable {
-        var model: String
-        var id: String?
-        var sequenceInFlight: Int?
-
-        enum CodingKeys: String, CodingKey {
-            case model, id
-            case sequenceInFlight = "sequence_in_flight"
-        }
-    }
-
     // Long enough that the overlap survives a CI machine busy with other suites (a 300 ms delay
     // once let the first request finish before the second arrived).
     static let delay = 1_000_000
@@ -29,22 +18,17 @@ struct SequenceInFlightTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("kserve-sim-in-flight-\(UUID().uuidString).jsonl").path
     }
 
-    static func lines(_ path: String) throws -> [Line] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
-    }
-
     /// The request is recorded on arrival, before it runs: once its line is there, it is in flight.
     static func waitUntilRecorded(_ id: String, in path: String) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if try lines(path).contains(where: { $0.id == id }) { return }
+            if try RecordedLine.read(path).contains(where: { $0.id == id }) { return }
             try await Task.sleep(for: .milliseconds(2))
         }
         throw TestClientError("request '\(id)' was never recorded")
     }
 
-    static func inFlight(_ lines: [Line], _ id: String) -> Int?? {
+    static func inFlight(_ lines: [RecordedLine], _ id: String) -> Int?? {
         lines.first { $0.id == id }.map(\.sequenceInFlight)
     }
 
@@ -84,7 +68,7 @@ struct SequenceInFlightTests {
             #expect(try await client.infer("identity_fp32", InferRequest(
                 id: "plain", binaryInputs: [("INPUT0", .fp32, [1, 16], rawBytes(sixteen))])).status == .ok)
         }
-        let lines = try Self.lines(path)
+        let lines = try RecordedLine.read(path)
         #expect(lines.count == 7)
         #expect(Self.inFlight(lines, "serial-1") == 0)
         #expect(Self.inFlight(lines, "serial-2") == 0)
@@ -112,7 +96,7 @@ struct SequenceInFlightTests {
             _ = try await grpc.modelInfer(Self.grpcStep("overlap-2", sequence: 32))
             _ = try await first
         }
-        let lines = try Self.lines(path)
+        let lines = try RecordedLine.read(path)
         #expect(Self.inFlight(lines, "serial-1") == 0)
         #expect(Self.inFlight(lines, "serial-2") == 0)
         #expect(Self.inFlight(lines, "overlap-1") == 0)
@@ -139,7 +123,7 @@ struct SequenceInFlightTests {
                 return answers.count
             }
         }
-        let lines = try Self.lines(path)
+        let lines = try RecordedLine.read(path)
         #expect(Self.inFlight(lines, "serial-1") == 0)
         #expect(Self.inFlight(lines, "serial-2") == 0)
         #expect(Self.inFlight(lines, "queued-1") == 0)
@@ -165,7 +149,7 @@ struct SequenceInFlightTests {
             let after = try await context.http.infer("sequence_accumulator", Self.httpStep("after", sequence: 51, end: true))
             #expect(after.status == .ok, "\(after.text)")
         }
-        let lines = try Self.lines(path)
+        let lines = try RecordedLine.read(path)
         #expect(Self.inFlight(lines, "started") == 0)
         #expect(Self.inFlight(lines, "after") == 0)
         // Neither the closing request nor the one behind it ran, so neither was recorded.
