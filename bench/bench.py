@@ -11,9 +11,10 @@ Subcommands (all append to / read from one JSON-lines log file):
       and appends one {"type": "run", ...} record to LOG. An argument that is
       exactly @CSV@ is replaced by this run's CSV path (for `-f`). Request-rate
       scenarios add --rate R (target rate: parses "Avg send request rate", the
-      "Send lag" line and our --verbose-csv schedule columns) and --record FILE
-      (kserve-sim's --record file: truncated before the run, copied next to the
-      run's output afterwards, and its arrival gaps checked by poisson_gaps.py).
+      "Send lag" line and our --verbose-csv schedule columns) and --capture-port P
+      (captures the loopback segments to the server's port P with tcpdump during
+      the run, kept next to the run's output, and checks the gaps between the
+      requests' segments with poisson_gaps.py).
 
   bench.py note --log LOG --type T key=value...
       Appends {"type": T, key: value, ...} to LOG (scenario descriptions,
@@ -166,6 +167,33 @@ def rate_figures(rec, text, csv_path, rate):
             pass
 
 
+def start_capture(path, port):
+    """Starts tcpdump on the loopback interface for segments to `port`, and waits until it listens."""
+    err_path = path + ".log"
+    err = open(err_path, "wb")
+    proc = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-s", "128", "-B", "16384",
+                             "--time-stamp-precision=nano", "-w", path, f"tcp dst port {port}"],
+                            stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+    for _ in range(100):
+        if "listening on" in tail(err_path, 5) or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        sys.exit(f"bench.py: tcpdump did not start: {tail(err_path, 5).strip()}")
+    return {"proc": proc, "path": path, "err": err}
+
+
+def stop_capture(capture):
+    """Stops tcpdump (SIGINT flushes its file) and waits for it."""
+    capture["proc"].send_signal(signal.SIGINT)
+    try:
+        capture["proc"].wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        capture["proc"].kill()
+        capture["proc"].wait()
+    capture["err"].close()
+
+
 def cmd_measure(a):
     cmd = a.cmd
     if cmd and cmd[0] == "--":
@@ -183,11 +211,9 @@ def cmd_measure(a):
             os.unlink(csv_path)
         except FileNotFoundError:
             pass
-    if a.record:
-        # kserve-sim opened it with O_APPEND: after truncation its next line
-        # lands at offset 0, so the file holds exactly this run's requests.
-        with open(a.record, "w"):
-            pass
+    capture = None
+    if a.capture_port:
+        capture = start_capture(stem + ".pcap", a.capture_port)
     limit_kib = a.mem_limit_mb * 1024
     time_limit = a.time_limit_s if a.time_limit_s > 0 else None
 
@@ -217,6 +243,8 @@ def cmd_measure(a):
                         pass
             time.sleep(POLL_SECONDS)
         rc = proc.returncode
+    if capture:
+        stop_capture(capture)
     wall_outer = time.time() - started
     server_after = cpu_ticks(a.server_pid)
     server_cpu = None
@@ -257,16 +285,13 @@ def cmd_measure(a):
         rec["csv_file"] = csv_path
 
     problems = []
-    if a.record:
-        import shutil
+    if capture:
         from poisson_gaps import analyze
-        kept = stem + ".record.jsonl"
+        rec["capture_file"] = capture["path"]
         try:
-            shutil.copyfile(a.record, kept)
-            rec["record_file"] = kept
-            g = analyze(kept, a.rate or 0, model=a.record_model)
-        except (OSError, ZeroDivisionError) as e:
-            g = {"error": f"cannot read the server record: {e}"}
+            g = analyze(capture["path"], a.rate or 0, port=a.capture_port)
+        except (OSError, ValueError, ZeroDivisionError) as e:
+            g = {"error": f"cannot read the capture: {e}"}
         rec["gap_record_lines"] = g.get("record_lines")
         if "error" in g:
             rec["gap_error"] = g["error"]
@@ -322,7 +347,7 @@ def cmd_measure(a):
           + (f" send={g('send_rate', '{:.0f}')}/s lag p99={g('send_lag_p99_us', '{:.0f}')}us"
              f" max={g('send_lag_max_us', '{:.0f}')}us" if a.rate else "")
           + (f" gaps={g('gap_gaps', '{}')} mean*rate={g('gap_mean_ratio', '{:.4f}')}"
-             f" cv={g('gap_cv', '{:.4f}')}" if a.record else "")
+             f" cv={g('gap_cv', '{:.4f}')}" if a.capture_port else "")
           + (" !! " + "; ".join(problems) if problems else ""), file=sys.stderr)
     return 0
 
@@ -390,7 +415,7 @@ MEMORY_METRICS = [
 
 
 # Request-rate scenarios (tool's request-rate mode; only these scenarios' rows appear).
-# Rows whose metric no run of the scenario has (e.g. gap rows without a server record,
+# Rows whose metric no run of the scenario has (e.g. gap rows without a capture,
 # CPU per request without fixed work) and that carry no target are left out.
 RATE_METRICS = [
     ("throughput", "throughput (infer/sec)", "{:.1f}"),
@@ -403,9 +428,9 @@ RATE_METRICS = [
     ("intended_p99_us", "p99 latency from intended send (usec; ours only)", "{:.0f}"),
     ("avg_latency_us", "avg latency (usec)", "{:.0f}"),
     ("p99_latency_us", "p99 latency (usec)", "{:.0f}"),
-    ("gap_mean_ratio", "server-side inter-arrival gap: mean × rate", "{:.4f}"),
-    ("gap_cv", "server-side inter-arrival gap: coefficient of variation", "{:.4f}"),
-    ("gap_ks_d", "server-side gap: KS distance to Exp(rate) (info)", "{:.4f}"),
+    ("gap_mean_ratio", "inter-send gap on the wire: mean × rate", "{:.4f}"),
+    ("gap_cv", "inter-send gap on the wire: coefficient of variation", "{:.4f}"),
+    ("gap_ks_d", "inter-send gap: KS distance to Exp(rate) (info)", "{:.4f}"),
     ("cpu_s_per_1k", "client CPU s / 1000 req (user+sys, incl. start-up)", "{:.3f}"),
     ("cpu_cores", "client CPU cores: (user+sys) / wall (incl. start-up; info)", "{:.3f}"),
     ("maxrss_mb", "peak RSS (MB)", "{:.1f}"),
@@ -425,7 +450,7 @@ RATE_TARGETS = {
         "rate_ratio": ("ours 1 ± 0.005", within(1.0, 0.005)),
         "send_lag_p99_us": ("ours ≤ 100 usec", lambda r, ours: ours is not None and ours <= 100),
     },
-    # Distribution: server-side gaps of ours exponential (mean and CV within 2%).
+    # Distribution: gaps between our sends, as the wire sees them, exponential (mean and CV within 2%).
     "sim-rate-poisson": {
         "gap_mean_ratio": ("ours 1 ± 0.02", within(1.0, 0.02)),
         "gap_cv": ("ours 1 ± 0.02", within(1.0, 0.02)),
@@ -519,8 +544,8 @@ def cmd_report(a):
     if any(s.get("rate") for s in scenarios):
         L.append("- request-rate scenarios (`*-rate-*`): throughput / target rate from the "
                  "`Throughput:` line; send lag and latency from the intended send time from "
-                 "our `--verbose-csv` columns (perf_analyzer has none); server-side gaps from "
-                 "`kserve-sim --record` timestamps (`bench/poisson_gaps.py`); a scenario with "
+                 "our `--verbose-csv` columns (perf_analyzer has none); gaps between sends from "
+                 "a tcpdump capture of the loopback segments to the server (`bench/poisson_gaps.py`); a scenario with "
                  "time windows (`-p`) is not fixed work, so it shows CPU cores "
                  "((user+sys) / wall) instead of CPU per request")
     L.append("")
@@ -724,8 +749,8 @@ def main():
                    help="server process (with its descendants) whose CPU time to record")
     m.add_argument("--rate", type=float, default=0,
                    help="request-rate scenario: the target rate (requests/s)")
-    m.add_argument("--record", help="kserve-sim --record file whose arrival gaps to check")
-    m.add_argument("--record-model", default="identity_fp32", help="model whose record lines count")
+    m.add_argument("--capture-port", type=int,
+                   help="capture the loopback segments to this server port with tcpdump and check the gaps between requests")
     m.add_argument("cmd", nargs=argparse.REMAINDER)
     m.set_defaults(func=cmd_measure)
 

@@ -1,29 +1,33 @@
-#!/usr/bin/env python3
-"""Inter-arrival gaps of requests, measured at the server, against a Poisson process.
+"""Inter-send gaps of requests against a Poisson process.
 
-Reads a `kserve-sim --record FILE` record (one JSON line per inference request, in the
-order the server handled them) and takes each line's arrival timestamp, an integer in
-nanoseconds in the field `time_ns` (any clock, as long as it does not jump: only
-differences are used). The gaps between consecutive arrivals of a Poisson process
-of rate R are exponential with mean 1/R and coefficient of variation (standard
-deviation / mean) 1. The check (issue: request-rate mode, `--request-distribution
-poisson`): mean gap × R and CV both within 1 ± TOLERANCE (default 2%).
+The gaps are taken from one of two sources, both outside the client:
+- a packet capture on the loopback interface (`tcpdump -i lo -w FILE`, nanosecond
+  timestamps preferred): the kernel's timestamp of each TCP segment to the server's
+  port whose payload starts a request (`POST `). This is the send time as the wire sees
+  it, whatever the server does, and it is the same for every client.
+- a `kserve-sim --record FILE` record (one JSON line per inference request) and its
+  arrival timestamps, an integer in nanoseconds in the field `time_ns`. These include
+  the server's own event loop: while it handles one request (writing the record takes
+  tens of µs) the next one waits, so short gaps are stretched.
 
-    bench/poisson_gaps.py RECORD.jsonl --rate 2000 [--tolerance 0.02] [--json]
+The gaps between consecutive sends of a Poisson process of rate R are exponential with
+mean 1/R and coefficient of variation (standard deviation / mean) 1. The check (issue:
+request-rate mode, `--request-distribution poisson`): mean gap × R and CV both within
+1 ± TOLERANCE (default 2%).
 
-Exit status 0 when both are within the tolerance, 1 when not, 2 when the record has
-no usable timestamps (e.g. a kserve-sim whose record lines carry no `time_ns`).
+    bench/poisson_gaps.py FILE --rate 2000 [--port P] [--tolerance 0.02] [--json]
+
+FILE is read as a capture when it starts with a pcap magic number (then --port, the
+server's port, is required) and as a kserve-sim record otherwise.
+
+Exit status 0 when both are within the tolerance, 1 when not, 2 when the file has no
+usable timestamps.
 
 Also printed, for information: the Kolmogorov-Smirnov distance between the gaps and
 the exponential distribution with mean 1/R, and the share of gaps below 10 µs next to
-the exponential's own share, 1 - exp(-10 µs × R) (about 2% at 2000/s; far more means
-the server saw several requests in one wake-up and its timestamps say more about its
-event loop than about the client, far fewer that the client never sends in bursts).
-
-Server-side timestamps include the network path and the server's event loop, so they
-add a little jitter of their own (tens of µs against a 500 µs mean gap at 2000/s; it
-raises the CV by well under 1%). With N gaps the statistical error of the mean is
-about 1/sqrt(N) and that of the CV about 1/sqrt(N) too (0.5% at N = 40000).
+the exponential's own share, 1 - exp(-10 µs × R) (about 2% at 2000/s). With N gaps the
+statistical error of the mean is about 1/sqrt(N) and that of the CV about 1/sqrt(N) too
+(0.5% at N = 40000).
 
 Only the Python standard library is used; bench/bench.py imports analyze().
 """
@@ -31,16 +35,58 @@ Only the Python standard library is used; bench/bench.py imports analyze().
 import argparse
 import json
 import math
+import struct
 import sys
 
 FIELD = "time_ns"
 
+# pcap magic numbers (as read little-endian) -> (byte order, nanosecond timestamps)
+PCAP_MAGIC = {0xA1B2C3D4: ("<", False), 0xA1B23C4D: ("<", True),
+              0xD4C3B2A1: (">", False), 0x4D3CB2A1: (">", True)}
+# Link-layer header lengths of the link types a loopback capture uses.
+LINK_HEADER = {0: 4, 1: 14, 113: 16, 276: 20}
 
-def analyze(path, rate, field=FIELD, model=None, tolerance=0.02):
-    """Gap figures of one record file as a dict; {"error": ...} when there are none."""
-    times = []
-    lines = 0
-    missing = 0
+
+def is_pcap(path):
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return len(head) == 4 and struct.unpack("<I", head)[0] in PCAP_MAGIC
+
+
+def pcap_times(path, port):
+    """Timestamps (ns) of the TCP segments to `port` whose payload starts with `POST `."""
+    with open(path, "rb") as f:
+        data = f.read()
+    order, nano = PCAP_MAGIC[struct.unpack("<I", data[:4])[0]]
+    link = struct.unpack(order + "I", data[20:24])[0]
+    if link not in LINK_HEADER:
+        raise ValueError(f"link type {link} of {path} is not one a loopback capture uses")
+    l2 = LINK_HEADER[link]
+    times, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(order + "IIII", data[off:off + 16])
+        packet = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ip = packet[l2:]
+        if len(ip) < 20:
+            continue
+        if ip[0] >> 4 == 4:
+            ihl, proto = (ip[0] & 15) * 4, ip[9]
+        elif ip[0] >> 4 == 6:
+            ihl, proto = 40, ip[6]
+        else:
+            continue
+        tcp = ip[ihl:]
+        if proto != 6 or len(tcp) < 20 or struct.unpack(">H", tcp[2:4])[0] != port:
+            continue
+        if tcp[(tcp[12] >> 4) * 4:].startswith(b"POST "):
+            times.append(sec * 1_000_000_000 + (frac if nano else frac * 1000))
+    return times
+
+
+def record_times(path, field=FIELD, model=None):
+    """(timestamps, lines, lines without the field) of a kserve-sim record."""
+    times, lines, missing = [], 0, 0
     with open(path, errors="replace") as f:
         for raw in f:
             raw = raw.strip()
@@ -58,14 +104,29 @@ def analyze(path, rate, field=FIELD, model=None, tolerance=0.02):
                 times.append(int(t))
             else:
                 missing += 1
-    out = {"record_lines": lines, "field": field, "rate": rate}
-    if lines == 0:
-        out["error"] = f"no request lines in {path}"
-        return out
-    if missing:
-        out["error"] = (f"{missing} of {lines} record lines have no `{field}` field "
-                        f"(kserve-sim --record must write an arrival timestamp in ns)")
-        return out
+    return times, lines, missing
+
+
+def analyze(path, rate, field=FIELD, model=None, tolerance=0.02, port=None):
+    """Gap figures of one capture or record file as a dict; {"error": ...} when there are none."""
+    if is_pcap(path):
+        if port is None:
+            return {"record_lines": 0, "error": f"{path} is a packet capture: give the server's port"}
+        times = pcap_times(path, port)
+        out = {"record_lines": len(times), "source": "capture", "rate": rate}
+        if not times:
+            out["error"] = f"no request segments to port {port} in {path}"
+            return out
+    else:
+        times, lines, missing = record_times(path, field, model)
+        out = {"record_lines": lines, "source": "record", "field": field, "rate": rate}
+        if lines == 0:
+            out["error"] = f"no request lines in {path}"
+            return out
+        if missing:
+            out["error"] = (f"{missing} of {lines} record lines have no `{field}` field "
+                            f"(kserve-sim --record must write an arrival timestamp in ns)")
+            return out
     if len(times) < 3:
         out["error"] = f"only {len(times)} timestamps"
         return out
@@ -104,21 +165,22 @@ def analyze(path, rate, field=FIELD, model=None, tolerance=0.02):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("record", help="kserve-sim --record file (JSON lines)")
+    p.add_argument("file", help="a loopback packet capture (pcap) or a kserve-sim --record file (JSON lines)")
+    p.add_argument("--port", type=int, help="capture: the server's TCP port")
     p.add_argument("--rate", type=float, required=True, help="the requested rate (requests/s)")
     p.add_argument("--tolerance", type=float, default=0.02, help="relative tolerance (default 0.02)")
     p.add_argument("--field", default=FIELD, help=f"timestamp field in ns (default {FIELD})")
     p.add_argument("--model", help="only lines of this model")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     a = p.parse_args()
-    r = analyze(a.record, a.rate, field=a.field, model=a.model, tolerance=a.tolerance)
+    r = analyze(a.file, a.rate, field=a.field, model=a.model, tolerance=a.tolerance, port=a.port)
     if a.json:
         print(json.dumps(r))
     elif "error" in r:
         print(f"poisson_gaps: {r['error']}", file=sys.stderr)
     else:
         tol = 100 * a.tolerance
-        print(f"requests {r['record_lines']}, gaps {r['gaps']} over {r['span_s']:.2f} s")
+        print(f"requests {r['record_lines']} ({r['source']}), gaps {r['gaps']} over {r['span_s']:.2f} s")
         print(f"mean gap {r['mean_gap_us']:.1f} us vs 1/rate {r['expected_gap_us']:.1f} us: "
               f"ratio {r['mean_ratio']:.4f} ({'within' if r['mean_ok'] else 'OUTSIDE'} ±{tol:g}%)")
         print(f"coefficient of variation {r['cv']:.4f} vs 1 "

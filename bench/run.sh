@@ -19,6 +19,8 @@
 #   --fast-requests N    --request-count on nginx/kserve-sim [BENCH_FAST_REQUESTS, 50000]
 #   --triton-requests N  --request-count on Triton [BENCH_TRITON_REQUESTS, 5000]
 #   --rate-window-ms MS  -p (measurement window) of sim-rate-5000 [BENCH_RATE_WINDOW_MS, 2000]
+#   --spin-us US         our --spin-before-send in sim-rate-5000 and sim-rate-poisson
+#                        (perf_analyzer has no such option) [BENCH_SPIN_US, 100]
 #   --rate-stability PCT also pass -s PCT (stability percentage) in sim-rate-5000
 #                        [BENCH_RATE_STABILITY, unset: the tools' default 10]
 #   --poisson-requests N --request-count of sim-rate-poisson (2000/s)
@@ -42,7 +44,8 @@
 #   -h, --help
 #
 # Needs: swift, python3, curl, /usr/bin/time (Debian package `time`), nginx
-# (installed with apt-get as nginx-light when missing), and for the triton
+# (installed with apt-get as nginx-light when missing), tcpdump for
+# sim-rate-poisson (installed with apt-get when missing; needs root), and for the triton
 # scenarios scripts/install-triton.sh's cache. Everything listens on free
 # loopback ports; every server started here is stopped on exit.
 set -euo pipefail
@@ -56,6 +59,7 @@ RATE_WINDOW_MS="${BENCH_RATE_WINDOW_MS:-2000}"
 RATE_STABILITY="${BENCH_RATE_STABILITY:-}"
 POISSON_REQUESTS="${BENCH_POISSON_REQUESTS:-40000}"
 RATE_CPU_REQUESTS="${BENCH_RATE_CPU_REQUESTS:-20000}"
+SPIN_US="${BENCH_SPIN_US:-100}"
 MEMORY_SECONDS="${BENCH_MEMORY_SECONDS:-60}"
 MEMORY_PAIRS="${BENCH_MEMORY_PAIRS:-1}"
 MEMORY_REQUESTS="${BENCH_MEMORY_REQUESTS:-}"
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
         --triton-requests) TRITON_REQUESTS="$2"; shift 2 ;;
         --rate-window-ms) RATE_WINDOW_MS="$2"; shift 2 ;;
         --rate-stability) RATE_STABILITY="$2"; shift 2 ;;
+        --spin-us) SPIN_US="$2"; shift 2 ;;
         --poisson-requests) POISSON_REQUESTS="$2"; shift 2 ;;
         --rate-cpu-requests) RATE_CPU_REQUESTS="$2"; shift 2 ;;
         --memory-seconds) MEMORY_SECONDS="$2"; shift 2 ;;
@@ -115,6 +120,7 @@ for v in PAIRS FAST_REQUESTS TRITON_REQUESTS MEMORY_SECONDS MEMORY_PAIRS MEM_LIM
 done
 [ -z "$MEMORY_REQUESTS" ] || posint MEMORY_REQUESTS "$MEMORY_REQUESTS"
 [ -z "$RATE_STABILITY" ] || posint RATE_STABILITY "$RATE_STABILITY"
+[[ "$SPIN_US" =~ ^[0-9]+$ ]] || fail "--spin-us must be a whole number of microseconds (got '$SPIN_US')"
 SERVER_PIN=(); CLIENT_PIN=()
 case "$PIN" in
     none) ;;
@@ -154,6 +160,15 @@ OURS_REL="${OURS#"$ROOT"/}"
 THEIRS="$(scripts/install-perf-analyzer.sh 2>/dev/null | tail -n 1)" || fail "scripts/install-perf-analyzer.sh failed"
 [ -x "$THEIRS" ] || fail "perf_analyzer wrapper not found ($THEIRS)"
 
+need_tcpdump() {
+    command -v tcpdump >/dev/null && return 0
+    [ -x /usr/bin/tcpdump ] && return 0
+    log "installing tcpdump with apt-get"
+    apt-get install -y --no-install-recommends tcpdump >&2 \
+        || { apt-get update >&2 && apt-get install -y --no-install-recommends tcpdump >&2; } \
+        || fail "tcpdump is needed for sim-rate-poisson (apt-get install tcpdump)"
+}
+
 need_nginx() {
     command -v nginx >/dev/null && return 0
     [ -x /usr/sbin/nginx ] && { PATH="$PATH:/usr/sbin"; return 0; }
@@ -170,7 +185,6 @@ need_nginx() {
 WORK="$(mktemp -d /tmp/swift-pa-bench.XXXXXX)"
 LOG="$WORK/runs.jsonl"
 NGINX_PID=""; SIM_PID=""; TRITON_PID=""; CURRENT=""
-SIM_RECORD=""  # kserve-sim's --record file while the recording sim runs
 
 stop_servers() {
     if [ -n "$NGINX_PID" ]; then
@@ -182,7 +196,6 @@ stop_servers() {
         kill -TERM "$SIM_PID" 2>/dev/null || true
         wait "$SIM_PID" 2>/dev/null || true
         SIM_PID=""
-        SIM_RECORD=""
     fi
     if [ -n "$TRITON_PID" ]; then
         scripts/stop-triton.sh "$TRITON_PID" >/dev/null 2>&1 || true
@@ -233,16 +246,11 @@ start_nginx() {
     log "nginx ready on $URL"
 }
 
-start_sim() { # [record]: also write one JSON line per request (--record) for sim-rate-poisson
+start_sim() {
     local logf="$WORK/kserve-sim.log" port="" i
-    local -a rec=()
     [ -x "$SIM" ] || fail "$SIM not found"
-    if [ "${1:-}" = record ]; then
-        SIM_RECORD="$WORK/kserve-sim-record.jsonl"
-        rec=(--record "$SIM_RECORD")
-    fi
     : >"$logf"
-    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --grpc-port 0 --threads 1 "${rec[@]}" </dev/null >"$logf" 2>&1 &
+    "${SERVER_PIN[@]}" "$SIM" --http-port 0 --grpc-port 0 --threads 1 </dev/null >"$logf" 2>&1 &
     SIM_PID=$!
     for i in $(seq 1 200); do
         port="$(sed -n 's/.*HTTP listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
@@ -254,7 +262,6 @@ start_sim() { # [record]: also write one JSON line per request (--record) for si
     URL="127.0.0.1:$port"
     wait_ready "http://$URL/v2/health/ready" "$SIM_PID" || fail "kserve-sim not ready"
     SERVER_DESC="kserve-sim (release build, --threads 1, --delay-us 0), serves statistics, so both tools also fetch statistics twice per run"
-    [ -z "$SIM_RECORD" ] || SERVER_DESC="$SERVER_DESC; with --record (one JSON line per request, written on the event loop before the answer)"
     log "kserve-sim ready on $URL"
 }
 
@@ -278,7 +285,6 @@ use_server() {
     case "$1" in
         nginx) start_nginx ;;
         sim) start_sim ;;
-        simrec) start_sim record ;;
         triton) start_triton ;;
     esac
     CURRENT="$1"
@@ -326,19 +332,22 @@ calibrate_rate() {
 }
 
 run_scenario() {
-    local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT" rate="" record=""
-    local -a flags
+    local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT" rate="" capture=""
+    local -a flags ours_extra=()
     case "$name" in
         sim-rate-5000)
             kind=sim; rate=5000; requests=0; pairs="$PAIRS"
-            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" -p "$RATE_WINDOW_MS")
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --async -p "$RATE_WINDOW_MS")
             [ -z "$RATE_STABILITY" ] || flags+=(-s "$RATE_STABILITY")
             flags+=(--verbose-csv -f @CSV@)
-            desc="request-rate accuracy: fast server (kserve-sim), identity_fp32 over HTTP, constant $rate req/s, time windows of $RATE_WINDOW_MS ms until stable${RATE_STABILITY:+ within ${RATE_STABILITY}%} (not fixed work); achieved rate and our send lag (from our --verbose-csv columns)" ;;
+            ours_extra=(--spin-before-send "$SPIN_US")
+            desc="request-rate accuracy: fast server (kserve-sim), identity_fp32 over HTTP, constant $rate req/s, asynchronous (sends never wait for a connection), time windows of $RATE_WINDOW_MS ms until stable${RATE_STABILITY:+ within ${RATE_STABILITY}%} (not fixed work); ours also --spin-before-send $SPIN_US; achieved rate and our send lag (from our --verbose-csv columns)" ;;
         sim-rate-poisson)
-            kind=simrec; rate=2000; requests="$POISSON_REQUESTS"; pairs="$PAIRS"; record=1
-            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-distribution poisson --request-count "$requests" --verbose-csv -f @CSV@)
-            desc="request-rate distribution: kserve-sim with --record, identity_fp32 over HTTP, poisson $rate req/s, fixed work: --request-count $requests; inter-arrival gaps at the server (record field time_ns, bench/poisson_gaps.py) against Exp($rate)" ;;
+            kind=sim; rate=2000; requests="$POISSON_REQUESTS"; pairs="$PAIRS"; capture=1
+            need_tcpdump
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-distribution poisson --async --request-count "$requests" --verbose-csv -f @CSV@)
+            ours_extra=(--spin-before-send "$SPIN_US")
+            desc="request-rate distribution: kserve-sim, identity_fp32 over HTTP, poisson $rate req/s, asynchronous, fixed work: --request-count $requests; ours also --spin-before-send $SPIN_US; gaps between the requests' TCP segments on the loopback interface (tcpdump, bench/poisson_gaps.py) against Exp($rate)" ;;
         triton-rate-2000)
             kind=triton; rate=2000; requests="$RATE_CPU_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-count "$requests" --verbose-csv -f @CSV@)
@@ -380,23 +389,23 @@ run_scenario() {
     shown="${shown//@CSV@/RUN.csv}"
     note --type scenario "name=$name" "server_kind=$kind" "server=$SERVER_DESC" \
         "description=$desc; server: $SERVER_DESC" \
-        "rate=$rate" "fixed_work=$([ "$requests" -gt 0 ] && echo 1 || echo 0)" "record=$record" \
-        "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL $shown" \
+        "rate=$rate" "fixed_work=$([ "$requests" -gt 0 ] && echo 1 || echo 0)" "capture=$capture" \
+        "cmd_ours=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }$OURS_REL $shown${ours_extra[*]:+ ${ours_extra[*]}}" \
         "cmd_theirs=${CLIENT_PIN[*]:+${CLIENT_PIN[*]} }perf_analyzer $shown"
     note --type load when="before $name" "loadavg=$(loadavg)"
     log "$name: $desc"
     local -a extra=()
     case "$kind" in
         nginx) extra=(--server-pid "$NGINX_PID") ;;
-        sim|simrec) extra=(--server-pid "$SIM_PID") ;;
+        sim) extra=(--server-pid "$SIM_PID") ;;
         triton) extra=(--server-pid "$TRITON_PID") ;;
     esac
     [ -z "$rate" ] || extra+=(--rate "$rate")
-    [ -z "$record" ] || extra+=(--record "$SIM_RECORD")
+    [ -z "$capture" ] || extra+=(--capture-port "${URL##*:}")
     local i
     for i in $(seq 1 "$pairs"); do
         python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool ours --pair "$i" \
-            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${extra[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$OURS" "${f[@]}"
+            --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${extra[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$OURS" "${f[@]}" "${ours_extra[@]}"
         python3 bench/bench.py measure --log "$LOG" --scenario "$name" --tool theirs --pair "$i" \
             --requests "$requests" --mem-limit-mb "$MEM_LIMIT_MB" --time-limit-s "$limit" "${extra[@]}" --outdir "$WORK/out" -- "${CLIENT_PIN[@]}" "$THEIRS" "${f[@]}"
     done

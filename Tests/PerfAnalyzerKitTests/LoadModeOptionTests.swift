@@ -37,6 +37,29 @@ struct LoadModeOptionTests {
         #expect(try resolve(["--request-rate-range", "5:0:5", "-l", "10"]).loadMode == .requestRate(RequestRateRange(start: 5, end: 0, step: 5), .constant))
     }
 
+    @Test("--spin-before-send: microseconds in scheduled modes, 0 (sleep until due) by default")
+    func spinBeforeSend() throws {
+        #expect(try resolve(["--request-rate-range", "100"]).spinBeforeSendUs == 0)
+        #expect(try resolve(["--request-rate-range", "100", "--spin-before-send", "80"]).spinBeforeSendUs == 80)
+        let intervals = try intervalsFile("1000\n")
+        #expect(try resolve(["--request-intervals", intervals, "--spin-before-send", "5"]).spinBeforeSendUs == 5)
+    }
+
+    @Test("the load threads follow the CPU affinity mask", arguments: [
+        ("Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n", 2),
+        ("Cpus_allowed:\t1\n", 1),
+        ("Cpus_allowed:\tffffffff,00000000,0000000f\n", 36),
+    ])
+    func affinity(status: String, cores: Int) {
+        #expect(UsableCores.affinityCount(status: status) == cores)
+    }
+
+    @Test("an unreadable affinity line is ignored")
+    func affinityUnreadable() {
+        #expect(UsableCores.affinityCount(status: "Name:\tx\n") == nil)
+        #expect(UsableCores.affinityCount(status: "Cpus_allowed:\tzz\n") == nil)
+    }
+
     @Test("bad request-rate command lines get one line naming the flag", arguments: [
         (["--request-rate-range", "0"], "--request-rate-range 0: the start rate must be > 0 requests per second"),
         (["--request-rate-range", "ten"], "--request-rate-range ten: 'ten' is not a number >= 0"),
@@ -52,6 +75,9 @@ struct LoadModeOptionTests {
         (["--sequence-id-range", "5:5"], "--sequence-id-range 5:5: the end (5, not included) must be above the start (5)"),
         (["--sequence-id-range", "5:x"], "--sequence-id-range 5:x: the end 'x' is not a whole number"),
         (["--sequence-length-variation=-1"], "--sequence-length-variation -1.0: must be a percentage >= 0"),
+        (["--spin-before-send", "50"], "--spin-before-send: only with --request-rate-range or --request-intervals (sends in concurrency mode follow responses, not a schedule)"),
+        (["--request-rate-range", "10", "--spin-before-send=-1"], "--spin-before-send -1: expected microseconds from 0 to 1000000"),
+        (["--request-rate-range", "10", "--spin-before-send", "2000000"], "--spin-before-send 2000000: expected microseconds from 0 to 1000000"),
     ])
     func refusals(arguments: [String], message: String) {
         #expect(refusal(arguments) == message)

@@ -19,7 +19,8 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     ///     `maxInFlight` connections in all, one request each.
     ///   - concurrentSequences: sequences live at once (sequence models); the run has checked
     ///     the ID range holds them.
-    init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int,
+    ///   - spinLeadNs: how long before each send a lane wakes and polls until it is due.
+    init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int, spinLeadNs: UInt64 = 0,
          sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
          scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSlot: @escaping SlotFactory) {
         // Each lane needs at least one sequence to send with.
@@ -35,7 +36,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
             let fixed = maxInFlight / count + (index < maxInFlight % count ? 1 : 0)
             let laneSequences = concurrentSequences / count + (index < concurrentSequences % count ? 1 : 0)
             lanes.append(RateLane(loop: loop, laneIndex: index, laneCount: count, counters: counters, requestCount: requestCount,
-                                  slotLimit: isAsync ? perLaneLimit : max(1, fixed), grows: isAsync,
+                                  slotLimit: isAsync ? perLaneLimit : max(1, fixed), grows: isAsync, spinLeadNs: spinLeadNs,
                                   sequences: sequences, sequenceCount: laneSequences, serial: serialSequences))
             initial.append(isAsync ? 2 : max(1, fixed))
         }

@@ -80,6 +80,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Most threads used to generate load. (default: 4 with a request rate or intervals, else 16)", valueName: "n"))
         var maxThreads: Int?
 
+        @Option(name: .long, help: ArgumentHelp("Request rate and intervals: wake this many usec before each send and poll until it is due. Sends then leave within a few usec of their time instead of after the machine's timer wake-up, for up to this much client CPU per request. (default: 0, sleep until due)", valueName: "usec"))
+        var spinBeforeSend: Int?
+
         @Option(name: [.customShort("s"), .customLong("stability-percentage")],
                 help: ArgumentHelp("Largest spread, in percent, between the last three windows of a stable level.", valueName: "percent"))
         var stabilityPercentage: Double = 10
@@ -282,6 +285,15 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             options.maxThreadsGiven = true
         } else if options.loadMode.isScheduled {
             options.maxThreads = 4
+        }
+        if let spin = measurement.spinBeforeSend {
+            guard options.loadMode.isScheduled else {
+                throw OptionError("--spin-before-send: only with --request-rate-range or --request-intervals (sends in concurrency mode follow responses, not a schedule)")
+            }
+            guard (0...1_000_000).contains(spin) else {
+                throw OptionError("--spin-before-send \(spin): expected microseconds from 0 to 1000000")
+            }
+            options.spinBeforeSendUs = UInt64(spin)
         }
         guard measurement.stabilityPercentage >= 0 else {
             throw OptionError("-s \(measurement.stabilityPercentage): the stability percentage must be >= 0")

@@ -41,6 +41,8 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var asyncRequested: Bool? = nil
     public var maxThreads: Int = 16
     public var maxThreadsGiven: Bool = false
+    /// Scheduled modes: how long before each send its lane wakes and polls (0: it sleeps until due).
+    public var spinBeforeSendUs: UInt64 = 0
 
     // Measurement
     public var measurementIntervalMs: UInt64 = 5000

@@ -64,6 +64,9 @@ public struct ConsoleReport: Sendable {
         case .requestIntervals:
             break
         }
+        if options.spinBeforeSendUs > 0 {
+            lines.append("  Waking \(options.spinBeforeSendUs) usec before each send and polling until it is due")
+        }
         if options.binarySearch { lines.append("  Using Binary Search algorithm") }
         lines.append(isAsync ? "  Using asynchronous calls for inference" : "  Using synchronous calls for inference")
         if isDecoupled { lines.append("  Detected decoupled model, using the first response for measuring latency") }

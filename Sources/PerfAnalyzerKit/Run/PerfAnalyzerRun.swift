@@ -43,10 +43,11 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// Event loops for the load: no more than the cores, the thread limit or the largest level.
     func loadThreads() -> Int {
-        guard options.loadMode == .concurrency else { return max(1, min(System.coreCount, options.maxThreads)) }
+        let cores = UsableCores.count
+        guard options.loadMode == .concurrency else { return max(1, min(cores, options.maxThreads)) }
         let range = options.concurrencyRange
         let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
-        return max(1, min(System.coreCount, options.maxThreads, largest))
+        return max(1, min(cores, options.maxThreads, largest))
     }
 
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
@@ -255,7 +256,7 @@ public struct PerfAnalyzerRun: Sendable {
             schedule = { _ in SendSchedule(.intervals(nanoseconds: gaps)) }
         }
         return RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
-                              sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
+                              spinLeadNs: options.spinBeforeSendUs * 1000, sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
                               serialSequences: options.sequences.serial, scheduleFor: schedule, makeSlot: makeSlot)
     }
 
