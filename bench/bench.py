@@ -118,6 +118,16 @@ def cpu_ticks(pids):
     return out
 
 
+def steal_ticks():
+    """Clock ticks the hypervisor kept all vCPUs from running (the `steal` column of /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) if fields[0] == "cpu" and len(fields) > 8 else None
+    except (OSError, ValueError):
+        return None
+
+
 def tail(path, lines=15):
     try:
         with open(path, errors="replace") as f:
@@ -219,6 +229,7 @@ def cmd_measure(a):
 
     full = ["/usr/bin/time", "-f", TIME_FORMAT, "-o", time_path] + cmd
     server_before = cpu_ticks(a.server_pid)
+    steal_before = steal_ticks()
     started = time.time()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -246,6 +257,7 @@ def cmd_measure(a):
     if capture:
         stop_capture(capture)
     wall_outer = time.time() - started
+    steal_after = steal_ticks()
     server_after = cpu_ticks(a.server_pid)
     server_cpu = None
     if a.server_pid:
@@ -328,6 +340,10 @@ def cmd_measure(a):
         rec["wall_rate"] = a.requests / rec["wall_s"]
     if rec.get("wall_s") and rec.get("user_s") is not None:
         rec["cpu_cores"] = (rec["user_s"] + rec["sys_s"]) / rec["wall_s"]
+    if steal_before is not None and steal_after is not None and wall_outer > 0:
+        # Share of the run's vCPU time (all vCPUs) that the hypervisor gave to someone else.
+        hz = os.sysconf("SC_CLK_TCK")
+        rec["steal_pct"] = 100.0 * (steal_after - steal_before) / hz / (wall_outer * (os.cpu_count() or 1))
     if server_cpu is not None:
         rec["server_cpu_s"] = round(server_cpu, 2)
         if a.requests:
@@ -433,6 +449,7 @@ RATE_METRICS = [
     ("gap_ks_d", "inter-send gap: KS distance to Exp(rate) (info)", "{:.4f}"),
     ("cpu_s_per_1k", "client CPU s / 1000 req (user+sys, incl. start-up)", "{:.3f}"),
     ("cpu_cores", "client CPU cores: (user+sys) / wall (incl. start-up; info)", "{:.3f}"),
+    ("steal_pct", "vCPU steal during the run (% of all vCPU time, /proc/stat; info)", "{:.2f}"),
     ("maxrss_mb", "peak RSS (MB)", "{:.1f}"),
     ("wall_rate", "requests / wall-clock s (incl. start-up; info)", "{:.0f}"),
     ("server_cpu_s_per_1k", "server CPU s / 1000 req during the run (info)", "{:.3f}"),
@@ -455,8 +472,10 @@ RATE_TARGETS = {
         "gap_mean_ratio": ("ours 1 ± 0.02", within(1.0, 0.02)),
         "gap_cv": ("ours 1 ± 0.02", within(1.0, 0.02)),
     },
-    # CPU at 2000 req/s: ours at most half of perf_analyzer's CPU per request.
-    "triton-rate-2000": {
+    # CPU at 2000 req/s: ours at most half of perf_analyzer's CPU per request, against a
+    # fast server, where both tools keep the rate (against Triton on a small machine
+    # perf_analyzer falls behind and sends back to back, which costs it less per request).
+    "sim-rate-2000": {
         "cpu_s_per_1k": ("≤ 0.5×", lambda r, ours: r is not None and r <= 0.5),
     },
 }

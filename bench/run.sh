@@ -8,10 +8,11 @@
 #
 # Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4
 #             triton-grpc-c1 triton-grpc-c4 memory-60s
-#             sim-rate-5000 sim-rate-poisson triton-rate-2000 (request-rate mode)
+#             sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000
+#             (request-rate mode)
 # Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
 #             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC;
-#             concurrency scenarios only)   rate (the three request-rate ones)
+#             concurrency scenarios only)   rate (the four request-rate ones)
 #             all (default: every scenario)
 #
 # Options (each also settable through the environment variable in brackets):
@@ -25,7 +26,8 @@
 #                        [BENCH_RATE_STABILITY, unset: the tools' default 10]
 #   --poisson-requests N --request-count of sim-rate-poisson (2000/s)
 #                        [BENCH_POISSON_REQUESTS, 40000]
-#   --rate-cpu-requests N --request-count of triton-rate-2000 [BENCH_RATE_CPU_REQUESTS, 20000]
+#   --rate-cpu-requests N --request-count of sim-rate-2000 and triton-rate-2000
+#                        [BENCH_RATE_CPU_REQUESTS, 20000]
 #   --memory-seconds S   our run time in memory-60s: --request-count is set to
 #                        S seconds of our measured c8 rate [BENCH_MEMORY_SECONDS, 60]
 #   --memory-requests N  use this --request-count in memory-60s instead of
@@ -76,9 +78,9 @@ fail() { echo "[bench] ERROR: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
 
-ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 sim-rate-5000 sim-rate-poisson
+ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 sim-rate-5000 sim-rate-poisson sim-rate-2000
      triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-rate-2000)
-RATE=(sim-rate-5000 sim-rate-poisson triton-rate-2000)
+RATE=(sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000)
 REQUESTED=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -109,7 +111,7 @@ while [ $# -gt 0 ]; do
         triton) REQUESTED+=(triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4); shift ;;
         rate) REQUESTED+=("${RATE[@]}"); shift ;;
         nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|triton-grpc-c1|triton-grpc-c4|memory-60s) REQUESTED+=("$1"); shift ;;
-        sim-rate-5000|sim-rate-poisson|triton-rate-2000) REQUESTED+=("$1"); shift ;;
+        sim-rate-5000|sim-rate-poisson|sim-rate-2000|triton-rate-2000) REQUESTED+=("$1"); shift ;;
         *) usage >&2; fail "unknown scenario or option '$1'" ;;
     esac
 done
@@ -348,6 +350,10 @@ run_scenario() {
             flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-distribution poisson --async --request-count "$requests" --verbose-csv -f @CSV@)
             ours_extra=(--spin-before-send "$SPIN_US")
             desc="request-rate distribution: kserve-sim, identity_fp32 over HTTP, poisson $rate req/s, asynchronous, fixed work: --request-count $requests; ours also --spin-before-send $SPIN_US; gaps between the requests' TCP segments on the loopback interface (tcpdump, bench/poisson_gaps.py) against Exp($rate)" ;;
+        sim-rate-2000)
+            kind=sim; rate=2000; requests="$RATE_CPU_REQUESTS"; pairs="$PAIRS"
+            flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-count "$requests" --verbose-csv -f @CSV@)
+            desc="request-rate client CPU: fast server (kserve-sim), identity_fp32 over HTTP, constant $rate req/s, the tools' defaults (synchronous, 4 connections, no spinning), fixed work: --request-count $requests; both tools keep the rate, so both do the same work at the same pace" ;;
         triton-rate-2000)
             kind=triton; rate=2000; requests="$RATE_CPU_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --request-count "$requests" --verbose-csv -f @CSV@)
