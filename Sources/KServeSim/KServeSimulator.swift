@@ -22,6 +22,7 @@ public final class KServeSimulator: Sendable {
         var recorder: RequestRecorder?
         var port: Int
         var grpc: GRPCListener
+        var sharedMemory: SharedMemoryRegistry
     }
 
     /// `catalog` defaults to a fresh standard catalog, so simulators never share sequence state.
@@ -99,7 +100,8 @@ public final class KServeSimulator: Sendable {
 
         let stored = state.withLockedValue { running -> Bool in
             guard running == nil else { return false }
-            running = Running(group: group, channel: channel, recorder: recorder, port: port, grpc: grpc)
+            running = Running(group: group, channel: channel, recorder: recorder, port: port, grpc: grpc,
+                              sharedMemory: core.sharedMemory)
             return true
         }
         guard stored else {
@@ -113,7 +115,8 @@ public final class KServeSimulator: Sendable {
         return port
     }
 
-    /// Stops listening, closes every connection, and flushes the record file. Safe to call twice.
+    /// Stops listening, closes every connection, flushes the record file, and unmaps every
+    /// registered shared-memory region (never unlinking it: the client owns it). Safe to call twice.
     public func stop() async throws {
         guard let running = state.withLockedValue({ running -> Running? in
             defer { running = nil }
@@ -121,6 +124,9 @@ public final class KServeSimulator: Sendable {
         }) else { return }
         await running.grpc.stop()
         try? await running.channel.close()
+        // Even when the loops fail to stop: a request still holding a mapping then fails
+        // its access instead of touching unmapped memory.
+        defer { running.sharedMemory.closeAll() }
         try await running.group.shutdownGracefully()
         running.recorder?.close()
     }

@@ -12,7 +12,7 @@ struct MetadataTests {
             let metadata = try server.decode(ServerMetadata.self)
             #expect(metadata.name == "kserve-sim")
             #expect(metadata.version == "0.1.0")
-            #expect(metadata.extensions == ["binary_tensor_data", "statistics", "model_configuration", "sequence"])
+            #expect(metadata.extensions == ["binary_tensor_data", "statistics", "model_configuration", "sequence", "system_shared_memory"])
 
             #expect(try await client.get("/v2/health/live").status == .ok)
             let ready = try await client.get("/v2/health/ready")

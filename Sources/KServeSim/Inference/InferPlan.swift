@@ -12,10 +12,19 @@ final class InferPlan: Sendable {
         var size: Int
     }
 
-    /// An output to return: its index among the model's outputs, and its encoding.
+    /// An input whose bytes come from a shared-memory region instead of the request.
+    struct SharedInput: Sendable {
+        var slot: Int
+        var reference: SharedMemoryReference
+    }
+
+    /// An output to return: its index among the model's outputs, and its encoding. An
+    /// output with a shared-memory reference is written there and the response carries
+    /// no data for it (`binary` is then false).
     struct PlannedOutput: Sendable {
         var index: Int
         var binary: Bool
+        var sharedMemory: SharedMemoryReference? = nil
     }
 
     let modelIndex: Int
@@ -29,14 +38,18 @@ final class InferPlan: Sendable {
     let inputs: [Tensor]
     let segments: [BinarySegment]
     let binaryByteCount: Int
+    /// Inputs read from shared memory (their tensors in `inputs` have no data).
+    let sharedInputs: [SharedInput]
     let outputs: [PlannedOutput]
+    /// Whether any input or output goes through shared memory (a request then needs its regions).
+    let usesSharedMemory: Bool
     /// `{"model_name":...,"model_version":"1"[,"id":...],"outputs":[` — the same for every response.
     let responsePrefix: ByteBuffer
     let hasBinaryOutput: Bool
 
     init(modelIndex: Int, modelName: String, requestID: String?, parameters: [String: JSONValue]?,
          sequence: SequenceControl?, batchSize: Int, inputs: [Tensor], segments: [BinarySegment],
-         outputs: [PlannedOutput]) {
+         sharedInputs: [SharedInput] = [], outputs: [PlannedOutput]) {
         self.modelIndex = modelIndex
         self.modelName = modelName
         self.requestID = requestID
@@ -46,7 +59,9 @@ final class InferPlan: Sendable {
         self.inputs = inputs
         self.segments = segments
         self.binaryByteCount = segments.reduce(0) { $0 + $1.size }
+        self.sharedInputs = sharedInputs
         self.outputs = outputs
+        self.usesSharedMemory = !sharedInputs.isEmpty || outputs.contains { $0.sharedMemory != nil }
         self.hasBinaryOutput = outputs.contains { $0.binary }
 
         var prefix = ByteBufferAllocator().buffer(capacity: 64 + modelName.utf8.count)

@@ -38,9 +38,10 @@ enum PlanBuilder {
 
         var batchSize: Int?
         var tensors: [Tensor] = []
+        var sharedInputs: [InferPlan.SharedInput] = []
         for (slot, spec) in model.inputs.enumerated() {
             let input = slots[slot]!
-            let (tensor, batch) = try checkInput(input, spec: spec, model: model)
+            let (tensor, batch, shared) = try checkInput(input, spec: spec, model: model)
             if let batch {
                 if let batchSize, batchSize != batch {
                     throw InferError("input '\(input.name)' batch size does not match other inputs for '\(name)'")
@@ -48,6 +49,7 @@ enum PlanBuilder {
                 batchSize = batch
             }
             tensors.append(tensor)
+            if let shared { sharedInputs.append(.init(slot: slot, reference: shared)) }
         }
 
         // Binary tensors follow the JSON in the order the request lists them.
@@ -65,16 +67,15 @@ enum PlanBuilder {
             ? try SequenceControl.parse(request.parameters, modelName: name) : nil
         return InferPlan(
             modelIndex: modelIndex, modelName: name, requestID: request.id, parameters: request.parameters,
-            sequence: sequence, batchSize: batchSize ?? 1, inputs: tensors, segments: segments, outputs: outputs)
+            sequence: sequence, batchSize: batchSize ?? 1, inputs: tensors, segments: segments,
+            sharedInputs: sharedInputs, outputs: outputs)
     }
 
-    /// Validates one input; returns its tensor (with data when it came as JSON) and its batch size.
+    /// Validates one input; returns its tensor (with data when it came as JSON), its batch
+    /// size, and where in shared memory its bytes are when it names a region.
     static func checkInput(_ input: InferRequestHeader.Input, spec: TensorSpec,
-                           model: ModelDefinition) throws(InferError) -> (Tensor, Int?) {
+                           model: ModelDefinition) throws(InferError) -> (Tensor, Int?, SharedMemoryReference?) {
         let name = model.name
-        if input.parameters?["shared_memory_region"] != nil {
-            throw InferError("input '\(input.name)' for model '\(name)' uses shared memory, which kserve-sim does not support")
-        }
         guard let datatype = DataType(rawValue: input.datatype) else {
             throw InferError("invalid datatype '\(input.datatype)' for input '\(input.name)' for model '\(name)'")
         }
@@ -98,6 +99,16 @@ enum PlanBuilder {
 
         let count = elementCountOf(input.shape)
         var tensor = Tensor(name: spec.name, datatype: datatype, shape: input.shape, data: ByteBuffer())
+        if let shared = try SharedMemoryReference.parse(input.parameters, tensor: input.name) {
+            guard input.data == nil, input.binaryDataSize == nil else {
+                throw InferError("input '\(input.name)' for model '\(name)' takes its bytes from shared memory region '\(shared.region)', so it must not also carry 'data' or binary_data_size")
+            }
+            // BYTES elements carry their own lengths: their count is checked once the bytes are read.
+            if let elementSize = datatype.elementSize, shared.byteSize != count * elementSize {
+                throw InferError("input byte size mismatch for input '\(input.name)' for model '\(name)'. Expected \(count * elementSize), got \(shared.byteSize) (shared_memory_byte_size for region '\(shared.region)')")
+            }
+            return (tensor, batch, shared)
+        }
         if let size = input.binaryDataSize {
             guard input.data == nil else {
                 throw InferError("input '\(input.name)' for model '\(name)' has both 'data' and binary_data_size")
@@ -121,7 +132,7 @@ enum PlanBuilder {
         } else {
             throw InferError("input '\(input.name)' for model '\(name)' has neither 'data' nor binary_data_size")
         }
-        return (tensor, batch)
+        return (tensor, batch, nil)
     }
 
     /// The outputs to return: those the request names, or all; binary when asked for
@@ -136,8 +147,12 @@ enum PlanBuilder {
             guard let index = model.outputs.firstIndex(where: { $0.name == output.name }) else {
                 throw InferError("unexpected inference output '\(output.name)' for model '\(model.name)'")
             }
-            if output.parameters?["shared_memory_region"] != nil || output.parameters?["classification"] != nil {
-                throw InferError("output '\(output.name)' for model '\(model.name)' asks for shared memory or classification, which kserve-sim does not support")
+            if output.parameters?["classification"] != nil {
+                throw InferError("output '\(output.name)' for model '\(model.name)' asks for classification, which kserve-sim does not support")
+            }
+            if let shared = try SharedMemoryReference.parse(output.parameters, tensor: output.name) {
+                planned.append(.init(index: index, binary: false, sharedMemory: shared))
+                continue
             }
             planned.append(.init(index: index, binary: output.parameters?["binary_data"]?.boolValue ?? binaryByDefault))
         }

@@ -8,7 +8,7 @@ enum ResponseEncoder {
     static func encode(plan: InferPlan, outputs: [Tensor]) -> (body: ByteBuffer, headerLength: Int?) {
         var capacity = plan.responsePrefix.readableBytes + 8
         for planned in plan.outputs {
-            let data = outputs[planned.index].data.readableBytes
+            let data = planned.sharedMemory == nil ? outputs[planned.index].data.readableBytes : 0
             // Binary: the bytes themselves; JSON: a generous guess at text per byte.
             capacity += 96 + (planned.binary ? data : data * 4)
         }
@@ -23,7 +23,14 @@ enum ResponseEncoder {
             body.writeJSONString(tensor.datatype.rawValue)
             body.writeStaticString(",\"shape\":")
             body.writeJSONShape(tensor.shape)
-            if planned.binary {
+            if let shared = planned.sharedMemory {
+                // The bytes went to the region; the response says where and how many.
+                body.writeStaticString(",\"parameters\":{\"shared_memory_region\":")
+                body.writeJSONString(shared.region)
+                body.writeStaticString(",\"shared_memory_byte_size\":")
+                body.writeDecimal(tensor.data.readableBytes)
+                body.writeStaticString("}}")
+            } else if planned.binary {
                 body.writeStaticString(",\"parameters\":{\"binary_data_size\":")
                 body.writeDecimal(tensor.data.readableBytes)
                 body.writeStaticString("}}")

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import KServeGRPC
 import KServeProtocol
@@ -20,6 +21,8 @@ struct GRPCInferencePipeline: Sendable {
         var modelIndex: Int
         var plan: InferPlan
         var inputs: [Tensor]
+        /// The regions its outputs go to (see ``InferPlan/bindSharedOutputs(registry:model:)``), held until answered.
+        var outputRegions: [SharedMemorySpan?]
         var receivedAt: UInt64
         var plannedAt: UInt64
     }
@@ -77,15 +80,18 @@ struct GRPCInferencePipeline: Sendable {
             throw .unsupported(InferError.decoupled(model: model.name, endpoint: "ModelInfer RPC"))
         }
         let read: (plan: InferPlan, inputs: [Tensor])
+        let outputRegions: [SharedMemorySpan?]
         do throws(InferError) {
-            read = try GRPCRequestReader.read(message, model: model, modelIndex: index)
+            read = try GRPCRequestReader.read(message, model: model, modelIndex: index, sharedMemory: core.sharedMemory)
+            outputRegions = try read.plan.bindSharedOutputs(registry: core.sharedMemory, model: model)
         } catch {
             core.statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
             throw .refused(error)
         }
         let planned = MonotonicClock.now()
         core.recorder?.record(plan: read.plan, inputs: read.inputs, headers: headers(), sequence: sequence)
-        return Prepared(modelIndex: index, plan: read.plan, inputs: read.inputs, receivedAt: received, plannedAt: planned)
+        return Prepared(modelIndex: index, plan: read.plan, inputs: read.inputs, outputRegions: outputRegions,
+                        receivedAt: received, plannedAt: planned)
     }
 
     /// Runs a model that answers once, on one of the server's event loops (where the
@@ -112,6 +118,12 @@ struct GRPCInferencePipeline: Sendable {
             outputs = produced
         }
         let computeDone = MonotonicClock.now()
+        do throws(InferError) {
+            try request.plan.writeSharedOutputs(outputs, to: request.outputRegions)
+        } catch {
+            core.statistics.recordFailure(model: request.modelIndex, nanoseconds: MonotonicClock.now() - request.receivedAt)
+            throw .refused(error)
+        }
         let response = Self.response(plan: request.plan, outputs: outputs)
         let encoded = MonotonicClock.now()
         core.statistics.recordSuccess(model: request.modelIndex, batchSize: request.plan.batchSize, timing: ExecutionTiming(
@@ -149,6 +161,13 @@ struct GRPCInferencePipeline: Sendable {
                 computeNanoseconds += MonotonicClock.now() - sleepStart
             }
             let encodeStart = MonotonicClock.now()
+            do throws(InferError) {
+                // Each response overwrites the regions, as each Triton response is allocated there again.
+                try request.plan.writeSharedOutputs(outputs, to: request.outputRegions)
+            } catch {
+                core.statistics.recordFailure(model: request.modelIndex, nanoseconds: MonotonicClock.now() - request.receivedAt)
+                return .failure(error)
+            }
             let response = Self.response(plan: request.plan, outputs: outputs)
             outputNanoseconds += MonotonicClock.now() - encodeStart
             try await send(response, position == responses.count - 1)
@@ -160,7 +179,9 @@ struct GRPCInferencePipeline: Sendable {
         return .success(responses.count)
     }
 
-    /// The requested outputs (all, when none were named) as raw contents.
+    /// The requested outputs (all, when none were named) as raw contents. An output written
+    /// to shared memory gets an empty raw entry, as with Triton (so raw contents stay one per
+    /// output), and parameters saying which region holds how many of its bytes.
     static func response(plan: InferPlan, outputs: [Tensor]) -> Inference_ModelInferResponse {
         var response = emptyResponse(plan: plan)
         response.outputs.reserveCapacity(plan.outputs.count)
@@ -171,6 +192,14 @@ struct GRPCInferencePipeline: Sendable {
             output.name = tensor.name
             output.datatype = tensor.datatype.rawValue
             output.shape = tensor.shape
+            if let shared = planned.sharedMemory {
+                output.parameters[SharedMemoryReference.regionParameter] = GRPCConversions.stringParameter(shared.region)
+                output.parameters[SharedMemoryReference.byteSizeParameter] =
+                    GRPCConversions.int64Parameter(Int64(tensor.data.readableBytes))
+                response.outputs.append(output)
+                response.rawOutputContents.append(Data())
+                continue
+            }
             response.outputs.append(output)
             response.rawOutputContents.append(GRPCConversions.data(tensor.data))
         }

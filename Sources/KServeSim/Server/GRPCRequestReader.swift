@@ -4,27 +4,43 @@ import NIOCore
 
 /// Checks a gRPC `ModelInferRequest` against its model and turns it into the
 /// plan and input tensors the executor runs, reusing the HTTP path's checks:
-/// each input becomes a "binary" input whose bytes are its raw contents.
+/// each input becomes a "binary" input whose bytes are its raw contents, except
+/// inputs that name a shared-memory region, which read their bytes from it.
 enum GRPCRequestReader {
-    static func read(_ message: Inference_ModelInferRequest, model: ModelDefinition,
-                     modelIndex: Int) throws(InferError) -> (plan: InferPlan, inputs: [Tensor]) {
+    static func read(_ message: Inference_ModelInferRequest, model: ModelDefinition, modelIndex: Int,
+                     sharedMemory: SharedMemoryRegistry) throws(InferError) -> (plan: InferPlan, inputs: [Tensor]) {
         let name = model.name
         let raw = message.rawInputContents
-        if !raw.isEmpty, raw.count != message.inputs.count {
-            throw InferError("expected tensor data for \(message.inputs.count) inputs but got \(raw.count) sets of data for model '\(name)': raw_input_contents needs one entry per input, in input order")
+        // raw_input_contents holds one entry per input that is not in shared memory, in input order.
+        let inSharedMemory = message.inputs.map { $0.parameters[SharedMemoryReference.regionParameter] != nil }
+        let networkInputs = inSharedMemory.lazy.filter { !$0 }.count
+        if !raw.isEmpty, raw.count != networkInputs {
+            throw InferError("expected tensor data for \(networkInputs) inputs but got \(raw.count) sets of data for model '\(name)': raw_input_contents needs one entry per input not in shared memory, in input order")
         }
 
         var inputs: [InferRequestHeader.Input] = []
         var contents: [ByteBuffer] = []
+        var nextRaw = 0
         inputs.reserveCapacity(message.inputs.count)
         contents.reserveCapacity(message.inputs.count)
         for (position, input) in message.inputs.enumerated() {
+            if inSharedMemory[position] {
+                guard !input.hasContents else {
+                    throw InferError("unexpected 'content' provided when using shared memory for input tensor '\(input.name)' for model '\(name)'")
+                }
+                var entry = InferRequestHeader.Input(name: input.name, shape: input.shape, datatype: .bytes,
+                                                     parameters: GRPCConversions.parameters(input.parameters))
+                entry.datatype = input.datatype
+                inputs.append(entry)
+                continue
+            }
             let bytes: ByteBuffer
             if !raw.isEmpty {
                 guard !input.hasContents else {
                     throw InferError("contents field must not be specified when using raw_input_contents for '\(input.name)' for model '\(name)'")
                 }
-                bytes = ByteBuffer(bytes: raw[position])
+                bytes = ByteBuffer(bytes: raw[nextRaw])
+                nextRaw += 1
             } else {
                 guard input.hasContents else {
                     throw InferError("input '\(input.name)' for model '\(name)' has no data: set its contents or send raw_input_contents")
@@ -51,7 +67,8 @@ enum GRPCRequestReader {
                                         inputs: inputs, outputs: outputs)
         let plan = try PlanBuilder.build(model: model, modelIndex: modelIndex, request: header, hasBinaryBody: true)
 
-        // Every input declared binary_data_size, so the plan lists one segment per input, in request order.
+        // Every input not in shared memory declared binary_data_size, so the plan lists one
+        // segment for each of them, in request order, as `contents` does.
         var tensors = plan.inputs
         for (segment, bytes) in zip(plan.segments, contents) {
             if tensors[segment.slot].datatype == .bytes {
@@ -60,6 +77,7 @@ enum GRPCRequestReader {
             }
             tensors[segment.slot].data = bytes
         }
+        try plan.readSharedInputs(into: &tensors, registry: sharedMemory)
         return (plan, tensors)
     }
 }

@@ -3,9 +3,10 @@ import KServeGRPC
 import KServeProtocol
 import NIOCore
 
-/// `inference.GRPCInferenceService` over the same models, statistics and
-/// recorder as the HTTP endpoint. RPCs without an HTTP counterpart here
-/// (repository, shared memory, trace and log settings) answer `unimplemented`.
+/// `inference.GRPCInferenceService` over the same models, statistics,
+/// recorder and shared-memory regions as the HTTP endpoint. RPCs without an
+/// HTTP counterpart here (repository, trace and log settings) answer
+/// `unimplemented`; CUDA shared memory answers as a Triton without GPUs.
 struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     private let core: ServerCore
     private let pipeline: GRPCInferencePipeline
@@ -232,6 +233,83 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
         }
     }
 
+    // MARK: Shared memory
+
+    /// An empty name asks for every region, as over HTTP's `/v2/systemsharedmemory/status`.
+    func systemSharedMemoryStatus(request: ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+                                  context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        let name = request.message.name
+        do throws(SharedMemoryRegistry.Failure) {
+            var response = Inference_SystemSharedMemoryStatusResponse()
+            for region in try core.sharedMemory.status(name: name.isEmpty ? nil : name) {
+                var status = Inference_SystemSharedMemoryStatusResponse.RegionStatus()
+                status.name = region.name
+                status.key = region.key
+                status.offset = UInt64(region.offset)
+                status.byteSize = UInt64(region.byteSize)
+                response.regions[region.name] = status
+            }
+            return ServerResponse(message: response)
+        } catch {
+            throw Self.statusError(error)
+        }
+    }
+
+    func systemSharedMemoryRegister(request: ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+                                    context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        let message = request.message
+        guard let offset = Int(exactly: message.offset), let byteSize = Int(exactly: message.byteSize) else {
+            throw RPCError(code: .invalidArgument,
+                           message: "failed to register shared memory region '\(message.name)': offset \(message.offset) or byte_size \(message.byteSize) is too large")
+        }
+        do throws(SharedMemoryRegistry.Failure) {
+            try core.sharedMemory.register(name: message.name, key: message.key, offset: offset, byteSize: byteSize)
+        } catch {
+            throw Self.statusError(error)
+        }
+        return ServerResponse(message: Inference_SystemSharedMemoryRegisterResponse())
+    }
+
+    /// An empty name unregisters every region.
+    func systemSharedMemoryUnregister(request: ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+                                      context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        let name = request.message.name
+        core.sharedMemory.unregister(name: name.isEmpty ? nil : name)
+        return ServerResponse(message: Inference_SystemSharedMemoryUnregisterResponse())
+    }
+
+    /// No CUDA region is ever registered: the list is empty and a named region is unknown.
+    func cudaSharedMemoryStatus(request: ServerRequest<Inference_CudaSharedMemoryStatusRequest>,
+                                context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryStatusResponse> {
+        guard request.message.name.isEmpty else {
+            throw RPCError(code: .notFound, message: CUDASharedMemory.unknownRegion(request.message.name))
+        }
+        return ServerResponse(message: Inference_CudaSharedMemoryStatusResponse())
+    }
+
+    func cudaSharedMemoryRegister(request: ServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
+                                  context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryRegisterResponse> {
+        throw RPCError(code: .failedPrecondition, message: CUDASharedMemory.registerRefusal(region: request.message.name))
+    }
+
+    /// Succeeds: there is nothing to unregister (perf_analyzer unregisters both kinds before it starts).
+    func cudaSharedMemoryUnregister(request: ServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
+                                    context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryUnregisterResponse> {
+        ServerResponse(message: Inference_CudaSharedMemoryUnregisterResponse())
+    }
+
+    /// The status code Triton gives each kind of refusal.
+    private static func statusError(_ failure: SharedMemoryRegistry.Failure) -> RPCError {
+        let code: RPCError.Code
+        switch failure.kind {
+        case .alreadyExists: code = .alreadyExists
+        case .notFound: code = .notFound
+        case .invalidArgument: code = .invalidArgument
+        case .internal: code = .internalError
+        }
+        return RPCError(code: code, message: failure.message)
+    }
+
     // MARK: Not simulated
 
     private static func unimplemented(_ method: String) -> RPCError {
@@ -251,36 +329,6 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     func repositoryModelUnload(request: ServerRequest<Inference_RepositoryModelUnloadRequest>,
                                context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
         throw Self.unimplemented("RepositoryModelUnload")
-    }
-
-    func systemSharedMemoryStatus(request: ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
-                                  context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
-        throw Self.unimplemented("SystemSharedMemoryStatus")
-    }
-
-    func systemSharedMemoryRegister(request: ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
-                                    context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
-        throw Self.unimplemented("SystemSharedMemoryRegister")
-    }
-
-    func systemSharedMemoryUnregister(request: ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
-                                      context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
-        throw Self.unimplemented("SystemSharedMemoryUnregister")
-    }
-
-    func cudaSharedMemoryStatus(request: ServerRequest<Inference_CudaSharedMemoryStatusRequest>,
-                                context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryStatusResponse> {
-        throw Self.unimplemented("CudaSharedMemoryStatus")
-    }
-
-    func cudaSharedMemoryRegister(request: ServerRequest<Inference_CudaSharedMemoryRegisterRequest>,
-                                  context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryRegisterResponse> {
-        throw Self.unimplemented("CudaSharedMemoryRegister")
-    }
-
-    func cudaSharedMemoryUnregister(request: ServerRequest<Inference_CudaSharedMemoryUnregisterRequest>,
-                                    context: ServerContext) async throws -> ServerResponse<Inference_CudaSharedMemoryUnregisterResponse> {
-        throw Self.unimplemented("CudaSharedMemoryUnregister")
     }
 
     func traceSetting(request: ServerRequest<Inference_TraceSettingRequest>,

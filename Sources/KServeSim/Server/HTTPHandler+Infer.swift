@@ -9,7 +9,9 @@ extension HTTPHandler {
         let received = receivedAt
         let statistics = core.statistics
         let plan: InferPlan
-        let inputs: [Tensor]
+        var inputs: [Tensor]
+        /// Held until the answer is written, so the output regions stay mapped.
+        var outputRegions: [SharedMemorySpan?] = []
         let planned: UInt64
         do throws(InferError) {
             var jsonLength = body.readableBytes
@@ -33,6 +35,10 @@ extension HTTPHandler {
             }
             planned = MonotonicClock.now()
             inputs = try plan.materializeInputs(body: body, jsonLength: jsonLength)
+            if plan.usesSharedMemory {
+                try plan.readSharedInputs(into: &inputs, registry: core.sharedMemory)
+                outputRegions = try plan.bindSharedOutputs(registry: core.sharedMemory, model: core.catalog[index])
+            }
         } catch {
             statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
             return respondError(context: context, head: head, status: .badRequest, message: error.message)
@@ -42,7 +48,7 @@ extension HTTPHandler {
         let inputsReady = MonotonicClock.now()
 
         core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,
-                          on: context.eventLoop) { result, computeStart, computeNanoseconds in
+                          on: context.eventLoop) { [outputRegions] result, computeStart, computeNanoseconds in
             // Before the answer is written, so the client's next request never meets this one.
             arrival?.answered()
             let outputs: [Tensor]
@@ -54,6 +60,12 @@ extension HTTPHandler {
                 outputs = produced
             }
             let computeDone = MonotonicClock.now()
+            do throws(InferError) {
+                try plan.writeSharedOutputs(outputs, to: outputRegions)
+            } catch {
+                statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
+                return self.respondError(context: context, head: head, status: .badRequest, message: error.message)
+            }
             let (responseBody, headerLength) = ResponseEncoder.encode(plan: plan, outputs: outputs)
             let encoded = MonotonicClock.now()
             statistics.recordSuccess(model: index, batchSize: plan.batchSize, timing: ExecutionTiming(

@@ -63,8 +63,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let route = route(for: head.uri)
-        let wantsPost = { if case .model(_, _, .infer) = route { return true } else { return false } }()
-        if route != .notFound, head.method != (wantsPost ? .POST : .GET) {
+        if route != .notFound, head.method != (route.isPost ? .POST : .GET) {
             return respondError(context: context, head: head, status: .methodNotAllowed,
                                 message: "\(head.method) is not allowed on \(head.uri)")
         }
@@ -78,6 +77,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     body: core.statisticsBody(models: Array(core.catalog.models.indices)))
         case .notFound:
             respondError(context: context, head: head, status: .notFound, message: "Not Found")
+        case .sharedMemory(let kind, let region, let action):
+            sharedMemory(context: context, head: head, body: body, kind: kind, region: region, action: action)
         case .model(let name, let version, let action):
             let index: Int
             do throws(InferError) {

@@ -18,7 +18,15 @@ final class RequestRecorder: Sendable {
             var name: String
             var datatype: String
             var shape: [Int64]
+            /// What the model received, wherever it came from (for shared memory: the bytes read from the region).
             var data: [JSONValue]
+            /// The region the input was read from; left out of the line for inputs sent over the network.
+            var sharedMemoryRegion: String?
+
+            enum CodingKeys: String, CodingKey {
+                case name, datatype, shape, data
+                case sharedMemoryRegion = "shared_memory_region"
+            }
         }
         var model: String
         var id: String?
@@ -66,10 +74,12 @@ final class RequestRecorder: Sendable {
         let arrivedNs = MonotonicClock.now()
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
-            inputs: inputs.map { tensor in
+            inputs: inputs.enumerated().map { slot, tensor in
                 let bytes = Array(tensor.data.readableBytesView)
                 let values = (try? TensorCodec.json(fromBinary: bytes, datatype: tensor.datatype)) ?? []
-                return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values)
+                let region = plan.sharedInputs.first { $0.slot == slot }?.reference.region
+                return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values,
+                             sharedMemoryRegion: region)
             },
             headers: headers, sequenceInFlight: sequence?.othersInFlight, timeNs: arrivedNs)
         let encoder = JSONEncoder()

@@ -3,17 +3,19 @@ import KServeProtocol
 import NIOCore
 
 /// State shared by every connection of one simulator: the models, their
-/// statistics, the executor, the optional recorder, and the answers that never
-/// change (server metadata, model metadata and config), encoded once at start.
+/// statistics, the executor, the optional recorder, the registered shared-memory
+/// regions, and the answers that never change (server metadata, model metadata
+/// and config), encoded once at start.
 final class ServerCore: Sendable {
     static let serverName = "kserve-sim"
     static let serverVersion = "0.1.0"
-    static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "sequence"]
+    static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "sequence", "system_shared_memory"]
 
     let catalog: ModelCatalog
     let statistics: StatisticsBook
     let executor: ModelExecutor
     let recorder: RequestRecorder?
+    let sharedMemory = SharedMemoryRegistry()
     let serverMetadataBody: ByteBuffer
     let metadataBodies: [ByteBuffer]
     let configBodies: [ByteBuffer]

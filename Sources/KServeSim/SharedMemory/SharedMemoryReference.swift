@@ -1,0 +1,67 @@
+import KServeProtocol
+
+/// Where a tensor's bytes lie in a registered region, as a request's tensor parameters
+/// (`shared_memory_region`, `shared_memory_byte_size`, optional `shared_memory_offset`)
+/// name them. It is part of a cached plan, so it holds names only; the region itself is
+/// looked up for each request (``resolve(in:tensor:model:)``), since it may come and go.
+struct SharedMemoryReference: Sendable, Equatable {
+    var region: String
+    /// Bytes from the start of the region.
+    var offset: Int
+    var byteSize: Int
+
+    static let regionParameter = "shared_memory_region"
+    static let offsetParameter = "shared_memory_offset"
+    static let byteSizeParameter = "shared_memory_byte_size"
+
+    /// The reference in `parameters`, or nil when they name no region. `tensor` names the
+    /// input or output in errors. Offset and byte size without a region are refused, and
+    /// a region needs its byte size, as Triton requires.
+    static func parse(_ parameters: [String: JSONValue]?, tensor: String) throws(InferError) -> SharedMemoryReference? {
+        guard let parameters else { return nil }
+        let offset = try nonNegative(parameters[offsetParameter], name: offsetParameter, tensor: tensor)
+        let byteSize = try nonNegative(parameters[byteSizeParameter], name: byteSizeParameter, tensor: tensor)
+        guard let regionValue = parameters[regionParameter] else {
+            for (name, value) in [(offsetParameter, offset), (byteSizeParameter, byteSize)] where value != nil {
+                throw InferError("'\(name)' can not be specified without '\(regionParameter)' parameter for tensor '\(tensor)'")
+            }
+            return nil
+        }
+        guard case .string(let region) = regionValue else {
+            throw InferError("invalid value type for '\(regionParameter)' parameter for tensor '\(tensor)', expected a string")
+        }
+        guard let byteSize else {
+            throw InferError("'\(byteSizeParameter)' must be specified along with '\(regionParameter)' parameter for tensor '\(tensor)'")
+        }
+        return SharedMemoryReference(region: region, offset: offset ?? 0, byteSize: byteSize)
+    }
+
+    private static func nonNegative(_ value: JSONValue?, name: String, tensor: String) throws(InferError) -> Int? {
+        guard let value else { return nil }
+        switch value {
+        case .int(let number) where number >= 0: return Int(number)
+        case .uint(let number) where number <= UInt64(Int.max): return Int(number)
+        default:
+            throw InferError("invalid value for '\(name)' parameter for tensor '\(tensor)', expected a non-negative integer")
+        }
+    }
+
+    /// Checks the reference against the registered regions; the result keeps the region
+    /// mapped for as long as it is held. `role` reads "input" or "output" in errors.
+    func resolve(in registry: SharedMemoryRegistry, role: String, tensor: String, model: String) throws(InferError) -> SharedMemorySpan {
+        guard let found = registry.region(named: region) else {
+            throw InferError("Unable to find shared memory region: '\(region)' (named by \(role) '\(tensor)' for model '\(model)')")
+        }
+        guard offset <= found.byteSize, byteSize <= found.byteSize - offset else {
+            throw InferError("Invalid offset + byte size for shared memory region: '\(region)': \(role) '\(tensor)' for model '\(model)' asks for \(byteSize) bytes at offset \(offset), but the region has \(found.byteSize) bytes")
+        }
+        return SharedMemorySpan(reference: self, mapping: found.mapping)
+    }
+}
+
+/// A reference checked against a registered region for one request: holding it keeps the
+/// region mapped (see ``SharedMemoryRegion/mapping``).
+struct SharedMemorySpan: Sendable {
+    let reference: SharedMemoryReference
+    let mapping: SharedMemoryMapping
+}
