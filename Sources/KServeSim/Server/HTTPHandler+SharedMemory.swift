@@ -69,11 +69,10 @@ extension HTTPHandler {
         guard case .object(let fields) = json else { throw invalid("the request body must be a JSON object") }
         guard case .string(let key)? = fields["key"] else { throw invalid("'key' must be a string") }
         func size(_ name: String, whenMissing fallback: Int? = nil) throws(SharedMemoryRegistry.Failure) -> Int {
-            switch fields[name] {
-            case .int(let value)? where value >= 0: return Int(value)
-            case .uint(let value)? where value <= UInt64(Int.max): return Int(value)
-            case nil: if let fallback { return fallback }
-            default: break
+            if let value = fields[name] {
+                if let size = SharedMemoryReference.size(value) { return size }
+            } else if let fallback {
+                return fallback
             }
             throw invalid("'\(name)' must be a non-negative integer")
         }

@@ -38,11 +38,18 @@ struct SharedMemoryReference: Sendable, Equatable {
 
     private static func nonNegative(_ value: JSONValue?, name: String, tensor: String) throws(InferError) -> Int? {
         guard let value else { return nil }
+        guard let number = size(value) else {
+            throw InferError("invalid value for '\(name)' parameter for tensor '\(tensor)', expected a non-negative integer")
+        }
+        return number
+    }
+
+    /// A JSON offset or byte size: a non-negative integer that fits an `Int`, else nil.
+    static func size(_ value: JSONValue) -> Int? {
         switch value {
         case .int(let number) where number >= 0: return Int(number)
         case .uint(let number) where number <= UInt64(Int.max): return Int(number)
-        default:
-            throw InferError("invalid value for '\(name)' parameter for tensor '\(tensor)', expected a non-negative integer")
+        default: return nil
         }
     }
 
