@@ -28,10 +28,7 @@ enum GRPCRequestReader {
                 guard !input.hasContents else {
                     throw InferError("unexpected 'content' provided when using shared memory for input tensor '\(input.name)' for model '\(name)'")
                 }
-                var entry = InferRequestHeader.Input(name: input.name, shape: input.shape, datatype: .bytes,
-                                                     parameters: GRPCConversions.parameters(input.parameters))
-                entry.datatype = input.datatype
-                inputs.append(entry)
+                inputs.append(headerInput(input, parameters: GRPCConversions.parameters(input.parameters)))
                 continue
             }
             let bytes: ByteBuffer
@@ -53,9 +50,7 @@ enum GRPCRequestReader {
             }
             var parameters = GRPCConversions.parameters(input.parameters) ?? [:]
             parameters["binary_data_size"] = .int(Int64(bytes.readableBytes))
-            var entry = InferRequestHeader.Input(name: input.name, shape: input.shape, datatype: .bytes, parameters: parameters)
-            entry.datatype = input.datatype  // kept as sent, so a bad one is named in the error
-            inputs.append(entry)
+            inputs.append(headerInput(input, parameters: parameters))
             contents.append(bytes)
         }
 
@@ -79,5 +74,14 @@ enum GRPCRequestReader {
         }
         try plan.readSharedInputs(into: &tensors, registry: sharedMemory)
         return (plan, tensors)
+    }
+
+    /// The HTTP-path header entry of a gRPC input; its datatype is kept as sent, so a bad one
+    /// is named in the plan builder's error.
+    private static func headerInput(_ input: Inference_ModelInferRequest.InferInputTensor,
+                                    parameters: [String: JSONValue]?) -> InferRequestHeader.Input {
+        var entry = InferRequestHeader.Input(name: input.name, shape: input.shape, datatype: .bytes, parameters: parameters)
+        entry.datatype = input.datatype
+        return entry
     }
 }
