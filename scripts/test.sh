@@ -6,9 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== installing Triton and the reference perf_analyzer (cached after the first run)" >&2
+echo "== installing Triton, the reference perf_analyzer and the CUDA runtime library (cached after the first run)" >&2
 scripts/install-triton.sh >/dev/null
 scripts/install-perf-analyzer.sh >/dev/null
+# The CUDA runtime library alone (no GPU or driver needed) for the CUDA loading tests.
+CUDA_RUNTIME_DIR="$(scripts/install-cuda-runtime.sh | tail -n 1)"
+export CUDA_RUNTIME_DIR
 # shellcheck source=triton-env.sh
 source scripts/triton-env.sh
 
