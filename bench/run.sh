@@ -10,9 +10,13 @@
 #             triton-grpc-c1 triton-grpc-c4 memory-60s
 #             sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000
 #             (request-rate mode)
+#             sim-image-c1 sim-image-shm-c1 triton-image-c1 triton-image-shm-c1
+#             triton-grpc-image-c1 triton-grpc-image-shm-c1 (a large FP32
+#             [3,224,224] input, over the network and through system shared memory)
 # Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
 #             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC;
 #             concurrency scenarios only)   rate (the four request-rate ones)
+#             shm (the six large-input ones)
 #             all (default: every scenario)
 #
 # Options (each also settable through the environment variable in brackets):
@@ -28,6 +32,8 @@
 #                        [BENCH_POISSON_REQUESTS, 40000]
 #   --rate-cpu-requests N --request-count of sim-rate-2000 and triton-rate-2000
 #                        [BENCH_RATE_CPU_REQUESTS, 20000]
+#   --image-requests N   --request-count of the large-input scenarios
+#                        [BENCH_IMAGE_REQUESTS, 2000]
 #   --memory-seconds S   our run time in memory-60s: --request-count is set to
 #                        S seconds of our measured c8 rate [BENCH_MEMORY_SECONDS, 60]
 #   --memory-requests N  use this --request-count in memory-60s instead of
@@ -61,6 +67,7 @@ RATE_WINDOW_MS="${BENCH_RATE_WINDOW_MS:-2000}"
 RATE_STABILITY="${BENCH_RATE_STABILITY:-}"
 POISSON_REQUESTS="${BENCH_POISSON_REQUESTS:-40000}"
 RATE_CPU_REQUESTS="${BENCH_RATE_CPU_REQUESTS:-20000}"
+IMAGE_REQUESTS="${BENCH_IMAGE_REQUESTS:-2000}"
 SPIN_US="${BENCH_SPIN_US:-100}"
 MEMORY_SECONDS="${BENCH_MEMORY_SECONDS:-60}"
 MEMORY_PAIRS="${BENCH_MEMORY_PAIRS:-1}"
@@ -79,7 +86,10 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
 
 ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 sim-rate-5000 sim-rate-poisson sim-rate-2000
-     triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-rate-2000)
+     sim-image-c1 sim-image-shm-c1
+     triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-rate-2000
+     triton-image-c1 triton-image-shm-c1 triton-grpc-image-c1 triton-grpc-image-shm-c1)
+SHM=(sim-image-c1 sim-image-shm-c1 triton-image-c1 triton-image-shm-c1 triton-grpc-image-c1 triton-grpc-image-shm-c1)
 RATE=(sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000)
 REQUESTED=()
 while [ $# -gt 0 ]; do
@@ -93,6 +103,7 @@ while [ $# -gt 0 ]; do
         --spin-us) SPIN_US="$2"; shift 2 ;;
         --poisson-requests) POISSON_REQUESTS="$2"; shift 2 ;;
         --rate-cpu-requests) RATE_CPU_REQUESTS="$2"; shift 2 ;;
+        --image-requests) IMAGE_REQUESTS="$2"; shift 2 ;;
         --memory-seconds) MEMORY_SECONDS="$2"; shift 2 ;;
         --memory-pairs) MEMORY_PAIRS="$2"; shift 2 ;;
         --memory-requests) MEMORY_REQUESTS="$2"; shift 2 ;;
@@ -110,14 +121,17 @@ while [ $# -gt 0 ]; do
         sim) REQUESTED+=(sim-c1 sim-c8); shift ;;
         triton) REQUESTED+=(triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4); shift ;;
         rate) REQUESTED+=("${RATE[@]}"); shift ;;
+        shm) REQUESTED+=("${SHM[@]}"); shift ;;
         nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|triton-grpc-c1|triton-grpc-c4|memory-60s) REQUESTED+=("$1"); shift ;;
         sim-rate-5000|sim-rate-poisson|sim-rate-2000|triton-rate-2000) REQUESTED+=("$1"); shift ;;
+        sim-image-c1|sim-image-shm-c1|triton-image-c1|triton-image-shm-c1|triton-grpc-image-c1|triton-grpc-image-shm-c1)
+            REQUESTED+=("$1"); shift ;;
         *) usage >&2; fail "unknown scenario or option '$1'" ;;
     esac
 done
 MEMORY_TIME_LIMIT="${MEMORY_TIME_LIMIT:-$(( 6 * MEMORY_SECONDS ))}"
 for v in PAIRS FAST_REQUESTS TRITON_REQUESTS MEMORY_SECONDS MEMORY_PAIRS MEM_LIMIT_MB TIME_LIMIT MEMORY_TIME_LIMIT \
-         RATE_WINDOW_MS POISSON_REQUESTS RATE_CPU_REQUESTS; do
+         RATE_WINDOW_MS POISSON_REQUESTS RATE_CPU_REQUESTS IMAGE_REQUESTS; do
     posint "$v" "${!v}"
 done
 [ -z "$MEMORY_REQUESTS" ] || posint MEMORY_REQUESTS "$MEMORY_REQUESTS"
@@ -277,7 +291,7 @@ start_triton() {
         || { cat "$WORK/start-triton.err" >&2; fail "Triton did not start"; }
     URL="127.0.0.1:$h"
     GRPC_URL="127.0.0.1:$g"
-    SERVER_DESC="Triton 2.51 (CPU, python backend, Tests/TritonModels/identity_fp32, 1 instance)"
+    SERVER_DESC="Triton 2.51 (CPU, python backend, Tests/TritonModels, 1 instance per model)"
     log "Triton ready on $URL (pid $TRITON_PID)"
 }
 
@@ -337,6 +351,17 @@ run_scenario() {
     local name="$1" kind conc requests pairs desc limit="$TIME_LIMIT" rate="" capture=""
     local -a flags ours_extra=()
     case "$name" in
+        *-image-*)
+            # sim-image-c1, triton-grpc-image-shm-c1, ...: server, protocol, shared memory or not.
+            kind="${name%%-*}"; conc=1; requests="$IMAGE_REQUESTS"; pairs="$PAIRS"
+            local proto=http transfer="in the requests (binary tensor data)"
+            flags=(-m identity_fp32_image -u URL)
+            if [[ "$name" == *-grpc-* ]]; then proto=grpc; flags=(-m identity_fp32_image -i grpc -u GRPCURL); fi
+            flags+=(--concurrency-range 1 --request-count "$requests")
+            if [[ "$name" == *-shm-* ]]; then
+                flags+=(--shared-memory system); transfer="through system shared memory (--shared-memory system)"
+            fi
+            desc="large input: $kind, identity_fp32_image (FP32 [3,224,224] in and out, 588 KiB each) over $proto, tensors $transfer, concurrency 1, fixed work: --request-count $requests" ;;
         sim-rate-5000)
             kind=sim; rate=5000; requests=0; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --request-rate-range "$rate" --async -p "$RATE_WINDOW_MS")

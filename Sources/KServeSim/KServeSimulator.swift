@@ -58,7 +58,7 @@ public final class KServeSimulator: Sendable {
         let recorder = try config.recordPath.map { path throws(SimulatorError) in try RequestRecorder(path: path) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.threads))
         let core = ServerCore(catalog: catalog, delayMicroseconds: config.delayMicroseconds, recorder: recorder,
-                              loops: Array(group.makeIterator()))
+                              loops: Array(group.makeIterator()), systemSharedMemory: config.systemSharedMemory)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

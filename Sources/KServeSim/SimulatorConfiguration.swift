@@ -16,6 +16,16 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var recordPath: String?
     /// When set, both listeners speak TLS only (HTTPS, and gRPC over TLS).
     public var tls: TLSSettings?
+    /// Whether the system shared-memory extension is there, and whether it takes registrations.
+    public var systemSharedMemory: SystemSharedMemorySupport
+
+    /// The system shared-memory extension as offered, missing (a server without it, for
+    /// clients' error paths), or present and refusing every registration.
+    public enum SystemSharedMemorySupport: String, Sendable, Equatable, CaseIterable {
+        case offered
+        case absent
+        case refusing
+    }
 
     public init(
         host: String = "127.0.0.1",
@@ -24,7 +34,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         delayMicroseconds: Int = 0,
         threads: Int = System.coreCount,
         recordPath: String? = nil,
-        tls: TLSSettings? = nil
+        tls: TLSSettings? = nil,
+        systemSharedMemory: SystemSharedMemorySupport = .offered
     ) {
         self.host = host
         self.httpPort = httpPort
@@ -33,5 +44,6 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.threads = threads
         self.recordPath = recordPath
         self.tls = tls
+        self.systemSharedMemory = systemSharedMemory
     }
 }

@@ -20,14 +20,16 @@ struct KServeSimCommand: AsyncParsableCommand {
         discussion: """
             Answers health, metadata, config, statistics and infer requests the way Triton \
             does, over HTTP and gRPC (GRPCInferenceService, streaming included), for a fixed \
-            set of test models (identity_fp32, identity_int32_dynamic, identity_bytes, \
+            set of test models (identity_fp32, identity_fp32_image, identity_int32_dynamic, identity_bytes, \
             add_sub, sequence_accumulator, double_fp32, ensemble_fp32, repeat_decoupled). \
             repeat_decoupled is decoupled, like Triton's test model of that name: for IN = [N] \
             it sends N responses (OUT = [N], IDX = [i]; N clamped to 0...100), plus an empty \
             final one flagged triton_final_response when the request sets \
             triton_enable_empty_final_response; it answers only over a gRPC stream \
             (ModelStreamInfer). A streamed request with the bool parameter sim_close_stream \
-            set ends its whole stream with an error status (for client tests).
+            set ends its whole stream with an error status (for client tests). Tensors may \
+            come and go through registered system shared-memory regions (the \
+            system_shared_memory extension); CUDA regions are refused, as by a Triton without GPUs.
 
             Once listening it prints two lines, "kserve-sim: HTTP listening on HOST:PORT" and \
             then "kserve-sim: gRPC listening on HOST:PORT" ("HTTPS" and "gRPC+TLS" with \
@@ -64,6 +66,10 @@ struct KServeSimCommand: AsyncParsableCommand {
             help: ArgumentHelp("Require client certificates signed by this PEM CA (mutual TLS).", valueName: "file"))
     var tlsClientCAFile: String?
 
+    @Option(name: .customLong("system-shared-memory"),
+            help: ArgumentHelp("offered (default), absent (no such extension: its endpoints answer 404 and its RPCs unimplemented) or refusing (every registration fails), to try clients' error paths.", valueName: "support"))
+    var systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered
+
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535") }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
@@ -86,7 +92,7 @@ struct KServeSimCommand: AsyncParsableCommand {
     func run() async throws {
         let simulator = KServeSimulator(configuration: SimulatorConfiguration(
             host: host, httpPort: httpPort, grpcPort: grpcPort, delayMicroseconds: delayMicroseconds,
-            threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls))
+            threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls, systemSharedMemory: systemSharedMemory))
         // Ignore the signals before listening, so one arriving early still stops us cleanly.
         let termination = TerminationSignal()
         let port: Int
@@ -155,3 +161,5 @@ do {
 } catch {
     KServeSimCommand.exit(withError: error)
 }
+
+extension SimulatorConfiguration.SystemSharedMemorySupport: ExpressibleByArgument {}

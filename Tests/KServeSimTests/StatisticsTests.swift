@@ -82,7 +82,7 @@ struct StatisticsTests {
             #expect(double.inference_count.value == 300)
 
             let all = try await client.get("/v2/models/stats").decode(StatisticsResponse.self)
-            #expect(all.model_stats.map(\.name) == ["identity_fp32", "identity_int32_dynamic", "identity_bytes", "add_sub",
+            #expect(all.model_stats.map(\.name) == ["identity_fp32", "identity_fp32_image", "identity_int32_dynamic", "identity_bytes", "add_sub",
                                                     "sequence_accumulator", "double_fp32", "ensemble_fp32", "repeat_decoupled"])
             #expect(all.model_stats.first { $0.name == "add_sub" }?.execution_count.value == 0)
             #expect(all.model_stats.first { $0.name == "double_fp32" }?.execution_count.value == 100)

@@ -139,7 +139,7 @@ struct CommandLineTests {
     func notYetImplemented() {
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--periodic-concurrency-range", "10"]) == "--periodic-concurrency-range")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--request-rate-range", "10"]) == nil)
-        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--shared-memory=system"]) == "--shared-memory")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--data-directory=/tmp"]) == "--data-directory")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--streaming"]) == nil)
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "-z"]) == "-z")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--concurrency-range", "2"]) == nil)

@@ -8,6 +8,8 @@ extension ModelCatalog {
         // The list is fixed and consistent, so building the catalog cannot fail.
         try! ModelCatalog([
             identity(name: "identity_fp32", datatype: .fp32, dims: [16], maxBatchSize: 8),
+            // An image-sized tensor (588 KiB), where passing it through shared memory pays.
+            identity(name: "identity_fp32_image", datatype: .fp32, dims: [3, 224, 224], maxBatchSize: 8),
             identity(name: "identity_int32_dynamic", datatype: .int32, dims: [-1, -1], maxBatchSize: 0),
             identity(name: "identity_bytes", datatype: .bytes, dims: [-1], maxBatchSize: 0),
             addSub(),

@@ -235,9 +235,17 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     // MARK: Shared memory
 
+    /// A server configured without the extension answers as if it had no such RPC.
+    private func checkSystemSharedMemoryOffered() throws {
+        guard core.offersSystemSharedMemory else {
+            throw RPCError(code: .unimplemented, message: "this kserve-sim has no system shared-memory extension (--system-shared-memory absent)")
+        }
+    }
+
     /// An empty name asks for every region, as over HTTP's `/v2/systemsharedmemory/status`.
     func systemSharedMemoryStatus(request: ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
                                   context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        try checkSystemSharedMemoryOffered()
         let name = request.message.name
         do throws(SharedMemoryRegistry.Failure) {
             var response = Inference_SystemSharedMemoryStatusResponse()
@@ -257,6 +265,7 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     func systemSharedMemoryRegister(request: ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
                                     context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        try checkSystemSharedMemoryOffered()
         let message = request.message
         guard let offset = Int(exactly: message.offset), let byteSize = Int(exactly: message.byteSize) else {
             throw RPCError(code: .invalidArgument,
@@ -273,6 +282,7 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     /// An empty name unregisters every region.
     func systemSharedMemoryUnregister(request: ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
                                       context: ServerContext) async throws -> ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        try checkSystemSharedMemoryOffered()
         let name = request.message.name
         core.sharedMemory.unregister(name: name.isEmpty ? nil : name)
         return ServerResponse(message: Inference_SystemSharedMemoryUnregisterResponse())

@@ -77,6 +77,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     body: core.statisticsBody(models: Array(core.catalog.models.indices)))
         case .notFound:
             respondError(context: context, head: head, status: .notFound, message: "Not Found")
+        case .sharedMemory(.system, _, _) where !core.offersSystemSharedMemory:
+            respondError(context: context, head: head, status: .notFound, message: "Not Found")
         case .sharedMemory(let kind, let region, let action):
             sharedMemory(context: context, head: head, body: body, kind: kind, region: region, action: action)
         case .model(let name, let version, let action):

@@ -15,19 +15,25 @@ final class ServerCore: Sendable {
     let statistics: StatisticsBook
     let executor: ModelExecutor
     let recorder: RequestRecorder?
-    let sharedMemory = SharedMemoryRegistry()
+    let sharedMemory: SharedMemoryRegistry
+    /// False when configured without the system shared-memory extension: its endpoints are unknown.
+    let offersSystemSharedMemory: Bool
     let serverMetadataBody: ByteBuffer
     let metadataBodies: [ByteBuffer]
     let configBodies: [ByteBuffer]
     private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
 
-    init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop]) {
+    init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop],
+         systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered) {
         self.catalog = catalog
         self.statistics = StatisticsBook(modelNames: catalog.models.map(\.name))
         self.executor = ModelExecutor(catalog: catalog, statistics: statistics, delayMicroseconds: delayMicroseconds)
         self.recorder = recorder
+        sharedMemory = SharedMemoryRegistry(refusesRegistration: systemSharedMemory == .refusing)
+        offersSystemSharedMemory = systemSharedMemory != .absent
+        let extensions = offersSystemSharedMemory ? Self.extensions : Self.extensions.filter { $0 != "system_shared_memory" }
         serverMetadataBody = Self.encode(ServerMetadata(name: Self.serverName, version: Self.serverVersion,
-                                                        extensions: Self.extensions))
+                                                        extensions: extensions))
         metadataBodies = catalog.models.map { Self.encode($0.metadata) }
         configBodies = catalog.models.map { Self.encode($0.config) }
         planCaches = loops.map { loop in

@@ -27,6 +27,12 @@ final class SharedMemoryRegistry: Sendable {
     }
 
     private let regions = NIOLockedValueBox<[String: SharedMemoryRegion]>([:])
+    /// Configured to refuse every registration (`--system-shared-memory refusing`).
+    private let refusesRegistration: Bool
+
+    init(refusesRegistration: Bool = false) {
+        self.refusesRegistration = refusesRegistration
+    }
 
     /// Maps `byteSize` bytes at `offset` of object `key` under `name`. The mapping is made
     /// under the lock, so two registrations of one name cannot both succeed.
@@ -34,6 +40,9 @@ final class SharedMemoryRegistry: Sendable {
         // An empty name means "every region" to status and unregister, so no region may have it.
         guard !name.isEmpty else {
             throw Failure(kind: .invalidArgument, message: "failed to register shared memory region '': a region needs a name")
+        }
+        guard !refusesRegistration else {
+            throw Failure(kind: .internal, message: "failed to register shared memory region '\(name)': this kserve-sim refuses registrations (--system-shared-memory refusing)")
         }
         let outcome: Result<Void, Failure> = regions.withLockedValue { regions in
             guard regions[name] == nil else {

@@ -10,7 +10,7 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
     /// Decoupled models over a stream: ask the server to mark the last response of each request.
     var requestsFinalResponseMarker: Bool
 
-    func build(steps: [DataStep]) throws -> PreparedRequest {
+    func build(steps: [DataStep], sharedMemory: SharedMemoryBinding?) throws -> PreparedRequest {
         precondition(!steps.isEmpty)
         var request = Inference_ModelInferRequest()
         request.modelName = model.name
@@ -20,12 +20,18 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
             tensor.name = input.name
             tensor.datatype = input.datatype.rawValue
             tensor.shape = input.shape
-            request.inputs.append(tensor)
-            request.rawInputContents.append(Data(input.bytes))
+            if let slice = sharedMemory?.inputs[input.name] {
+                tensor.parameters = Self.parameters(slice)
+                request.inputs.append(tensor)
+            } else {
+                request.inputs.append(tensor)
+                request.rawInputContents.append(Data(input.bytes))
+            }
         }
         request.outputs = model.outputs.map { output in
             var requested = Inference_ModelInferRequest.InferRequestedOutputTensor()
             requested.name = output.name
+            if let slice = sharedMemory?.outputs[output.name] { requested.parameters = Self.parameters(slice) }
             return requested
         }
         if requestsFinalResponseMarker {
@@ -39,5 +45,13 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
         return PreparedRequest(bytes: ByteBuffer(bytes: serialized),
                                batchSize: model.supportsBatching ? steps.count : 1,
                                jsonHeader: summary.textFormatString())
+    }
+
+    private static func parameters(_ slice: SharedMemoryBinding.Slice) -> [String: Inference_InferParameter] {
+        var region = Inference_InferParameter()
+        region.stringParam = slice.region
+        var size = Inference_InferParameter()
+        size.int64Param = Int64(slice.byteSize)
+        return [SharedMemoryBinding.regionParameter: region, SharedMemoryBinding.byteSizeParameter: size]
     }
 }

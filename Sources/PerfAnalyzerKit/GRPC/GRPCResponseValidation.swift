@@ -1,12 +1,27 @@
 import Foundation
 import KServeGRPC
+import KServeProtocol
 
 extension ResponseValidator {
     /// Validates a gRPC response: `raw_output_contents[i]` holds the bytes of `outputs[i]`.
     static func mismatch(response: Inference_ModelInferResponse, expected: ExpectedOutputs) -> String? {
         var outputs: [String: [UInt8]] = [:]
-        for (index, output) in response.outputs.enumerated() where index < response.rawOutputContents.count {
-            outputs[output.name] = [UInt8](response.rawOutputContents[index])
+        for (index, output) in response.outputs.enumerated() {
+            if let regions = expected.outputRegions, regions.contains(output.name) {
+                // Written to shared memory: the response has only its shape (and maybe its size).
+                let declared = output.parameters[SharedMemoryBinding.byteSizeParameter].flatMap { parameter -> Int? in
+                    if case .int64Param(let size)? = parameter.parameterChoice { return Int(size) }
+                    return nil
+                }
+                do {
+                    outputs[output.name] = try regions.bytes(of: output.name, datatype: DataType(rawValue: output.datatype),
+                                                             shape: output.shape, declaredByteSize: declared)
+                } catch {
+                    return "validation of data step \(expected.step): \(error.description)"
+                }
+            } else if index < response.rawOutputContents.count {
+                outputs[output.name] = [UInt8](response.rawOutputContents[index])
+            }
         }
         return mismatch(outputs: outputs, expected: expected)
     }

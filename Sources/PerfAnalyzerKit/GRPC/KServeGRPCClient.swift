@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import KServeGRPC
@@ -48,8 +49,51 @@ struct KServeGRPCClient: InferenceServerControl {
         try await call { StatisticsResponse(try await service.modelStatistics(.init(), metadata: metadata, options: .control)) }
     }
 
+    func registerSystemSharedMemory(name: String, key: String, offset: Int, byteSize: Int) async throws {
+        var request = Inference_SystemSharedMemoryRegisterRequest()
+        request.name = name
+        request.key = key
+        request.offset = UInt64(offset)
+        request.byteSize = UInt64(byteSize)
+        try await sharedMemoryCall { _ = try await service.systemSharedMemoryRegister(request, metadata: metadata, options: .control) }
+    }
+
+    func unregisterSystemSharedMemory(name: String) async throws {
+        var request = Inference_SystemSharedMemoryUnregisterRequest()
+        request.name = name
+        try await sharedMemoryCall { _ = try await service.systemSharedMemoryUnregister(request, metadata: metadata, options: .control) }
+    }
+
+    func registerCUDASharedMemory(name: String, rawHandle: [UInt8], deviceID: Int, byteSize: Int) async throws {
+        var request = Inference_CudaSharedMemoryRegisterRequest()
+        request.name = name
+        request.rawHandle = Data(rawHandle)
+        request.deviceID = Int64(deviceID)
+        request.byteSize = UInt64(byteSize)
+        try await sharedMemoryCall { _ = try await service.cudaSharedMemoryRegister(request, metadata: metadata, options: .control) }
+    }
+
+    func unregisterCUDASharedMemory(name: String) async throws {
+        var request = Inference_CudaSharedMemoryUnregisterRequest()
+        request.name = name
+        try await sharedMemoryCall { _ = try await service.cudaSharedMemoryUnregister(request, metadata: metadata, options: .control) }
+    }
+
     func close() async {
         await connection.close()
+    }
+
+    /// Like `call`, with a missing RPC (the server lacks the extension) told apart from a refusal.
+    private func sharedMemoryCall(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as RPCError where error.code == .unimplemented {
+            throw SharedMemoryCallError.notOffered("gRPC status unimplemented: \(error.message)")
+        } catch let error as RPCError where error.code != .unavailable && error.code != .deadlineExceeded {
+            throw SharedMemoryCallError.refused(error.message)
+        } catch let error as RPCError {
+            throw ConnectionError(address: address, underlying: GRPCFailure(error: error))
+        }
     }
 
     /// Maps gRPC failures onto the errors the run already words: unreachable server or
@@ -70,7 +114,7 @@ struct KServeGRPCClient: InferenceServerControl {
 struct GRPCFailure: Error, CustomStringConvertible {
     var error: RPCError
     var description: String {
-        var text = "gRPC status \(error.code): \(error.message)"
+        let text = "gRPC status \(error.code): \(error.message)"
         guard let cause = error.cause else { return text }
         if let reason = TLSFailure.knownReason(in: "\(cause)") { return "TLS failed: \(reason)" }
         return text + " (\(TLSFailure.isTLSError(cause) ? TLSFailure.describe(cause) : "\(cause)"))"

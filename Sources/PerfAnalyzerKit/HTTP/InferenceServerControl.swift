@@ -1,7 +1,7 @@
 import KServeProtocol
 
 /// The control plane a run needs from a server, whichever protocol carries it:
-/// readiness, metadata, config and statistics.
+/// readiness, metadata, config, statistics and shared-memory regions.
 protocol InferenceServerControl: Sendable {
     func isServerReady() async throws -> Bool
     func serverMetadata() async throws -> ServerMetadata
@@ -11,6 +11,11 @@ protocol InferenceServerControl: Sendable {
     func statistics(name: String, version: String) async throws -> StatisticsResponse
     /// Every loaded model's statistics.
     func allStatistics() async throws -> StatisticsResponse
+    /// Shared-memory regions; failures are ``SharedMemoryCallError``s.
+    func registerSystemSharedMemory(name: String, key: String, offset: Int, byteSize: Int) async throws
+    func unregisterSystemSharedMemory(name: String) async throws
+    func registerCUDASharedMemory(name: String, rawHandle: [UInt8], deviceID: Int, byteSize: Int) async throws
+    func unregisterCUDASharedMemory(name: String) async throws
     func close() async
 }
 

@@ -3,7 +3,7 @@
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
         "periodic-concurrency-range", "request-period", "session-concurrency",
-        "shared-memory", "output-shared-memory-size", "data-directory",
+        "data-directory",
         "profile-export-file",
         "trace-level", "trace-rate", "trace-count", "log-frequency",
         "collect-metrics", "metrics-url", "metrics-interval",

@@ -134,6 +134,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
         var outputTensorFormat: String = "binary"
 
+        @Option(name: .long, help: ArgumentHelp("Pass tensors through shared memory instead of in each request: none, system (POSIX) or cuda (GPU memory). (default: none)", valueName: "kind"))
+        var sharedMemory: String = "none"
+
+        @Option(name: .long, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape). (default: 102400)", valueName: "bytes"))
+        var outputSharedMemorySize: Int = 102_400
+
         public init() {}
     }
 
@@ -258,6 +264,14 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         options.stringLength = inputData.stringLength
         options.inputTensorFormat = try tensorFormat(inputData.inputTensorFormat, flag: "--input-tensor-format")
         options.outputTensorFormat = try tensorFormat(inputData.outputTensorFormat, flag: "--output-tensor-format")
+        guard let sharedMemory = PerfAnalyzerOptions.SharedMemoryKind(rawValue: inputData.sharedMemory.lowercased()) else {
+            throw OptionError("--shared-memory \(inputData.sharedMemory): expected none, system or cuda")
+        }
+        options.sharedMemory = sharedMemory
+        guard inputData.outputSharedMemorySize > 0 else {
+            throw OptionError("--output-shared-memory-size \(inputData.outputSharedMemorySize): must be > 0 bytes")
+        }
+        options.outputSharedMemorySize = inputData.outputSharedMemorySize
 
         if measurement.async && measurement.sync { throw OptionError("--async and --sync cannot be given together") }
         options.asyncRequested = measurement.async ? true : (measurement.sync ? false : nil)

@@ -16,6 +16,13 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
         case json
     }
 
+    /// How tensors reach the server: in the request (`none`) or through registered regions.
+    public enum SharedMemoryKind: String, Sendable, Equatable {
+        case none
+        case system
+        case cuda
+    }
+
     // Model and server
     public var modelName: String = ""
     public var modelVersion: String = ""
@@ -63,6 +70,9 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var stringData: String? = nil
     public var inputTensorFormat: TensorFormat = .binary
     public var outputTensorFormat: TensorFormat = .binary
+    public var sharedMemory: SharedMemoryKind = .none
+    /// Bytes per output and batch entry for outputs whose size the model does not fix.
+    public var outputSharedMemorySize: Int = 102_400
 
     // Reports
     public var csvPath: String? = nil

@@ -18,8 +18,15 @@ public struct PreparedRequest: Sendable {
 
 /// Turns the data steps of one request into its wire bytes, once, before the load starts.
 public protocol InferRequestEncoding: Sendable {
-    /// One request made of `steps` stacked along the batch dimension (one step per batch entry).
-    func build(steps: [DataStep]) throws -> PreparedRequest
+    /// One request made of `steps` stacked along the batch dimension (one step per batch entry);
+    /// with a binding, its tensors point at shared-memory regions instead of travelling in it.
+    func build(steps: [DataStep], sharedMemory: SharedMemoryBinding?) throws -> PreparedRequest
+}
+
+extension InferRequestEncoding {
+    public func build(steps: [DataStep]) throws -> PreparedRequest {
+        try build(steps: steps, sharedMemory: nil)
+    }
 }
 
 /// One input of a request: the steps' tensors stacked along the batch dimension.
@@ -64,12 +71,17 @@ public struct InferRequestBuilder: InferRequestEncoding {
         return model.version.isEmpty ? base + "/infer" : base + "/versions/\(model.version)/infer"
     }
 
-    public func build(steps: [DataStep]) throws -> PreparedRequest {
+    public func build(steps: [DataStep], sharedMemory: SharedMemoryBinding?) throws -> PreparedRequest {
         precondition(!steps.isEmpty)
         let batched = model.supportsBatching
         var inputs: [InferRequestHeader.Input] = []
         var binary: [UInt8] = []
         for input in StackedInput.stack(steps, batched: batched) {
+            if let slice = sharedMemory?.inputs[input.name] {
+                inputs.append(.init(name: input.name, shape: input.shape, datatype: input.datatype,
+                                    parameters: Self.parameters(slice)))
+                continue
+            }
             switch inputFormat {
             case .binary:
                 inputs.append(.init(name: input.name, shape: input.shape, datatype: input.datatype,
@@ -81,8 +93,11 @@ public struct InferRequestBuilder: InferRequestEncoding {
             }
         }
         let wantsBinaryOutput = outputFormat == .binary
-        let outputs = model.outputs.map {
-            InferRequestHeader.RequestedOutput(name: $0.name, parameters: ["binary_data": .bool(wantsBinaryOutput)])
+        let outputs = model.outputs.map { output in
+            if let slice = sharedMemory?.outputs[output.name] {
+                return InferRequestHeader.RequestedOutput(name: output.name, parameters: Self.parameters(slice))
+            }
+            return InferRequestHeader.RequestedOutput(name: output.name, parameters: ["binary_data": .bool(wantsBinaryOutput)])
         }
         let header = InferRequestHeader(inputs: inputs, outputs: outputs)
         let encoder = JSONEncoder()
@@ -99,5 +114,10 @@ public struct InferRequestBuilder: InferRequestEncoding {
                                       jsonHeader: String(decoding: json, as: UTF8.self))
         if model.isSequence { request.template = template }
         return request
+    }
+
+    private static func parameters(_ slice: SharedMemoryBinding.Slice) -> [String: JSONValue] {
+        [SharedMemoryBinding.regionParameter: .string(slice.region),
+         SharedMemoryBinding.byteSizeParameter: .int(Int64(slice.byteSize))]
     }
 }

@@ -23,8 +23,10 @@ public struct RequestPlan: Sendable {
     }
 
     /// Requests starting at steps 0, b, 2b, … until the cycle repeats, so sending them in
-    /// order plays the steps round-robin.
-    public func requests(batchSize: Int, builder: some InferRequestEncoding) throws -> [PreparedRequest] {
+    /// order plays the steps round-robin. `bindSharedMemory`, given the request's index and
+    /// steps, places its tensors in shared memory and says where.
+    public func requests(batchSize: Int, builder: some InferRequestEncoding,
+                         bindSharedMemory: ((_ index: Int, _ steps: [DataStep]) throws -> SharedMemoryBinding)? = nil) throws -> [PreparedRequest] {
         guard !steps.isEmpty else { throw PlanError(description: "--input-data: the input data holds no steps") }
         let count = steps.count / greatestCommonDivisor(steps.count, batchSize)
         var requests: [PreparedRequest] = []
@@ -34,7 +36,8 @@ public struct RequestPlan: Sendable {
             let indices = (0..<batchSize).map { (start + $0) % steps.count }
             let batch = indices.map { steps[$0] }
             try checkStackable(batch, indices: indices)
-            var request = try builder.build(steps: batch)
+            let binding = try bindSharedMemory?(index, batch)
+            var request = try builder.build(steps: batch, sharedMemory: binding)
             if let expected {
                 request.expected = ExpectedOutputs(steps: indices, tensors: stack(indices.map { expected[$0] }))
             }

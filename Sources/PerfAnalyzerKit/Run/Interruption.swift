@@ -23,6 +23,8 @@ public final class Interruption: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 if flag.exchange(true, ordering: .relaxed) {
+                    // No time to ask the server, but this run's shared memory must not outlive it.
+                    SharedMemoryRegions.releaseAllLocally()
                     let message = "Exiting immediately...\n"
                     _ = write(2, message, message.utf8.count)
                     exit(ExitStatus.interrupted.rawValue)

@@ -52,18 +52,27 @@ public struct PerfAnalyzerRun: Sendable {
 
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
         let transport = try await RunTransport.open(options: options, group: group)
+        var sharedMemory: SharedMemoryRegions? = nil
         do {
-            let status = try await profile(transport: transport, group: group, interruption: interruption)
+            switch options.sharedMemory {
+            case .none: break
+            case .system: sharedMemory = try SharedMemoryRegions.make(kind: .system)
+            case .cuda: sharedMemory = try SharedMemoryRegions.make(kind: .cuda(device: 0))
+            }
+            let status = try await profile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory)
+            await sharedMemory?.release(from: transport.control)
             await transport.close()
             return status
         } catch {
+            // Regions go back whatever failed: the server forgets them, /dev/shm and the GPU lose them.
+            await sharedMemory?.release(from: transport.control)
             await transport.close()
             throw error
         }
     }
 
     private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup,
-                         interruption: Interruption?) async throws -> ExitStatus {
+                         interruption: Interruption?, sharedMemory: SharedMemoryRegions?) async throws -> ExitStatus {
         try checkCSVDestination()
         let server = transport.control
         let description = try await discoverModel(server)
@@ -72,7 +81,10 @@ public struct PerfAnalyzerRun: Sendable {
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
         let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
 
-        let prepared = try prepareRequests(model: description, address: transport.address)
+        let prepared = try prepareRequests(model: description, address: transport.address, sharedMemory: sharedMemory)
+        if let sharedMemory {
+            try await sharedMemory.register(with: server, url: options.url, extensions: metadata?.extensions)
+        }
         let requests = prepared.requests
         if options.verbosity > 1, let first = requests.first {
             // Extra verbose: the first request without its tensor bytes.
@@ -128,7 +140,11 @@ public struct PerfAnalyzerRun: Sendable {
             err(message)
             return .unstable
         case .failed(let message):
-            err("error: \(message)")
+            var line = "error: \(message)"
+            if options.sharedMemory != .none, message.contains("shared memory size") {
+                line += " (--output-shared-memory-size reserves \(options.outputSharedMemorySize) bytes per batch entry for outputs whose size the model does not fix)"
+            }
+            err(line)
             return .failure
         case .noValidRequests(let message):
             err("error: \(message)")
@@ -270,7 +286,7 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     /// The wire bytes of every request the run will send, built before the load starts.
-    func prepareRequests(model: ModelDescription, address: ServerAddress) throws -> PreparedRequests {
+    func prepareRequests(model: ModelDescription, address: ServerAddress, sharedMemory: SharedMemoryRegions? = nil) throws -> PreparedRequests {
         let plan: RequestPlan
         var streamLengths: [Int]? = nil
         do {
@@ -292,19 +308,30 @@ public struct PerfAnalyzerRun: Sendable {
         } catch let error as InputDataError {
             throw RunError(error.description)
         }
-        let requests: [PreparedRequest]
+        var requests: [PreparedRequest]
+        let layout = sharedMemory.map {
+            SharedMemoryLayout(regions: $0, model: model, batchSize: options.batchSize,
+                               outputSizePerEntry: options.outputSharedMemorySize, separateOutputs: plan.expected != nil)
+        }
+        let bind = layout.map { layout in { (index: Int, steps: [DataStep]) throws -> SharedMemoryBinding in try layout.bind(index: index, steps: steps) } }
         do {
             switch options.wireProtocol {
             case .http:
                 let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
                                                   inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
             case .grpc:
                 let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
             }
         } catch let error as RequestPlan.PlanError {
             throw RunError(error.description)
+        }
+        if let layout {
+            // Validation reads each request's outputs from the regions the server wrote them to.
+            for index in requests.indices where requests[index].expected != nil {
+                requests[index].expected?.outputRegions = layout.outputRegions[index]
+            }
         }
         // Sequence models send batch size 1, so request i is data step i and streams keep their ranges.
         var streams: [Range<Int>] = [0..<requests.count]

@@ -6,10 +6,16 @@ public struct ExpectedOutputs: Sendable, Equatable {
     /// The data steps the request carries, in batch order, for messages.
     public var steps: [Int]
     public var tensors: [DataStep.Tensor]
+    /// With `--shared-memory`: the regions the server writes this request's outputs to.
+    public var outputRegions: SharedOutputRegions? = nil
 
     public init(steps: [Int], tensors: [DataStep.Tensor]) {
         self.steps = steps
         self.tensors = tensors
+    }
+
+    public static func == (lhs: ExpectedOutputs, rhs: ExpectedOutputs) -> Bool {
+        lhs.steps == rhs.steps && lhs.tensors == rhs.tensors
     }
 
     var step: Int { steps.first ?? 0 }
@@ -38,7 +44,14 @@ public enum ResponseValidator {
                 return "validation of data step \(expected.step): the response has no output '\(tensor.name)'"
             }
             let received: [UInt8]
-            if let binary = response.binaryOutputs[tensor.name] {
+            if let regions = expected.outputRegions, regions.contains(tensor.name) {
+                do {
+                    received = try regions.bytes(of: tensor.name, datatype: DataType(rawValue: output.datatype), shape: output.shape,
+                                                 declaredByteSize: output.parameters?[SharedMemoryBinding.byteSizeParameter]?.int64Value.map(Int.init))
+                } catch {
+                    return "validation of data step \(expected.step): \(error.description)"
+                }
+            } else if let binary = response.binaryOutputs[tensor.name] {
                 received = Array(binary.readableBytesView)
             } else if let data = output.data {
                 do {

@@ -32,15 +32,18 @@ struct CommandResult {
     var stdout: String
     var stderr: String
     var timedOut: Bool
+    /// The process id it ran under (run-unique names such as shared-memory regions carry it).
+    var pid: Int32 = 0
 }
 
 enum CommandRunner {
     /// Runs `path` with `arguments` to its end, killing it after `timeout` seconds.
-    static func run(_ path: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> CommandResult {
-        let command = try BackgroundCommand(path, arguments)
+    static func run(_ path: String, _ arguments: [String], timeout: TimeInterval = 120,
+                    environment: [String: String] = [:]) throws -> CommandResult {
+        let command = try BackgroundCommand(path, arguments, environment: environment)
         let exited = command.waitForExit(timeout: timeout)
         return CommandResult(status: command.process.terminationStatus, stdout: command.stdout.text(),
-                             stderr: command.stderr.text(), timedOut: !exited)
+                             stderr: command.stderr.text(), timedOut: !exited, pid: command.process.processIdentifier)
     }
 }
 
@@ -50,9 +53,13 @@ final class BackgroundCommand {
     let stdout: Drain
     let stderr: Drain
 
-    init(_ path: String, _ arguments: [String]) throws {
+    /// `environment` adds to (or overrides) the test's own environment.
+    init(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -10,6 +10,8 @@ struct RecordingServer {
     var recorded: (String) throws -> [TritonEnvironment.RecordedRequest]
     /// The server's own count of successful requests for a model.
     var successCount: (String) async throws -> UInt64
+    /// The server's HTTP address, for calls the test makes itself (whatever protocol the run uses).
+    var httpURL: String
     var stop: () -> Void
 
     /// `kind`: sim or triton, with `-grpc` appended for gRPC.
@@ -20,7 +22,8 @@ struct RecordingServer {
             let triton = try TritonEnvironment.current()
             return RecordingServer(address: grpc ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL],
                                    recorded: { try triton.recordedRequests(model: $0) },
-                                   successCount: { try await triton.statistics(model: $0).success }, stop: {})
+                                   successCount: { try await triton.statistics(model: $0).success },
+                                   httpURL: triton.httpURL, stop: {})
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).jsonl")
         let sim = try SimulatorProcess(arguments: ["--record", file.path] + simulatorArguments)
@@ -28,7 +31,7 @@ struct RecordingServer {
             guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
             return try text.split(separator: "\n").map { try JSONDecoder().decode(TritonEnvironment.RecordedRequest.self, from: Data($0.utf8)) }
                 .filter { $0.model == model }
-        }, successCount: { try await sim.statistics(model: $0).inference_stats.success.count.value }, stop: {
+        }, successCount: { try await sim.statistics(model: $0).inference_stats.success.count.value }, httpURL: sim.url, stop: {
             sim.stop()
             try? FileManager.default.removeItem(at: file)
         })

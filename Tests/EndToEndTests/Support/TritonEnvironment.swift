@@ -60,6 +60,8 @@ struct TritonEnvironment {
             var shape: [Int64]
             var data: [JSONValue]?
             var data_base64: [String]?
+            /// kserve-sim: the region the input was read from, when it came through shared memory.
+            var shared_memory_region: String?
         }
         var model: String
         /// The request id the client sent ("" when none).
