@@ -190,6 +190,20 @@ struct SharedMemoryEndToEndTests {
         #expect(regionFiles(of: pid).isEmpty, "left in /dev/shm: \(regionFiles(of: pid))")
     }
 
+    @Test("perf_analyzer itself passes its tensors through kserve-sim's regions", arguments: ["sim", "sim-grpc"])
+    func referenceAgainstSimulator(kind: String) throws {
+        let reference = try TritonEnvironment.current().referencePerfAnalyzer
+        let server = try RecordingServer.start(kind)
+        defer { server.stop() }
+        let before = try server.recorded("add_sub").count
+        let result = try CommandRunner.run(reference, ["-m", "add_sub"] + server.address + ["--shared-memory", "system", "--request-count", "20"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let received = Array(try server.recorded("add_sub").dropFirst(before))
+        #expect(received.count >= 20)
+        // perf_analyzer names its regions after the tensors (stream 0, step 0).
+        #expect(received.allSatisfy { $0.inputs.map(\.shared_memory_region) == ["INPUT0_0_0", "INPUT1_0_0"] })
+    }
+
     @Test("a server without the extension, or one that refuses a region: one line, no load, nothing left",
           arguments: [("sim", "absent"), ("sim-grpc", "absent"), ("sim", "refusing"), ("sim-grpc", "refusing")])
     func refused(kind: String, support: String) async throws {

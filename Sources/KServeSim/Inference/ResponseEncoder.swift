@@ -23,13 +23,10 @@ enum ResponseEncoder {
             body.writeJSONString(tensor.datatype.rawValue)
             body.writeStaticString(",\"shape\":")
             body.writeJSONShape(tensor.shape)
-            if let shared = planned.sharedMemory {
-                // The bytes went to the region; the response says where and how many.
-                body.writeStaticString(",\"parameters\":{\"shared_memory_region\":")
-                body.writeJSONString(shared.region)
-                body.writeStaticString(",\"shared_memory_byte_size\":")
-                body.writeDecimal(tensor.data.readableBytes)
-                body.writeStaticString("}}")
+            if planned.sharedMemory != nil {
+                // The bytes went to the region. Triton then sends name, datatype and shape only:
+                // perf_analyzer's HTTP client fails on a "parameters" without binary_data_size.
+                body.writeInteger(UInt8(ascii: "}"))
             } else if planned.binary {
                 body.writeStaticString(",\"parameters\":{\"binary_data_size\":")
                 body.writeDecimal(tensor.data.readableBytes)
