@@ -354,7 +354,7 @@ run_scenario() {
         *-image-*)
             # sim-image-c1, triton-grpc-image-shm-c1, ...: server, protocol, shared memory or not.
             kind="${name%%-*}"; conc=1; requests="$IMAGE_REQUESTS"; pairs="$PAIRS"
-            local proto=http transfer="in the requests (binary tensor data)"
+            local proto=http transfer="in the requests"
             flags=(-m identity_fp32_image -u URL)
             if [[ "$name" == *-grpc-* ]]; then proto=grpc; flags=(-m identity_fp32_image -i grpc -u GRPCURL); fi
             flags+=(--concurrency-range 1 --request-count "$requests")

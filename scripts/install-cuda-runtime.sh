@@ -22,6 +22,8 @@ LIB_DIR="$CUDART_ROOT/nvidia/cuda_runtime/lib"
 
 log()  { echo "[install-cuda-runtime] $*" >&2; }
 fail() { echo "[install-cuda-runtime] ERROR: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=install-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-common.sh"
 
 # Already installed: print the directory and stop (no network, no pip).
 if [ -f "$CUDART_ROOT/.complete" ] && [ -f "$LIB_DIR/libcudart.so.12" ]; then
@@ -32,39 +34,7 @@ fi
 
 [ "$(uname -m)" = "x86_64" ] || fail "only x86_64 is supported (found $(uname -m))"
 
-apt_install() {
-    local missing=() pkg
-    for pkg in "$@"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$pkg")
-        fi
-    done
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    command -v apt-get >/dev/null || fail "apt-get not found; please install: ${missing[*]}"
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null || fail "need root (or sudo) to install: ${missing[*]}"
-        sudo=(sudo)
-    fi
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
-        log "apt-get install failed; refreshing package lists and retrying"
-        "${sudo[@]}" apt-get update >&2 || fail "apt-get update failed"
-        "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-            || fail "could not install ${missing[*]}"
-    fi
-}
-
-pip=()
-if python3 -m pip --version >/dev/null 2>&1; then
-    pip=(python3 -m pip)
-elif command -v pip3 >/dev/null; then
-    pip=(pip3)
-else
-    apt_install python3-pip
-    pip=(python3 -m pip)
-fi
+find_pip
 
 # Install into a staging folder and rename it at the end, so an interrupted run
 # never leaves a half-filled directory that looks complete.
@@ -75,7 +45,7 @@ rm -rf "$staging"
 trap 'rm -rf "$staging"' EXIT
 # --platform/--only-binary pick the manylinux wheel whatever python3 is; --target
 # keeps it out of every Python environment (and outside PEP 668's reach).
-"${pip[@]}" install --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile \
+"${PIP[@]}" install --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile \
     --only-binary=:all: --platform manylinux2014_x86_64 --target "$staging" \
     "nvidia-cuda-runtime-cu12==$CUDART_VERSION" >&2 \
     || fail "pip install of nvidia-cuda-runtime-cu12==$CUDART_VERSION failed"

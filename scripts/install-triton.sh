@@ -23,48 +23,19 @@ WHEEL_FILE="nvidia_pytriton-$PYTRITON_VERSION-py3-none-$PYTRITON_PLATFORM.whl"
 
 log()  { echo "[install-triton] $*" >&2; }
 fail() { echo "[install-triton] ERROR: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=install-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-common.sh"
 
 [ "$(uname -m)" = "x86_64" ] || fail "only x86_64 is supported (found $(uname -m))"
 
 # --- system packages ---------------------------------------------------------
 # The python backend stub embeds Debian's libpython3.11 and imports numpy from
 # Debian's dist-packages; unzip is needed to unpack the wheel.
-apt_install() {
-    local missing=() pkg
-    for pkg in "$@"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$pkg")
-        fi
-    done
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    command -v apt-get >/dev/null || fail "apt-get not found; please install: ${missing[*]}"
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null || fail "need root (or sudo) to install: ${missing[*]}"
-        sudo=(sudo)
-    fi
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
-        log "apt-get install failed; refreshing package lists and retrying"
-        "${sudo[@]}" apt-get update >&2 || fail "apt-get update failed"
-        "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-            || fail "could not install ${missing[*]}"
-    fi
-}
 
 # --- pip (only used to fetch wheels, never to install them) ------------------
 pip_download() {
-    local pip=()
-    if python3 -m pip --version >/dev/null 2>&1; then
-        pip=(python3 -m pip)
-    elif command -v pip3 >/dev/null; then
-        pip=(pip3)
-    else
-        apt_install python3-pip
-        pip=(python3 -m pip)
-    fi
-    "${pip[@]}" download --disable-pip-version-check --no-deps --only-binary=:all: "$@" >&2
+    find_pip
+    "${PIP[@]}" download --disable-pip-version-check --no-deps --only-binary=:all: "$@" >&2
 }
 
 apt_install "python3-numpy" "libpython$STUB_PYTHON" "unzip"

@@ -150,13 +150,14 @@ struct SharedMemoryEndToEndTests {
         defer { server.stop() }
         let before = try await server.successCount("identity_fp32")
         let run = try BackgroundCommand(BuiltTools.perfAnalyzer, ["-m", "identity_fp32"] + server.address
-            + ["--shared-memory", "system", "--concurrency-range", "1:8", "-p", "300", "-s", "100", "-b", "4"])
+            // A modest request rate: every request Triton records is read back by later tests.
+            + ["--shared-memory", "system", "--request-rate-range", "200:1000:200", "-p", "300", "-s", "100", "-b", "4"])
         let pid = run.process.processIdentifier
         // Wait until the load is on and one level is reported: requests answered, this run's
         // regions in /dev/shm and on the server.
         var live: [String] = []
         for _ in 0..<400 {
-            if try await server.successCount("identity_fp32") > before + 50, run.stdout.snapshot().contains("Request concurrency: 2") {
+            if try await server.successCount("identity_fp32") > before + 50, run.stdout.snapshot().contains("  Client: ") {
                 live = try await registeredRegions(httpURL: server.httpURL).filter { $0.hasPrefix("spa_\(pid)_") }
                 break
             }
