@@ -53,18 +53,6 @@ enum GRPCConversions {
         return parameter
     }
 
-    static func stringParameter(_ value: String) -> Inference_InferParameter {
-        var parameter = Inference_InferParameter()
-        parameter.stringParam = value
-        return parameter
-    }
-
-    static func int64Parameter(_ value: Int64) -> Inference_InferParameter {
-        var parameter = Inference_InferParameter()
-        parameter.int64Param = value
-        return parameter
-    }
-
     // MARK: Tensors
 
     /// The raw little-endian form of typed `contents`, as `raw_input_contents` would carry it.

@@ -180,8 +180,8 @@ struct GRPCInferencePipeline: Sendable {
     }
 
     /// The requested outputs (all, when none were named) as raw contents. An output written
-    /// to shared memory gets an empty raw entry, as with Triton (so raw contents stay one per
-    /// output), and parameters saying which region holds how many of its bytes.
+    /// to shared memory gets an empty raw entry and no parameters, as with Triton 2.51 (so raw
+    /// contents stay one per output).
     static func response(plan: InferPlan, outputs: [Tensor]) -> Inference_ModelInferResponse {
         var response = emptyResponse(plan: plan)
         response.outputs.reserveCapacity(plan.outputs.count)
@@ -192,10 +192,7 @@ struct GRPCInferencePipeline: Sendable {
             output.name = tensor.name
             output.datatype = tensor.datatype.rawValue
             output.shape = tensor.shape
-            if let shared = planned.sharedMemory {
-                output.parameters[SharedMemoryReference.regionParameter] = GRPCConversions.stringParameter(shared.region)
-                output.parameters[SharedMemoryReference.byteSizeParameter] =
-                    GRPCConversions.int64Parameter(Int64(tensor.data.readableBytes))
+            if planned.sharedMemory != nil {
                 response.outputs.append(output)
                 response.rawOutputContents.append(Data())
                 continue
