@@ -35,6 +35,10 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     private var due: [UInt64] = []
     private var dueHead = 0
     private var timer: NIOScheduledCallback?
+    /// The deadline of `timer`. A callback NIO had already taken to run when `stop()` cancelled
+    /// its timer still runs; it fires before this deadline, which tells it apart from the
+    /// current timer's (NIO fires at or after the deadline, on the same monotonic clock).
+    private var armedDeadlineNs: UInt64 = .max
     /// How long before a send the lane wakes and polls until it is due. A timer alone wakes
     /// the thread tens of µs late on a typical VM (and hundreds at the tail); polling through
     /// the loop keeps serving I/O while it waits, so responses are still timed as they arrive.
@@ -127,6 +131,7 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         running = false
         timer?.cancel()
         timer = nil
+        armedDeadlineNs = .max
         due.removeAll(keepingCapacity: true)
         dueHead = 0
     }
@@ -145,13 +150,16 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     }
 
     private func arm(at deadlineNs: UInt64) {
+        armedDeadlineNs = deadlineNs
         timer = try? loop.assumeIsolatedUnsafeUnchecked().scheduleCallback(at: .uptimeNanoseconds(deadlineNs), handler: self)
     }
 
     func handleScheduledCallback(eventLoop: some EventLoop) {
-        timer = nil
-        guard running else { return }
         let now = MonotonicClock.now()
+        // A stale callback (its timer was cancelled as it was about to run) must not start a
+        // second chain of timers: the two would poll each other's sends and starve the loop's I/O.
+        guard running, now >= armedDeadlineNs else { return }
+        timer = nil
         if now < nextIntendedNs {
             // Woken ahead of the send: poll once more through the loop, so I/O is served meanwhile.
             arm(at: 0)
