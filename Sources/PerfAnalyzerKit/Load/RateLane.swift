@@ -40,8 +40,9 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     /// current timer's (NIO fires at or after the deadline, on the same monotonic clock).
     private var armedDeadlineNs: UInt64 = .max
     /// How long before a send the lane wakes and polls until it is due. A timer alone wakes
-    /// the thread tens of µs late on a typical VM (and hundreds at the tail); polling through
-    /// the loop keeps serving I/O while it waits, so responses are still timed as they arrive.
+    /// the thread tens of µs late on a typical VM (and hundreds at the tail). NIO runs every
+    /// due task before it polls its sockets, so while the lane polls the loop reads nothing:
+    /// a response arriving then is read, and timed, up to this long late.
     private let spinLeadNs: UInt64
     private var running = false
 
@@ -161,7 +162,7 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         guard running, now >= armedDeadlineNs else { return }
         timer = nil
         if now < nextIntendedNs {
-            // Woken ahead of the send: poll once more through the loop, so I/O is served meanwhile.
+            // Woken ahead of the send: poll again through the loop (its other due tasks run meanwhile).
             arm(at: 0)
             return
         }
