@@ -139,9 +139,16 @@ final class SharedMemoryRegions: Sendable {
         }
         if let server {
             for name in registered {
-                switch kind {
-                case .system: try? await server.unregisterSystemSharedMemory(name: name)
-                case .cuda: try? await server.unregisterCUDASharedMemory(name: name)
+                do {
+                    switch kind {
+                    case .system: try await server.unregisterSystemSharedMemory(name: name)
+                    case .cuda: try await server.unregisterCUDASharedMemory(name: name)
+                    }
+                } catch is ConnectionError {
+                    // The server is gone: no use waiting on a connection for each region.
+                    break
+                } catch {
+                    continue
                 }
             }
         }
