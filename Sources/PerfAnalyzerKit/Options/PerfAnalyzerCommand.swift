@@ -134,10 +134,10 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
         var outputTensorFormat: String = "binary"
 
-        @Option(name: .long, help: ArgumentHelp("Pass tensors through shared memory instead of in each request: none, system (POSIX) or cuda (GPU memory). (default: none)", valueName: "kind"))
+        @Option(name: .long, help: ArgumentHelp("Pass tensors through shared memory instead of in each request: none, system (POSIX) or cuda (GPU memory).", valueName: "kind"))
         var sharedMemory: String = "none"
 
-        @Option(name: .long, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape). (default: 102400)", valueName: "bytes"))
+        @Option(name: .long, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape).", valueName: "bytes"))
         var outputSharedMemorySize: Int = 102_400
 
         public init() {}
