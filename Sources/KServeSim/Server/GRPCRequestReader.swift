@@ -12,7 +12,7 @@ enum GRPCRequestReader {
         let name = model.name
         let raw = message.rawInputContents
         // raw_input_contents holds one entry per input that is not in shared memory, in input order.
-        let inSharedMemory = message.inputs.map { $0.parameters[SharedMemoryReference.regionParameter] != nil }
+        let inSharedMemory = message.inputs.map { $0.parameters[SharedMemoryParameter.region] != nil }
         let networkInputs = inSharedMemory.lazy.filter { !$0 }.count
         if !raw.isEmpty, raw.count != networkInputs {
             throw InferError("expected tensor data for \(networkInputs) inputs but got \(raw.count) sets of data for model '\(name)': raw_input_contents needs one entry per input not in shared memory, in input order")

@@ -10,28 +10,25 @@ struct SharedMemoryReference: Sendable, Equatable {
     var offset: Int
     var byteSize: Int
 
-    static let regionParameter = "shared_memory_region"
-    static let offsetParameter = "shared_memory_offset"
-    static let byteSizeParameter = "shared_memory_byte_size"
 
     /// The reference in `parameters`, or nil when they name no region. `tensor` names the
     /// input or output in errors. Offset and byte size without a region are refused, and
     /// a region needs its byte size, as Triton requires.
     static func parse(_ parameters: [String: JSONValue]?, tensor: String) throws(InferError) -> SharedMemoryReference? {
         guard let parameters else { return nil }
-        let offset = try nonNegative(parameters[offsetParameter], name: offsetParameter, tensor: tensor)
-        let byteSize = try nonNegative(parameters[byteSizeParameter], name: byteSizeParameter, tensor: tensor)
-        guard let regionValue = parameters[regionParameter] else {
-            for (name, value) in [(offsetParameter, offset), (byteSizeParameter, byteSize)] where value != nil {
-                throw InferError("'\(name)' can not be specified without '\(regionParameter)' parameter for tensor '\(tensor)'")
+        let offset = try nonNegative(parameters[SharedMemoryParameter.offset], name: SharedMemoryParameter.offset, tensor: tensor)
+        let byteSize = try nonNegative(parameters[SharedMemoryParameter.byteSize], name: SharedMemoryParameter.byteSize, tensor: tensor)
+        guard let regionValue = parameters[SharedMemoryParameter.region] else {
+            for (name, value) in [(SharedMemoryParameter.offset, offset), (SharedMemoryParameter.byteSize, byteSize)] where value != nil {
+                throw InferError("'\(name)' can not be specified without '\(SharedMemoryParameter.region)' parameter for tensor '\(tensor)'")
             }
             return nil
         }
         guard case .string(let region) = regionValue else {
-            throw InferError("invalid value type for '\(regionParameter)' parameter for tensor '\(tensor)', expected a string")
+            throw InferError("invalid value type for '\(SharedMemoryParameter.region)' parameter for tensor '\(tensor)', expected a string")
         }
         guard let byteSize else {
-            throw InferError("'\(byteSizeParameter)' must be specified along with '\(regionParameter)' parameter for tensor '\(tensor)'")
+            throw InferError("'\(SharedMemoryParameter.byteSize)' must be specified along with '\(SharedMemoryParameter.region)' parameter for tensor '\(tensor)'")
         }
         return SharedMemoryReference(region: region, offset: offset ?? 0, byteSize: byteSize)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KServeProtocol
 import KServeGRPC
 import NIOCore
 import SwiftProtobuf
@@ -52,6 +53,6 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
         region.stringParam = slice.region
         var size = Inference_InferParameter()
         size.int64Param = Int64(slice.byteSize)
-        return [SharedMemoryBinding.regionParameter: region, SharedMemoryBinding.byteSizeParameter: size]
+        return [SharedMemoryParameter.region: region, SharedMemoryParameter.byteSize: size]
     }
 }

@@ -117,7 +117,7 @@ public struct InferRequestBuilder: InferRequestEncoding {
     }
 
     private static func parameters(_ slice: SharedMemoryBinding.Slice) -> [String: JSONValue] {
-        [SharedMemoryBinding.regionParameter: .string(slice.region),
-         SharedMemoryBinding.byteSizeParameter: .int(Int64(slice.byteSize))]
+        [SharedMemoryParameter.region: .string(slice.region),
+         SharedMemoryParameter.byteSize: .int(Int64(slice.byteSize))]
     }
 }

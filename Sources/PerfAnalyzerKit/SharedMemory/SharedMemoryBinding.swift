@@ -18,8 +18,4 @@ public struct SharedMemoryBinding: Sendable, Equatable {
         self.inputs = inputs
         self.outputs = outputs
     }
-
-    /// The request parameters that point a tensor at its slice (Triton's names).
-    static let regionParameter = "shared_memory_region"
-    static let byteSizeParameter = "shared_memory_byte_size"
 }
