@@ -129,6 +129,11 @@ public enum TensorCodec {
         return values
     }
 
+    /// The 4-byte little-endian length prefix of the BYTES element at `offset` (4 bytes must be there).
+    public static func byteElementLength(_ bytes: [UInt8], at offset: Int) -> Int {
+        Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+    }
+
     /// Splits BYTES contents (4-byte little-endian length, then that many bytes, repeated).
     public static func splitByteElements(_ bytes: [UInt8]) throws(ConversionError) -> [ArraySlice<UInt8>] {
         var elements: [ArraySlice<UInt8>] = []
@@ -137,7 +142,7 @@ public enum TensorCodec {
             guard offset + 4 <= bytes.count else {
                 throw ConversionError("BYTES element \(elements.count): length prefix at byte \(offset) is cut short")
             }
-            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            let length = byteElementLength(bytes, at: offset)
             offset += 4
             guard offset + length <= bytes.count else {
                 throw ConversionError("BYTES element \(elements.count): length \(length) runs past the end (\(bytes.count - offset) bytes left)")

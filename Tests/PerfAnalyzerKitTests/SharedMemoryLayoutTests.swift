@@ -95,10 +95,10 @@ struct SharedMemoryLayoutTests {
         let mapping = try SharedMemoryMapping.open(key: "/" + binding.outputs["TEXT"]!.region, byteSize: text.count)
         try text.withUnsafeBytes { try mapping.write($0) }
         mapping.close()
-        #expect(try reader.bytes(of: "TEXT", datatype: .bytes, shape: [2], declaredByteSize: nil) == text)
-        #expect(try reader.bytes(of: "FIXED", datatype: .fp32, shape: [1, 3, 2], declaredByteSize: nil).count == 24)
+        #expect(try reader.bytes(of: "TEXT", datatype: .bytes, shape: [2]) == text)
+        #expect(try reader.bytes(of: "FIXED", datatype: .fp32, shape: [1, 3, 2]).count == 24)
         #expect(throws: SharedOutputRegions.ReadFailure.self) {
-            try reader.bytes(of: "VARIABLE", datatype: .int32, shape: [100], declaredByteSize: nil)
+            try reader.bytes(of: "VARIABLE", datatype: .int32, shape: [100])
         }
     }
 

@@ -8,14 +8,9 @@ extension ResponseValidator {
         var outputs: [String: [UInt8]] = [:]
         for (index, output) in response.outputs.enumerated() {
             if let regions = expected.outputRegions, regions.contains(output.name) {
-                // Written to shared memory: the response has only its shape (and maybe its size).
-                let declared = output.parameters[SharedMemoryBinding.byteSizeParameter].flatMap { parameter -> Int? in
-                    if case .int64Param(let size)? = parameter.parameterChoice { return Int(size) }
-                    return nil
-                }
+                // Written to shared memory: the response has only its shape.
                 do {
-                    outputs[output.name] = try regions.bytes(of: output.name, datatype: DataType(rawValue: output.datatype),
-                                                             shape: output.shape, declaredByteSize: declared)
+                    outputs[output.name] = try regions.bytes(of: output.name, datatype: DataType(rawValue: output.datatype), shape: output.shape)
                 } catch {
                     return "validation of data step \(expected.step): \(error.description)"
                 }

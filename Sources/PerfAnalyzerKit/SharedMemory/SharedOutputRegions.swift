@@ -11,18 +11,15 @@ public struct SharedOutputRegions: Sendable {
 
     func contains(_ name: String) -> Bool { storages[name] != nil }
 
-    /// The bytes of output `name`: `declaredByteSize` of them when the response gave the
-    /// size, else as many as its shape and datatype take (BYTES: walking the length prefixes).
-    func bytes(of name: String, datatype: DataType?, shape: [Int64], declaredByteSize: Int?) throws(ReadFailure) -> [UInt8] {
+    /// The bytes of output `name`: as many as its shape and datatype take (BYTES: walking the
+    /// length prefixes). Triton's response gives no byte size for an output in shared memory.
+    func bytes(of name: String, datatype: DataType?, shape: [Int64]) throws(ReadFailure) -> [UInt8] {
         guard let storage = storages[name] else { throw ReadFailure("output '\(name)' has no shared-memory region") }
-        let count: Int
-        if let declaredByteSize {
-            count = declaredByteSize
-        } else if let size = datatype?.elementSize {
-            count = shape.reduce(1) { $0 * Int($1) } * size
-        } else {
-            return try bytesElements(of: name, storage: storage, elements: shape.reduce(1) { $0 * Int($1) })
+        let elements = shape.reduce(1) { $0 * Int($1) }
+        guard let size = datatype?.elementSize else {
+            return try bytesElements(of: name, storage: storage, elements: elements)
         }
+        let count = elements * size
         guard count >= 0, count <= storage.byteSize else {
             throw ReadFailure("output '\(name)' takes \(count) bytes but its shared-memory region holds \(storage.byteSize)")
         }
@@ -46,8 +43,7 @@ public struct SharedOutputRegions: Sendable {
             guard offset + 4 <= all.count else {
                 throw ReadFailure("output '\(name)': BYTES element \(element) of \(elements) runs past the \(all.count)-byte shared-memory region")
             }
-            let length = Int(UInt32(all[offset]) | UInt32(all[offset + 1]) << 8 | UInt32(all[offset + 2]) << 16 | UInt32(all[offset + 3]) << 24)
-            offset += 4 + length
+            offset += 4 + TensorCodec.byteElementLength(all, at: offset)
         }
         guard offset <= all.count else {
             throw ReadFailure("output '\(name)': its \(elements) BYTES elements run past the \(all.count)-byte shared-memory region")

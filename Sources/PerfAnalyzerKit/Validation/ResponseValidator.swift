@@ -46,8 +46,7 @@ public enum ResponseValidator {
             let received: [UInt8]
             if let regions = expected.outputRegions, regions.contains(tensor.name) {
                 do {
-                    received = try regions.bytes(of: tensor.name, datatype: DataType(rawValue: output.datatype), shape: output.shape,
-                                                 declaredByteSize: output.parameters?[SharedMemoryBinding.byteSizeParameter]?.int64Value.map(Int.init))
+                    received = try regions.bytes(of: tensor.name, datatype: DataType(rawValue: output.datatype), shape: output.shape)
                 } catch {
                     return "validation of data step \(expected.step): \(error.description)"
                 }
