@@ -313,7 +313,7 @@ public struct PerfAnalyzerRun: Sendable {
             SharedMemoryLayout(regions: $0, model: model, batchSize: options.batchSize,
                                outputSizePerEntry: options.outputSharedMemorySize, separateOutputs: plan.expected != nil)
         }
-        let bind = layout.map { layout in { (index: Int, steps: [DataStep]) throws -> SharedMemoryBinding in try layout.bind(index: index, steps: steps) } }
+        let bind = layout.map { $0.bind(index:steps:) }
         do {
             switch options.wireProtocol {
             case .http:
