@@ -14,9 +14,18 @@ CUDA_RUNTIME_DIR="$(scripts/install-cuda-runtime.sh | tail -n 1)"
 export CUDA_RUNTIME_DIR
 # shellcheck source=triton-env.sh
 source scripts/triton-env.sh
+# The progress-line test reads a real terminal through tmux; the library consumer test uses curl.
+log() { echo "[test] $*" >&2; }
+fail() { echo "[test] $*" >&2; exit 1; }
+# shellcheck source=install-common.sh
+source scripts/install-common.sh
+apt_install tmux curl >/dev/null
 
 echo "== building" >&2
 swift build --build-tests
+
+# PerfAnalyzerKit as a versioned dependency of another package (its own build of everything).
+scripts/test-library-consumer.sh
 
 # Three distinct free loopback ports, held together so they cannot collide.
 read -r http grpc metrics < <(python3 - <<'PY'

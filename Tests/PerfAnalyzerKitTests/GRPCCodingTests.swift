@@ -67,7 +67,7 @@ struct GRPCCodingTests {
         let step = DataStep(tensors: [.init(name: "INPUT0", datatype: .int32, shape: [2], bytes: [1, 0, 0, 0, 2, 0, 0, 0])])
         let prepared = try GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: true).build(steps: [step, step])
         #expect(prepared.batchSize == 2)
-        let serializer = PreparedRequestSerializer(timing: RequestTiming())
+        let serializer = PreparedRequestSerializer()
         let plain: [UInt8] = try serializer.serialize(OutgoingInferRequest(body: prepared.bytes))
         let decoded = try Inference_ModelInferRequest(serializedBytes: plain)
         #expect(decoded.modelName == "add_sub")

@@ -67,7 +67,6 @@ struct LoadModeOptionTests {
         (["--request-rate-range", "10:20:0"], "--request-rate-range 10:20:0: the step must be > 0"),
         (["--request-rate-range", "10:0"], "--request-rate-range 10:0: an open end (0) needs a latency limit (-l) to stop at"),
         (["--request-rate-range", "10", "--concurrency-range", "2"], "--request-rate-range and --concurrency-range choose different load modes; give one of them"),
-        (["--request-rate-range", "10", "--request-distribution", "uniform"], "--request-distribution uniform: expected constant or poisson"),
         (["--request-rate-range", "10:20", "--request-count", "5"], "--request-count measures one level; give a single --request-rate-range value"),
         (["--num-of-sequences", "0"], "--num-of-sequences 0: must be > 0"),
         (["--sequence-length", "0"], "--sequence-length 0: must be > 0"),

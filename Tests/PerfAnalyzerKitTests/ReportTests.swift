@@ -51,7 +51,7 @@ struct ReportTests {
     func consoleBlock() {
         var options = PerfAnalyzerOptions()
         options.modelName = "m"
-        let report = ConsoleReport(options: options, isAsync: false, serverStatistics: true)
+        let report = ConsoleReport(context: RunContext(options: options, isAsync: false, serverStatistics: true))
         let block = report.levelBlock(level(1, count: 100, latencyUs: 300))
         #expect(block == """
               Client: 
@@ -81,7 +81,7 @@ struct ReportTests {
         var options = PerfAnalyzerOptions()
         options.concurrencyRange = ConcurrencyRange(start: 1, end: 4, step: 1)
         options.percentile = 95
-        let text = ConsoleReport(options: options, isAsync: true, serverStatistics: true).settingsBlock()
+        let text = ConsoleReport(context: RunContext(options: options, isAsync: true, serverStatistics: true)).settingsBlock()
         #expect(text.contains("*** Measurement Settings ***\n  Batch size: 1\n  Service Kind: TRITON\n"))
         #expect(text.contains("  Using \"time_windows\" mode for stabilization\n"))
         #expect(text.contains("  Stabilizing using p95 throughput\n"))

@@ -36,7 +36,6 @@ struct TransportOptionTests {
     @Test("flags of the other protocol, or without what they need, are refused by name", arguments: [
         (["--streaming"], "--streaming: streaming needs -i grpc"),
         (["--grpc-compression-algorithm", "gzip"], "--grpc-compression-algorithm: compression needs -i grpc"),
-        (["-i", "grpc", "--grpc-compression-algorithm", "brotli"], "--grpc-compression-algorithm brotli: expected none, gzip or deflate"),
         (["--ssl-grpc-use-ssl", "true"], "--ssl-grpc-use-ssl: applies to -i grpc"),
         (["-i", "grpc", "--ssl-grpc-use-ssl", "maybe"], "--ssl-grpc-use-ssl maybe: expected true or false"),
         (["-i", "grpc", "--ssl-grpc-root-certifications-file", "ca.pem"], "--ssl-grpc-root-certifications-file: needs --ssl-grpc-use-ssl true"),
@@ -44,7 +43,6 @@ struct TransportOptionTests {
         (["-i", "grpc", "-u", "https://h:1"], "gRPC takes host:port"),
         (["--ssl-https-verify-peer", "0"], "these need an https:// URL"),
         (["-u", "https://h:1", "--ssl-https-verify-host", "3"], "--ssl-https-verify-host 3: expected 0, 1 or 2"),
-        (["-u", "https://h:1", "--ssl-https-client-certificate-type", "P12"], "--ssl-https-client-certificate-type P12: expected PEM or DER"),
         (["-i", "grpc", "--ssl-https-verify-peer", "0"], "these apply to -i http"),
     ])
     func refusals(arguments: [String], fragment: String) throws {

@@ -10,6 +10,8 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
     var model: ModelDescription
     /// Decoupled models over a stream: ask the server to mark the last response of each request.
     var requestsFinalResponseMarker: Bool
+    /// `--request-parameter`s, in the request's `parameters` map.
+    var parameters: [RequestParameter] = []
 
     func build(steps: [DataStep], sharedMemory: SharedMemoryBinding?) throws -> PreparedRequest {
         precondition(!steps.isEmpty)
@@ -39,6 +41,15 @@ struct GRPCInferRequestBuilder: InferRequestEncoding {
             var flag = Inference_InferParameter()
             flag.boolParam = true
             request.parameters[GRPCResponseScanner.enableFinalResponseParameter] = flag
+        }
+        for parameter in parameters {
+            var value = Inference_InferParameter()
+            switch parameter.value {
+            case .bool(let flag): value.boolParam = flag
+            case .int(let number): value.int64Param = number
+            case .string(let text): value.stringParam = text
+            }
+            request.parameters[parameter.name] = value
         }
         let serialized: [UInt8] = try request.serializedBytes()
         var summary = request

@@ -12,13 +12,9 @@ struct OutgoingInferRequest: Sendable {
     var id: UInt64 = 0
 }
 
-/// Copies the prepared bytes into gRPC's buffer (no protobuf work on the send path) and
-/// notes how long that took, the call's marshalling in the client-side time split.
+/// Copies the prepared bytes into gRPC's buffer (no protobuf work on the send path).
 struct PreparedRequestSerializer: MessageSerializer {
-    let timing: RequestTiming
-
     func serialize<Bytes: GRPCContiguousBytes>(_ message: OutgoingInferRequest) throws -> Bytes {
-        let startNs = MonotonicClock.now()
         // The id field: tag (field 3, length-delimited), length, decimal digits.
         let idField: [UInt8] = message.id == 0 ? [] : {
             let digits = Array(String(message.id).utf8)
@@ -30,34 +26,32 @@ struct PreparedRequestSerializer: MessageSerializer {
             message.body.withUnsafeReadableBytes { target.copyMemory(from: $0) }
             idField.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[bodyCount...]).copyMemory(from: $0) }
         }
-        timing.marshalNs = MonotonicClock.now() &- startNs
         return bytes
     }
 }
 
-/// What the load path keeps of a streamed response: its summary, and the decoded
-/// response when its outputs are validated.
+/// What the load path keeps of a streamed response: its summary, the decoded response when
+/// its outputs are validated, and its bytes when a sink wants them.
 struct StreamedInferResponse: Sendable {
     var summary: GRPCResponseScanner.Summary
     var decoded: Inference_ModelInferResponse?
+    /// The serialized `ModelStreamInferResponse`.
+    var bytes: ByteBuffer?
 }
 
 struct StreamResponseDeserializer: MessageDeserializer {
     let decodes: Bool
+    let keepsBytes: Bool
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> StreamedInferResponse {
         try serializedMessageBytes.withUnsafeBytes { raw in
             let summary = try GRPCResponseScanner.scanStreamResponse(raw)
+            let bytes = keepsBytes ? ByteBuffer(bytes: raw) : nil
             guard decodes, summary.errorMessage == nil, summary.hasOutputs else {
-                return StreamedInferResponse(summary: summary, decoded: nil)
+                return StreamedInferResponse(summary: summary, decoded: nil, bytes: bytes)
             }
-            return StreamedInferResponse(summary: summary, decoded: try Inference_ModelStreamInferResponse(serializedBytes: raw).inferResponse)
+            return StreamedInferResponse(summary: summary, decoded: try Inference_ModelStreamInferResponse(serializedBytes: raw).inferResponse,
+                                         bytes: bytes)
         }
     }
-}
-
-/// The duration the serializer leaves for the slot that owns it. Written and read on the
-/// slot's event loop only (its task prefers that loop).
-final class RequestTiming: @unchecked Sendable {
-    var marshalNs: UInt64 = 0
 }

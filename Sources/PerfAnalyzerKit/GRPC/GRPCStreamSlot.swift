@@ -12,20 +12,19 @@ import NIOCore
 /// Confined to `eventLoop`: the driver calls in there, and the stream's tasks prefer it.
 final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     private let isDecoupled: Bool
-    private let timing = RequestTiming()
+    /// Every response of the request in flight (its time; its bytes when a sink wants them).
+    private let responses: ResponseLog
 
     // The request in flight.
-    private var requestID: UInt64 = 0
-    private var inFlight: SendTicket?
-    private var startNs: UInt64 = 0
-    private var firstResponseNs: UInt64 = 0
-    private var responses = 0
+    @exclusivity(unchecked) private var requestID: UInt64 = 0
+    @exclusivity(unchecked) private var inFlight: RequestRecord?
     /// Resumed when the request in flight ends or the stream does.
     private let turn = Milestone()
 
     init(placement: SlotPlacement, connection: GRPCConnection, executor: EventLoopTaskExecutor, requests: [PreparedRequest],
          metadata: Metadata, compression: GRPCCompression, address: ServerAddress, isDecoupled: Bool) {
         self.isDecoupled = isDecoupled
+        responses = ResponseLog(keepsBodies: placement.sinks.keepsResponseBodies)
         super.init(placement: placement, connection: connection, executor: executor, requests: requests,
                    metadata: metadata, compression: compression, address: address)
     }
@@ -38,21 +37,21 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
                     try await self.writeWhileActive(writer)
                 },
                 descriptor: Inference_GRPCInferenceService.Method.ModelStreamInfer.descriptor,
-                serializer: PreparedRequestSerializer(timing: timing),
-                deserializer: StreamResponseDeserializer(decodes: validates),
+                serializer: PreparedRequestSerializer(),
+                deserializer: StreamResponseDeserializer(decodes: validates, keepsBytes: responses.keepsBodies),
                 options: options
             ) { response in
                 // However the responses end, the writer must not wait for one more.
                 defer { self.turn.reach() }
                 for try await message in response.messages { self.received(message) }
             }
-            if inFlight != nil { finish(failure: "the server ended the stream to \(address) while request \(requestID) was in flight") }
+            if inFlight != nil { end(.protocolError("the server ended the stream to \(address) while request \(requestID) was in flight")) }
         } catch let error as RPCError {
             let text = "the stream to \(address) closed: \(GRPCLoadFailure.describe(error, address: address))"
-            if inFlight != nil { finish(failure: text) } else { fail(text) }
+            if inFlight != nil { end(.connectionError(text)) } else { failRun(text) }
         } catch {
             let text = "the stream to \(address) failed: \(error)"
-            if inFlight != nil { finish(failure: text) } else { fail(text) }
+            if inFlight != nil { end(.connectionError(text)) } else { failRun(text) }
         }
         turn.reach()
     }
@@ -60,13 +59,14 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
     private func writeWhileActive(_ writer: RPCWriter<OutgoingInferRequest>) async throws {
         while maySend, let next = nextTicket() {
             requestID &+= 1
-            inFlight = next
-            responses = 0
-            firstResponseNs = 0
+            responses.reset()
             turn.reset()
-            startNs = MonotonicClock.now()
-            noteSent(next, atNs: startNs)
+            var record = beginRecord(next, batchSize: requests[next.request].batchSize)
+            record.responses = responses
+            record.toFirstResponse = isDecoupled
+            inFlight = record
             try await writer.write(OutgoingInferRequest(body: body(for: next), id: requestID))
+            inFlight?.sentNs = MonotonicClock.now()
             await turn.wait()
             if inFlight != nil { return }  // the stream ended under the request
         }
@@ -74,42 +74,41 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
 
     private func received(_ message: StreamedInferResponse) {
         let nowNs = MonotonicClock.now()
-        guard let ticket = inFlight else {
-            fail("the server sent a response on the stream from \(address) with no request in flight")
+        guard var record = inFlight else {
+            failRun("the server sent a response on the stream from \(address) with no request in flight")
             return
         }
-        let request = requests[ticket.request]
         if let error = message.summary.errorMessage {
-            finish(failure: error)
+            end(.serverError(error))
             return
         }
         if message.summary.hasOutputs {
-            responses += 1
-            if firstResponseNs == 0 { firstResponseNs = nowNs }
-            if let decoded = message.decoded, let expected = request.expected,
+            record.responseCount += 1
+            if record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
+            responses.append(atNs: nowNs, body: message.bytes)
+            sinks.responseArrived(record)
+            if let decoded = message.decoded, let expected = requests[record.request].expected,
                let mismatch = ResponseValidator.mismatch(response: decoded, expected: expected) {
-                finish(failure: mismatch)
+                inFlight = record
+                end(.validationFailure(mismatch))
                 return
             }
         }
+        inFlight = record
         // A non-decoupled model answers once; a decoupled one until the final marker.
         let ended = isDecoupled ? message.summary.isFinal ?? false : true
-        guard ended else { return }
-        if isDecoupled {
-            let first = firstResponseNs == 0 ? nowNs : firstResponseNs
-            recorder.recordDecoupled(firstResponseNs: first &- startNs, lastResponseNs: nowNs &- startNs,
-                                     responses: responses, batchSize: request.batchSize)
-        } else {
-            recorder.recordSuccess(latencyNs: nowNs &- startNs, sendNs: timing.marshalNs, receiveNs: 0, batchSize: request.batchSize)
-        }
-        finish(failure: nil)
+        if ended { end(.success) }
     }
 
-    private func finish(failure: String?) {
-        if let failure { fail(failure) }
-        if let ticket = inFlight { noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: failure == nil) }
-        inFlight = nil
+    /// The request in flight ended now with `outcome`.
+    private func end(_ outcome: RequestOutcome) {
+        if var record = inFlight {
+            inFlight = nil
+            record.endNs = MonotonicClock.now()
+            if record.firstResponseNs == 0, outcome == .success { record.firstResponseNs = record.endNs }
+            record.outcome = outcome
+            finish(record)
+        }
         turn.reach()
     }
-
 }

@@ -18,59 +18,61 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
     }
 
     private func sendOne(_ ticket: SendTicket) async {
-        let startNs = MonotonicClock.now()
-        noteSent(ticket, atNs: startNs)
-        var succeeded = false
+        let request = requests[ticket.request]
+        var record = beginRecord(ticket, batchSize: request.batchSize)
         do {
-            if let failure = try await call(requests[ticket.request], body: body(for: ticket), startNs: startNs) {
-                fail(failure)
-            } else {
-                succeeded = true
-            }
+            record = try await call(request, body: body(for: ticket), record: record)
         } catch let error as RPCError {
-            fail(GRPCLoadFailure.describe(error, address: address))
+            record.outcome = GRPCLoadFailure.outcome(error, address: address)
         } catch {
-            fail("request to \(address) failed: \(error)")
+            record.outcome = .connectionError("request to \(address) failed: \(error)")
         }
-        noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: succeeded)
+        if record.endNs == 0 { record.endNs = MonotonicClock.now() }
+        finish(record)
     }
 
     /// One `ModelInfer` call on a stream of its own, written and read at the transport level:
     /// grpc-swift's client layer (interceptors, retries, typed response sequences) would cost
-    /// more per call than the call itself. Returns a failure message, or nil on success.
-    private func call(_ request: PreparedRequest, body: ByteBuffer, startNs: UInt64) async throws -> String? {
+    /// more per call than the call itself. Returns the record with the call's times and outcome.
+    private func call(_ request: PreparedRequest, body: ByteBuffer, record: RequestRecord) async throws -> RequestRecord {
         try await connection.transport.withStream(descriptor: Inference_GRPCInferenceService.Method.ModelInfer.descriptor,
                                                   options: options) { stream, _ in
+            var record = record
             try await stream.outbound.write(contentsOf: [.metadata(self.metadata), .message(GRPCNIOTransportBytes(body.readableBytesView))])
-            let sentNs = MonotonicClock.now()
+            record.sentNs = MonotonicClock.now()
             await stream.outbound.finish()
-            var response: Inference_ModelInferResponse?
-            var receiveNs: UInt64 = 0
+            var response: ByteBuffer?
             for try await part in stream.inbound {
                 switch part {
                 case .metadata:
                     continue
                 case .message(let bytes):
-                    let arrivedNs = MonotonicClock.now()
-                    if self.validates {
-                        response = try bytes.withUnsafeBytes { try Inference_ModelInferResponse(serializedBytes: $0) }
-                    }
-                    receiveNs = MonotonicClock.now() &- arrivedNs
+                    if record.firstResponseNs == 0 { record.firstResponseNs = MonotonicClock.now() }
+                    if self.validates || self.sinks.keepsResponseBodies { response = bytes.withUnsafeBytes { ByteBuffer(bytes: $0) } }
                 case .status(let status, _):
-                    let endNs = MonotonicClock.now()
+                    record.endNs = MonotonicClock.now()
                     guard status.code == .ok else {
-                        return status.message.isEmpty ? "request failed with gRPC status \(status.code)" : status.message
+                        record.outcome = .serverError(status.message.isEmpty ? "request failed with gRPC status \(status.code)" : status.message)
+                        return record
                     }
-                    if let response, let expected = request.expected,
-                       let mismatch = ResponseValidator.mismatch(response: response, expected: expected) {
-                        return mismatch
+                    record.responseCount = 1
+                    if let expected = request.expected {
+                        do {
+                            let decoded = try Inference_ModelInferResponse(serializedBytes: Array((response ?? ByteBuffer()).readableBytesView))
+                            if let mismatch = ResponseValidator.mismatch(response: decoded, expected: expected) {
+                                record.outcome = .validationFailure(mismatch)
+                            }
+                        } catch {
+                            record.outcome = .validationFailure("validation of data step \(expected.step): the response is not a ModelInferResponse (\(error))")
+                        }
                     }
-                    self.recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sentNs &- startNs, receiveNs: receiveNs,
-                                                batchSize: request.batchSize)
-                    return nil
+                    if self.sinks.keepsResponseBodies { record.body = response }
+                    return record
                 }
             }
-            return "the server ended the call to \(self.address) without a status"
+            record.endNs = MonotonicClock.now()
+            record.outcome = .protocolError("the server ended the call to \(self.address) without a status")
+            return record
         }
     }
 
@@ -79,11 +81,16 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
 /// The wording of a failed load request over gRPC.
 enum GRPCLoadFailure {
     static func describe(_ error: RPCError, address: ServerAddress) -> String {
+        outcome(error, address: address).failureText ?? ""
+    }
+
+    /// A lost connection, or the server's own error.
+    static func outcome(_ error: RPCError, address: ServerAddress) -> RequestOutcome {
         switch error.code {
         case .unavailable:
-            return "the connection to \(address) was lost: \(GRPCFailure(error: error))"
+            return .connectionError("the connection to \(address) was lost: \(GRPCFailure(error: error))")
         default:
-            return error.message.isEmpty ? "\(GRPCFailure(error: error))" : error.message
+            return .serverError(error.message.isEmpty ? "\(GRPCFailure(error: error))" : error.message)
         }
     }
 }

@@ -14,7 +14,7 @@ import NIOPosix
 /// write frames on the connection themselves; everything else (control calls, streaming,
 /// compression) goes through grpc-swift.
 ///
-/// Confined to `eventLoop`, like the HTTP/1.1 `LoadSlot`.
+/// Confined to `eventLoop`, like the HTTP/1.1 `HTTPSlot`.
 final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     /// What every call of a run shares: the framed messages and the request head.
     struct Calls: Sendable {
@@ -67,22 +67,21 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     private let calls: Calls
-    /// Whether responses are kept (only to validate their outputs).
+    /// Whether response messages are kept: to validate their outputs, or for a sink.
     let keepsResponses: Bool
 
-    private var state = State.disconnected
-    private var handler: UnaryFrameHandler?
+    @exclusivity(unchecked) private var state = State.disconnected
+    @exclusivity(unchecked) private var handler: UnaryFrameHandler?
     /// Client streams are odd and increasing; one per call.
-    private var nextStreamID: Int32 = 1
+    @exclusivity(unchecked) private var nextStreamID: Int32 = 1
 
-    // The call in flight, monotonic ns.
-    private var startNs: UInt64 = 0
-    private var ticket = SendTicket(request: 0)
+    /// The call in flight.
+    @exclusivity(unchecked) private var inFlight: RequestRecord?
 
     init(placement: SlotPlacement, calls: Calls) {
         precondition(!calls.requests.isEmpty)
         self.calls = calls
-        keepsResponses = calls.requests.contains { $0.expected != nil }
+        keepsResponses = placement.sinks.keepsResponseBodies || calls.requests.contains { $0.expected != nil }
         super.init(placement: placement)
     }
 
@@ -132,12 +131,13 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         }
         guard let next = nextTicket() else { return }
         state = .inFlight
-        ticket = next
         let streamID = HTTP2StreamID(nextStreamID)
         nextStreamID += 2
-        startNs = MonotonicClock.now()
+        var record = beginRecord(next, batchSize: calls.requests[next.request].batchSize)
         handler.send(on: streamID, head: calls.head, message: calls.message(for: next))
-        noteSent(next, atNs: startNs)
+        // NIO writes the frames to the socket inside writeAndFlush when it can.
+        record.sentNs = MonotonicClock.now()
+        inFlight = record
     }
 
     // MARK: Events from the call handler
@@ -149,33 +149,38 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         pump()
     }
 
+    /// The first DATA frame of the call's answer arrived (the response head may come long before
+    /// the server has computed anything, so the message's arrival starts the receive).
+    @inline(__always)
+    func answerStarted() {
+        if state == .inFlight, inFlight?.firstResponseNs == 0 { inFlight?.firstResponseNs = MonotonicClock.now() }
+    }
+
     func callEnded(_ outcome: UnaryFrameHandler.Outcome) {
         let endNs = MonotonicClock.now()
-        guard state == .inFlight else { return }
+        guard state == .inFlight, var record = inFlight else { return }
         state = .idle
-        let request = calls.requests[ticket.request]
-        var succeeded = false
+        inFlight = nil
+        record.endNs = endNs
+        if record.firstResponseNs == 0 { record.firstResponseNs = endNs }
         switch outcome {
         case .ok(let message):
-            // Requests are marshalled before the load, so a call's own (un)marshalling is
-            // only the decoding of responses that are validated.
-            if let expected = request.expected, let failure = Self.validate(message, expected: expected) {
-                fail(failure)
-            } else {
-                let unmarshalNs = request.expected == nil ? 0 : MonotonicClock.now() &- endNs
-                recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: 0, receiveNs: unmarshalNs, batchSize: request.batchSize)
-                succeeded = true
+            record.responseCount = 1
+            if let expected = calls.requests[record.request].expected, let failure = Self.validate(message, expected: expected) {
+                record.outcome = .validationFailure(failure)
             }
-        case .failed(let message):
-            fail(message)
+            if sinks.keepsResponseBodies { record.body = message }
+        case .failed(let failure):
+            record.outcome = failure
         }
-        noteEnded(ticket, atNs: endNs, succeeded: succeeded)
+        finish(record)
         becameIdle()
         pump()
     }
 
     func connectionClosed(error: Error?) {
-        let abandoned = state == .inFlight ? ticket : nil
+        let abandoned = state == .inFlight ? inFlight : nil
+        inFlight = nil
         state = .disconnected
         handler = nil
         let reason = error.map { TLSFailure.isTLSError($0) ? TLSFailure.describe($0) : "\($0)" } ?? "the server closed the connection"
@@ -207,20 +212,20 @@ final class UnaryFrameHandler: ChannelInboundHandler {
     enum Outcome {
         /// The response message without its 5-byte prefix, when kept.
         case ok(ByteBuffer?)
-        case failed(String)
+        case failed(RequestOutcome)
     }
 
     private let slot: HTTP2UnarySlot
     private let keepsResponse: Bool
-    private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
     private var closeReason: Error?
 
     // The call in flight.
-    private var streamID: HTTP2StreamID?
-    private var response: ByteBuffer?
-    private var sawHead = false
+    @exclusivity(unchecked) private var streamID: HTTP2StreamID?
+    @exclusivity(unchecked) private var response: ByteBuffer?
+    @exclusivity(unchecked) private var sawHead = false
     /// Bytes received since the connection window was last topped up.
-    private var unacknowledged = 0
+    @exclusivity(unchecked) private var unacknowledged = 0
 
     init(slot: HTTP2UnarySlot) {
         self.slot = slot
@@ -265,27 +270,28 @@ final class UnaryFrameHandler: ChannelInboundHandler {
                 unacknowledged = 0
             }
             guard frame.streamID == streamID else { return }
+            slot.answerStarted()
             if keepsResponse, case .byteBuffer(var bytes) = data.data {
                 if response == nil { response = bytes } else { response!.writeBuffer(&bytes) }
             }
-            if data.endStream { end(.failed("the server ended the call without a gRPC status")) }
+            if data.endStream { end(.failed(.protocolError("the server ended the call without a gRPC status"))) }
         case .headers(let headers):
             guard frame.streamID == streamID else { return }
             // The first block is the response head, unless the server answers with trailers only.
             if !sawHead && !headers.endStream {
                 sawHead = true
                 if let status = headers.headers.first(name: ":status"), status != "200" {
-                    end(.failed("the server answered ModelInfer with HTTP status \(status)"))
+                    end(.failed(.serverError("the server answered ModelInfer with HTTP status \(status)")))
                 }
                 return
             }
             end(Self.outcome(trailers: headers.headers, message: response))
         case .rstStream(let code):
             guard frame.streamID == streamID else { return }
-            end(.failed("the server reset the call's stream (\(code))"))
+            end(.failed(.connectionError("the server reset the call's stream (\(code))")))
         case .goAway(let lastStreamID, let code, _):
             if let streamID, streamID > lastStreamID {
-                end(.failed("the server is going away (\(code)) and dropped the call in flight"))
+                end(.failed(.connectionError("the server is going away (\(code)) and dropped the call in flight")))
             }
         default:
             break
@@ -313,11 +319,11 @@ final class UnaryFrameHandler: ChannelInboundHandler {
     /// The gRPC status of the trailers; on success the message without its prefix.
     static func outcome(trailers: HPACKHeaders, message: ByteBuffer?) -> Outcome {
         guard let status = trailers.first(name: "grpc-status") else {
-            return .failed("the server's answer carried no gRPC status")
+            return .failed(.protocolError("the server's answer carried no gRPC status"))
         }
         guard status == "0" else {
             let text = trailers.first(name: "grpc-message").map { $0.removingPercentEncoding ?? $0 } ?? ""
-            return .failed(text.isEmpty ? "the call failed with gRPC status \(status)" : text)
+            return .failed(.serverError(text.isEmpty ? "the call failed with gRPC status \(status)" : text))
         }
         guard var message, message.readableBytes >= 5 else { return .ok(nil) }
         message.moveReaderIndex(forwardBy: 5)

@@ -11,10 +11,11 @@ final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     private let feeds = NIOLockedValueBox<[ConcurrencyFeed]>([])
 
     /// Slots are placed on `loops` in turn; the caller owns the loops and shuts them down.
-    init(loops: [EventLoop], requestCount: Int, sequences: SequenceSource?, makeSlot: @escaping SlotFactory) {
+    init(loops: [EventLoop], requestCount: Int, sequences: SequenceSource?, makeSinks: SinkFactory = { LoopSinks(window: $0) },
+         makeSlot: @escaping SlotFactory) {
         self.requestCount = requestCount
         self.sequences = sequences
-        super.init(loops: loops, scheduled: false, makeSlot: makeSlot)
+        super.init(loops: loops, scheduled: false, makeSinks: makeSinks, makeSlot: makeSlot)
     }
 
     public func prepare(_ level: LoadLevel) async throws {

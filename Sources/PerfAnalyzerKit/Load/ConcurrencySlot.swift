@@ -2,8 +2,8 @@ import KServeProtocol
 import NIOCore
 
 /// One unit of concurrency as the driver sees it: it connects, then keeps one request
-/// outstanding while active. Every method is called on `eventLoop`, and the slot records
-/// into that loop's `WindowRecorder` from there, so recording takes no lock.
+/// outstanding while active. Every method is called on `eventLoop`, and the slot hands each
+/// finished request to that loop's `LoopSinks` from there, so recording takes no lock.
 protocol ConcurrencySlot: AnyObject, Sendable {
     var eventLoop: EventLoop { get }
     /// Completes once the slot can send.
@@ -20,7 +20,7 @@ struct SlotPlacement {
     /// The slot's position; spreads the data steps so concurrent slots start on different ones.
     var index: Int
     var eventLoop: EventLoop
-    var recorder: WindowRecorder
+    var sinks: LoopSinks
     var counters: LoadCounters
     /// What the slot sends and when; confined to `eventLoop` like the slot.
     var feed: any SendFeed
@@ -32,23 +32,23 @@ typealias SlotFactory = @Sendable (SlotPlacement) -> any LoadSlotBase
 /// A slot as drivers keep it: the shared core with one protocol's way of sending.
 typealias LoadSlotBase = SlotCore & ConcurrencySlot
 
-/// What every slot shares, whatever it speaks: its loop and recorder, whether it should
-/// send, who waits for it to go idle, and how a failure stops the run.
+/// What every slot shares, whatever it speaks: its loop and sinks, whether it should
+/// send, who waits for it to go idle, and how a request's record ends.
 /// Confined to `eventLoop`, like the slots built on it.
 class SlotCore: @unchecked Sendable {
     let eventLoop: EventLoop
-    let recorder: WindowRecorder
+    let sinks: LoopSinks
     let counters: LoadCounters
     let feed: any SendFeed
     /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
-    var active = false
+    @exclusivity(unchecked) var active = false
     /// Set by a feed that holds the slot as idle, waiting for a request to be due.
-    var isParked = false
+    @exclusivity(unchecked) var isParked = false
     private var idleWaiters: [EventLoopPromise<Void>] = []
 
     init(placement: SlotPlacement) {
         eventLoop = placement.eventLoop
-        recorder = placement.recorder
+        sinks = placement.sinks
         counters = placement.counters
         feed = placement.feed
     }
@@ -111,7 +111,7 @@ class SlotCore: @unchecked Sendable {
         guard maySend else { return }
         Diagnostics.logger.debug("a load connection closed; reconnecting")
         connect().whenFailure { error in
-            self.fail("\(error)")
+            self.failRun("\(error)")
             self.becameIdle()
         }
     }
@@ -124,45 +124,43 @@ class SlotCore: @unchecked Sendable {
         feed.next(for: self)
     }
 
-    /// A request left at `sentNs`: a scheduled one records how late it was.
+    /// The record of `ticket`'s request, starting now.
     @inline(__always)
-    func noteSent(_ ticket: SendTicket, atNs sentNs: UInt64) {
-        guard ticket.intendedNs != 0 else { return }
-        let lagNs = sentNs > ticket.intendedNs ? sentNs - ticket.intendedNs : 0
-        recorder.recordSend(lagNs: lagNs, delayed: lagNs > Self.lateSendNs)
+    func beginRecord(_ ticket: SendTicket, batchSize: Int) -> RequestRecord {
+        RequestRecord(ticket: ticket, startNs: MonotonicClock.now(), batchSize: batchSize)
     }
 
-    /// A send this far behind its time counts as delayed (it waited for a free connection,
-    /// or the client fell behind). The lag itself is reported in percentiles.
-    static let lateSendNs: UInt64 = 1_000_000
-
-    /// A request ended at `endNs` (its success or failure already recorded): scheduled latency,
-    /// sequence count, the feed's bookkeeping and the run's completion count.
+    /// A request ended (its record filled in): the loop's sinks take the record, a failure
+    /// stops the run, and the feed and the run's completion count learn of it.
     @inline(__always)
-    func noteEnded(_ ticket: SendTicket, atNs endNs: UInt64, succeeded: Bool) {
-        if succeeded {
-            if ticket.intendedNs != 0 { recorder.recordScheduledLatency(endNs &- ticket.intendedNs) }
-            if ticket.sequence?.end == true { recorder.recordSequenceEnd() }
+    func finish(_ record: borrowing RequestRecord) {
+        sinks.deliver(record)
+        let succeeded = record.succeeded
+        if !succeeded {
+            counters.recordFailure()
+            active = false
         }
-        feed.ended(ticket, succeeded: succeeded)
+        feed.ended(record.ticket, succeeded: succeeded)
         counters.recordCompletion()
     }
 
     /// The slot's own connection closed (its state already says so): the request it carried,
     /// if any, ends failed with `failure`, waiters are released, and the slot reconnects if it
     /// should still send.
-    func connectionEnded(abandoning ticket: SendTicket?, failure: @autoclosure () -> String) {
-        if let ticket {
-            fail(failure())
-            noteEnded(ticket, atNs: MonotonicClock.now(), succeeded: false)
+    func connectionEnded(abandoning record: RequestRecord?, failure: @autoclosure () -> String) {
+        if var record {
+            record.endNs = MonotonicClock.now()
+            record.outcome = .connectionError(failure())
+            finish(record)
         }
         becameIdle()
         reconnectIfSending()
     }
 
-    /// Records the failure in the window, which ends the run, and stops this slot.
-    func fail(_ message: String) {
-        recorder.recordFailure(message)
+    /// A failure that belongs to no request (a connection that could not be reopened): it
+    /// ends the run as a failed request does.
+    func failRun(_ message: String) {
+        sinks.window.recordFailure(message)
         counters.recordFailure()
         active = false
     }

@@ -50,7 +50,7 @@ protocol LoadDriver: Sendable {
     /// Runs at `level` from now on.
     func start(_ level: LoadLevel)
     /// Ends the current window on every loop and returns it merged; the next window starts now.
-    func cutWindow() async throws -> ClientWindow
+    func cutWindow() async throws -> WindowCut
     /// Stops sending and waits (up to `timeout`) for requests in flight to finish.
     func quiesce(timeout: TimeAmount) async
     /// Sends the last request of every sequence still live, so the server lets go of its state.
@@ -59,12 +59,15 @@ protocol LoadDriver: Sendable {
     func close() async
 }
 
-/// The parts every driver shares: the event loops and their recorders, the run's counters,
+/// Makes the sinks of one event loop around its window aggregate.
+typealias SinkFactory = @Sendable (WindowRecorder) -> LoopSinks
+
+/// The parts every driver shares: the event loops and their sinks, the run's counters,
 /// and the slots it made.
 class LoadEngine: @unchecked Sendable {
     struct LoopShare {
         let loop: EventLoop
-        let recorder: WindowRecorder
+        let sinks: LoopSinks
     }
 
     let loops: [LoopShare]
@@ -74,11 +77,12 @@ class LoadEngine: @unchecked Sendable {
     /// Numbers slots as they are made.
     private let slotCount = ManagedAtomic(0)
 
-    init(loops: [EventLoop], scheduled: Bool, counters: LoadCounters = LoadCounters(), makeSlot: @escaping SlotFactory) {
+    init(loops: [EventLoop], scheduled: Bool, counters: LoadCounters = LoadCounters(), makeSinks: SinkFactory,
+         makeSlot: @escaping SlotFactory) {
         precondition(!loops.isEmpty)
         self.counters = counters
         let now = MonotonicClock.now()
-        self.loops = loops.map { LoopShare(loop: $0, recorder: WindowRecorder(startNs: now, scheduled: scheduled)) }
+        self.loops = loops.map { LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled))) }
         self.makeSlot = makeSlot
     }
 
@@ -93,7 +97,7 @@ class LoadEngine: @unchecked Sendable {
     func addSlot(on share: Int, feed: any SendFeed) -> any LoadSlotBase {
         let index = slotCount.loadThenWrappingIncrement(ordering: .relaxed)
         let loop = loops[share]
-        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, recorder: loop.recorder, counters: counters, feed: feed))
+        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters, feed: feed))
         slots.withLockedValue { $0.append(slot) }
         return slot
     }
@@ -116,15 +120,31 @@ class LoadEngine: @unchecked Sendable {
         counters.setBudget(count)
     }
 
-    public func cutWindow() async throws -> ClientWindow {
-        var parts: [ClientWindow] = []
-        for share in loops {
-            let recorder = share.recorder
-            parts.append(try await share.loop.submit { recorder.cut(at: MonotonicClock.now()) }.get())
+    /// How far ahead a cut is set, so that every loop has heard of it before it comes (a loop
+    /// reaches a submitted task once it has handled the reads in hand).
+    static let cutLeadNs: UInt64 = 5_000_000
+
+    /// Cuts every loop's window at one instant: each loop learns the instant first, then, once it
+    /// has passed, hands over the window that ended there. A request belongs to the window its
+    /// answer completed in, the same on every loop and in every sink (the export's window
+    /// boundaries bound exactly the requests the report counts).
+    public func cutWindow() async throws -> WindowCut {
+        let cutNs = MonotonicClock.now() + Self.cutLeadNs
+        let told = loops.map { share in
+            let sinks = share.sinks
+            return share.loop.submit { sinks.prepareCut(at: cutNs) }
         }
-        var merged = parts[0]
-        for part in parts.dropFirst() { merged.merge(part) }
-        return merged
+        for future in told { try await future.get() }
+        let now = MonotonicClock.now()
+        if now < cutNs { try await Task.sleep(nanoseconds: cutNs - now) }
+        var parts: [LoopWindow] = []
+        for share in loops {
+            let sinks = share.sinks
+            parts.append(try await share.loop.submit { sinks.takeCut() }.get())
+        }
+        var merged = parts[0].client
+        for part in parts.dropFirst() { merged.merge(part.client) }
+        return WindowCut(client: merged, exported: parts.compactMap(\.exported))
     }
 
     /// Waits (up to `timeout`) until every slot has deactivated, i.e. has nothing in flight.

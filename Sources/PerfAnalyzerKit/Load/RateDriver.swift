@@ -22,7 +22,8 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     ///   - spinLeadNs: how long before each send a lane wakes and polls until it is due.
     init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int, spinLeadNs: UInt64 = 0,
          sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
-         scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSlot: @escaping SlotFactory) {
+         scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSinks: SinkFactory = { LoopSinks(window: $0) },
+         makeSlot: @escaping SlotFactory) {
         // Each lane needs at least one sequence to send with.
         let laneLoops = sequences == nil ? loops : Array(loops.prefix(max(1, min(loops.count, concurrentSequences))))
         self.scheduleFor = scheduleFor
@@ -42,7 +43,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         }
         self.lanes = lanes
         initialSlots = initial
-        super.init(loops: laneLoops, scheduled: true, counters: counters, makeSlot: makeSlot)
+        super.init(loops: laneLoops, scheduled: true, counters: counters, makeSinks: makeSinks, makeSlot: makeSlot)
         for (index, lane) in lanes.enumerated() {
             lane.openSlot = { [weak self] in self?.open(on: index, lane: lane) }
         }
@@ -52,7 +53,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     /// a connection that fails ends the run.
     private func open(on share: Int, lane: RateLane) {
         connectSlot(on: share, lane: lane).whenFailure { error in
-            self.loops[share].recorder.recordFailure("\(error)")
+            self.loops[share].sinks.window.recordFailure("\(error)")
             self.counters.recordFailure()
         }
     }

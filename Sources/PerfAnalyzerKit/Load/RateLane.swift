@@ -15,11 +15,11 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     private let laneCount: Int
     private let counters: LoadCounters
     private let requestCount: Int
-    private var cursor: Int
+    @exclusivity(unchecked) private var cursor: Int
 
     // Slots
     private var slots: [SlotCore] = []
-    private var parked: [SlotCore] = []
+    @exclusivity(unchecked) private var parked: [SlotCore] = []
     private var connecting = 0
     /// Most slots the lane may open; it opens more only up to this (and only when asynchronous).
     private let slotLimit: Int
@@ -28,23 +28,23 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     var openSlot: (() -> Void)?
 
     // Schedule
-    private var offsets: SendSchedule.Offsets?
+    @exclusivity(unchecked) private var offsets: SendSchedule.Offsets?
     private var startNs: UInt64 = 0
-    private var nextIntendedNs = UInt64.max
+    @exclusivity(unchecked) private var nextIntendedNs = UInt64.max
     /// Intended times that are due and not yet sent, oldest first.
-    private var due: [UInt64] = []
-    private var dueHead = 0
-    private var timer: NIOScheduledCallback?
+    @exclusivity(unchecked) private var due: [UInt64] = []
+    @exclusivity(unchecked) private var dueHead = 0
+    @exclusivity(unchecked) private var timer: NIOScheduledCallback?
     /// The deadline of `timer`. A callback NIO had already taken to run when `stop()` cancelled
     /// its timer still runs; it fires before this deadline, which tells it apart from the
     /// current timer's (NIO fires at or after the deadline, on the same monotonic clock).
-    private var armedDeadlineNs: UInt64 = .max
+    @exclusivity(unchecked) private var armedDeadlineNs: UInt64 = .max
     /// How long before a send the lane wakes and polls until it is due. A timer alone wakes
     /// the thread tens of µs late on a typical VM (and hundreds at the tail). NIO runs every
     /// due task before it polls its sockets, so while the lane polls the loop reads nothing:
     /// a response arriving then is read, and timed, up to this long late.
     private let spinLeadNs: UInt64
-    private var running = false
+    @exclusivity(unchecked) private var running = false
 
     // Sequences: this lane's share of them.
     private let source: SequenceSource?

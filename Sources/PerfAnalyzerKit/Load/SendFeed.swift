@@ -32,8 +32,8 @@ protocol SendFeed: AnyObject, Sendable {
 final class ConcurrencyFeed: SendFeed, @unchecked Sendable {
     private let counters: LoadCounters
     private let requestCount: Int
-    private var cursor: Int
-    private var sequence: SequenceStatus?
+    @exclusivity(unchecked) private var cursor: Int
+    @exclusivity(unchecked) private var sequence: SequenceStatus?
     private let sequences: SequenceSource?
     /// Set when the run ends: send only what closes the slot's live sequence.
     var closing = false

@@ -14,7 +14,8 @@ public struct ClientWindow: Sendable {
     /// Inferences those requests carried (requests × batch size).
     public var inferenceCount: Int = 0
     public var failureCount: Int = 0
-    public var firstError: String? = nil
+    /// How the window's first failed request failed.
+    public var firstFailure: RequestOutcome? = nil
     public var latencyNs: Histogram<UInt64>
     public var latencySumNs: UInt64 = 0
     /// Sum of squared latencies in µs², for the standard deviation.
@@ -75,9 +76,9 @@ public struct ClientWindow: Sendable {
         _ = schedule?.latencyFromIntendedNs.record(min(sinceIntendedNs, Self.maxTrackableLatencyNs))
     }
 
-    public mutating func recordFailure(_ message: String) {
+    public mutating func recordFailure(_ outcome: RequestOutcome) {
         failureCount += 1
-        if firstError == nil { firstError = message }
+        if firstFailure == nil { firstFailure = outcome }
     }
 
     /// Folds a window of the same time span (another event loop's share) or an adjacent one into this.
@@ -87,7 +88,7 @@ public struct ClientWindow: Sendable {
         requestCount += other.requestCount
         inferenceCount += other.inferenceCount
         failureCount += other.failureCount
-        if firstError == nil { firstError = other.firstError }
+        if firstFailure == nil { firstFailure = other.firstFailure }
         latencyNs.add(other.latencyNs)
         latencySumNs &+= other.latencySumNs
         latencySquaresUs += other.latencySquaresUs

@@ -30,7 +30,7 @@ public struct ProfileOutcome: Sendable {
         /// The first level never stabilized (perf_analyzer exits 2).
         case unstable(String)
         /// A request failed or the server went away (non-zero exit with the server's words).
-        case failed(String)
+        case failed(RunFailure)
         /// A window completed no request (perf_analyzer's exit code 3).
         case noValidRequests(String)
         /// The user interrupted the run.

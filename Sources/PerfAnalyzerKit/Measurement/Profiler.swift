@@ -16,31 +16,28 @@ public final class Profiler: @unchecked Sendable {
         public var requestCount: Int
         public var warmupRequestCount: Int
         public var latencyLimitMs: UInt64
-        public var verbose: Bool
         public var isAsync: Bool
 
-        public init(options: PerfAnalyzerOptions, isAsync: Bool) {
-            sweep = LevelSweep(options.loadMode, concurrency: options.concurrencyRange)
-            binarySearch = options.binarySearch
-            measurementMode = options.measurementMode
-            windowMs = options.measurementIntervalMs
-            windowRequestCount = options.measurementRequestCount
-            stabilityThreshold = options.stabilityPercentage / 100
-            maxTrials = options.maxTrials
-            percentile = options.percentile
-            requestCount = options.requestCount
-            warmupRequestCount = options.warmupRequestCount
-            latencyLimitMs = options.latencyThresholdMs
-            verbose = options.verbosity > 0
-            self.isAsync = isAsync
+        public init(context: RunContext) {
+            sweep = LevelSweep(context.loadMode, concurrency: context.concurrencyRange)
+            binarySearch = context.binarySearch
+            measurementMode = context.measurementMode
+            windowMs = context.windowMs
+            windowRequestCount = context.windowRequestCount
+            stabilityThreshold = context.stabilityPercentage / 100
+            maxTrials = context.maxTrials
+            percentile = context.percentile
+            requestCount = context.requestCount
+            warmupRequestCount = context.warmupRequestCount
+            latencyLimitMs = context.latencyLimitMs
+            isAsync = context.isAsync
         }
     }
 
     /// Why a level was not reported.
     enum LevelEnding: Error {
-        case overLatencyLimit
-        case unstable
-        case failed(String)
+        case shortfall(LevelShortfall)
+        case failed(RunFailure)
         case noValidRequests
         case interrupted
     }
@@ -49,27 +46,23 @@ public final class Profiler: @unchecked Sendable {
     private let driver: any LoadDriver
     private let statistics: (@Sendable () async throws -> StatisticsResponse)?
     private let selector: ServerStatsSelector
-    private let print: @Sendable (String) -> Void
-    private let printError: @Sendable (String) -> Void
+    private let emit: @Sendable (RunEvent) -> Void
     private let interrupted: @Sendable () -> Bool
-    private let levelReported: @Sendable (LevelResult) -> Void
 
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
-                statistics: (@Sendable () async throws -> StatisticsResponse)?,
-                print: @escaping @Sendable (String) -> Void, printError: @escaping @Sendable (String) -> Void,
-                interrupted: @escaping @Sendable () -> Bool,
-                levelReported: @escaping @Sendable (LevelResult) -> Void) {
-        self.levelReported = levelReported
+         statistics: (@Sendable () async throws -> StatisticsResponse)?,
+         interrupted: @escaping @Sendable () -> Bool,
+         emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
         self.driver = driver
         self.statistics = statistics
         self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
-        self.print = print
-        self.printError = printError
+        self.emit = emit
         self.interrupted = interrupted
     }
 
-    /// Runs the sweep (linear or binary) and returns every level that was reported.
+    /// Runs the sweep (linear or binary), emitting events as it goes, and returns every level
+    /// that was reported. The last event is `.runFinished`.
     public func run() async -> ProfileOutcome {
         var reported: [LevelResult] = []
         var ending = ProfileOutcome.Ending.completed
@@ -77,17 +70,14 @@ public final class Profiler: @unchecked Sendable {
             switch await profileLevelCatching(level) {
             case .success(let result):
                 reported.append(result)
-                levelReported(result)
+                emit(.levelMeasured(result))
                 return true
-            case .failure(.overLatencyLimit):
-                printError("Measured latency went over the set limit of \(settings.latencyLimitMs) msec. ")
+            case .failure(.shortfall(let shortfall)):
+                emit(.levelAbandoned(level, shortfall))
+                if shortfall == .unstable, reported.isEmpty { ending = .unstable("Failed to obtain stable measurement.") }
                 return false
-            case .failure(.unstable):
-                printError(unstableMessage(level: level))
-                if reported.isEmpty { ending = .unstable("Failed to obtain stable measurement.") }
-                return false
-            case .failure(.failed(let message)):
-                ending = .failed(message)
+            case .failure(.failed(let failure)):
+                ending = .failed(failure)
                 return false
             case .failure(.noValidRequests):
                 ending = .noValidRequests("No valid requests recorded within time interval. Please use a larger time window.")
@@ -126,12 +116,9 @@ public final class Profiler: @unchecked Sendable {
         case .single(let level):
             _ = await measure(level)
         }
-        return ProfileOutcome(levels: reported, ending: ending)
-    }
-
-    private func unstableMessage(level: LoadLevel) -> String {
-        let hint = settings.measurementMode == .countWindows ? "--measurement-request-count" : "--measurement-interval"
-        return "Failed to obtain stable measurement within \(settings.maxTrials) measurement windows for \(level.phrase). Please try to increase the \(hint)."
+        let outcome = ProfileOutcome(levels: reported, ending: ending)
+        emit(.runFinished(outcome))
+        return outcome
     }
 
     private func profileLevelCatching(_ level: LoadLevel) async -> Result<LevelResult, LevelEnding> {
@@ -139,8 +126,10 @@ public final class Profiler: @unchecked Sendable {
             return .success(try await profileLevel(level))
         } catch let ending as LevelEnding {
             return .failure(ending)
+        } catch let error as RunError {
+            return .failure(.failed(.setup(error.description)))
         } catch {
-            return .failure(.failed("\(error)"))
+            return .failure(.failed(.setup("\(error)")))
         }
     }
 
@@ -149,8 +138,7 @@ public final class Profiler: @unchecked Sendable {
         if settings.warmupRequestCount > 0 {
             try await warmUp(level: level)
         }
-        // perf_analyzer names no level for an interval file's single schedule.
-        if case .single = settings.sweep {} else { print(level.header) }
+        emit(.levelStarting(level, phase: .measurement))
         try await driver.prepare(level)
         // The first window starts as the new level starts, with fresh server counters.
         _ = try await driver.cutWindow()
@@ -167,20 +155,22 @@ public final class Profiler: @unchecked Sendable {
         var stable = false
         for trial in 1...trials {
             try await waitForWindowEnd(completedAtStart: completedAtStart)
-            let client = try await driver.cutWindow()
+            let cut = try await driver.cutWindow()
+            let client = cut.client
             completedAtStart = driver.completedCount
             // A request's failure (a lost server among them) is the first thing to report.
-            if let error = client.firstError { throw LevelEnding.failed(error) }
+            if let failure = client.firstFailure { throw LevelEnding.failed(.request(failure)) }
             let endStats = try await fetchStatistics()
             let server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
             previousStats = endStats
             if interrupted() { throw LevelEnding.interrupted }
             guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
-            if settings.verbose { print(passLine(trial: trial, client: client)) }
-            Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
             windows.append((client, server))
             figures.append(window)
+            emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: cut, server: server,
+                                                spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
+            Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
             if windows.count > Stability.windowCount { windows.removeFirst() }
             if settings.requestCount > 0 {
                 stable = true
@@ -194,12 +184,12 @@ public final class Profiler: @unchecked Sendable {
         }
         if !stable, settings.isAsync, settings.requestCount == 0,
            Stability.isStable(figures, threshold: settings.stabilityThreshold, checkLatency: false) {
-            printError("Warning: Request latency is not stabilizing. Please try lowering the request rate.")
+            emit(.notice("Warning: Request latency is not stabilizing. Please try lowering the request rate."))
             stable = true
         }
         if !stable {
-            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { throw LevelEnding.overLatencyLimit }
-            throw LevelEnding.unstable
+            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { throw LevelEnding.shortfall(.overLatencyLimit) }
+            throw LevelEnding.shortfall(.unstable)
         }
         var merged = windows[0].client
         var server = windows[0].server
@@ -209,7 +199,7 @@ public final class Profiler: @unchecked Sendable {
         }
         let result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile)
         if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
-            throw LevelEnding.overLatencyLimit
+            throw LevelEnding.shortfall(.overLatencyLimit)
         }
         return result
     }
@@ -218,18 +208,18 @@ public final class Profiler: @unchecked Sendable {
         var warmupLevel = level
         if case .concurrency(let count) = level {
             if count > settings.warmupRequestCount {
-                printError("WARNING: The number of concurrent requests exceeds the warmup request count. Adjusting warmup concurrency to match the warmup request count.")
+                emit(.notice("WARNING: The number of concurrent requests exceeds the warmup request count. Adjusting warmup concurrency to match the warmup request count."))
             }
             warmupLevel = .concurrency(min(count, settings.warmupRequestCount))
         }
         let target = driver.completedCount + settings.warmupRequestCount
         driver.setSendBudget(settings.warmupRequestCount)
-        print(warmupLevel.header)
+        emit(.levelStarting(warmupLevel, phase: .warmup))
         try await driver.prepare(warmupLevel)
         driver.start(warmupLevel)
         await driver.waitForCompletions(reaching: target, stop: interrupted)
         let window = try await driver.cutWindow()
-        if let error = window.firstError { throw LevelEnding.failed(error) }
+        if let failure = window.client.firstFailure { throw LevelEnding.failed(.request(failure)) }
         driver.setSendBudget(nil)
     }
 
@@ -255,14 +245,6 @@ public final class Profiler: @unchecked Sendable {
 
     private func stabilizingLatency(_ window: ClientWindow) -> UInt64 {
         settings.percentile.map { window.latencyPercentileNs($0) } ?? window.averageLatencyNs
-    }
-
-    private func passLine(trial: Int, client: ClientWindow) -> String {
-        let throughput = formatG(client.throughput)
-        if let percentile = settings.percentile {
-            return "  Pass [\(trial)] throughput: \(throughput) infer/sec. p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec"
-        }
-        return "  Pass [\(trial)] throughput: \(throughput) infer/sec. Avg latency: \(client.averageLatencyNs / 1000) usec (std \(UInt64(client.latencyStandardDeviationUs)) usec). "
     }
 }
 

@@ -27,6 +27,17 @@ public enum Stability {
         return latencies.max()! / latencies.min()! <= 1 + threshold
     }
 
+    /// How far apart the last three windows are: max / min - 1 of throughput and of latency;
+    /// nil until there are three (or a figure is 0).
+    public static func spread(_ windows: [WindowFigures]) -> (throughput: Double, latency: Double)? {
+        guard windows.count >= windowCount else { return nil }
+        let recent = windows.suffix(windowCount)
+        let throughputs = recent.map(\.throughput)
+        let latencies = recent.map { Double($0.latencyNs) }
+        guard throughputs.min()! > 0, latencies.min()! > 0 else { return nil }
+        return (throughputs.max()! / throughputs.min()! - 1, latencies.max()! / latencies.min()! - 1)
+    }
+
     /// True when any of the last three windows reached the latency limit (`-l`, ms; 0 = none).
     public static func reachedLatencyLimit(_ windows: [WindowFigures], limitMs: UInt64) -> Bool {
         guard limitMs > 0 else { return false }

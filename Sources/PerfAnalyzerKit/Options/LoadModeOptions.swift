@@ -28,7 +28,7 @@ public struct RequestRateRange: Sendable, Equatable {
 }
 
 /// `--request-distribution`.
-public enum RequestDistribution: String, Sendable, Equatable {
+public enum RequestDistribution: String, Sendable, Equatable, CaseIterable {
     case constant
     case poisson
 }

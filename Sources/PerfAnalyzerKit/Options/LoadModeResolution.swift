@@ -1,9 +1,7 @@
 extension PerfAnalyzerCommand {
     /// Picks the load mode from the range flags and reads the sequence flags.
     func resolveLoadMode(into options: inout PerfAnalyzerOptions) throws(OptionError) {
-        guard let distribution = RequestDistribution(rawValue: measurement.requestDistribution.lowercased()) else {
-            throw OptionError("--request-distribution \(measurement.requestDistribution): expected constant or poisson")
-        }
+        let distribution = measurement.requestDistribution
         if let path = measurement.requestIntervals {
             if measurement.concurrencyRange != nil || measurement.requestRateRange != nil {
                 throw OptionError("--request-intervals sets the send times itself; it cannot be combined with --concurrency-range or --request-rate-range")

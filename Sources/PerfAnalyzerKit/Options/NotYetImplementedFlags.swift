@@ -2,13 +2,12 @@
 /// so a command line is never run with part of it silently ignored.
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
-        "periodic-concurrency-range", "request-period", "session-concurrency",
+        "session-concurrency",
         "data-directory",
-        "profile-export-file",
         "trace-level", "trace-rate", "trace-count", "log-frequency",
         "collect-metrics", "metrics-url", "metrics-interval",
         "triton-server-directory", "model-repository", "bls-composing-models", "model-signature-name",
-        "endpoint", "request-parameter", "schedule", "fixed-schedule", "enable-mpi",
+        "endpoint", "schedule", "fixed-schedule", "enable-mpi",
     ]
 
     /// Deprecated perf_analyzer short options (-t, -c, -d concurrency forms; -z zero data).

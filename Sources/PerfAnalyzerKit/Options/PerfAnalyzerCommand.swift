@@ -46,8 +46,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
                 help: ArgumentHelp("Length of a time window in msec.", valueName: "ms"))
         var measurementInterval: UInt64 = 5000
 
-        @Option(name: .long, help: ArgumentHelp("time_windows or count_windows.", valueName: "mode"))
-        var measurementMode: String = "time_windows"
+        @Option(name: .long, help: ArgumentHelp("How a window ends: after -p msec, or after --measurement-request-count requests.", valueName: "mode"))
+        var measurementMode: PerfAnalyzerOptions.MeasurementMode = .timeWindows
 
         @Option(name: .long, help: ArgumentHelp("Requests that end a count window.", valueName: "n"))
         var measurementRequestCount: Int = 50
@@ -55,11 +55,17 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached. (default: 1:1:1)", valueName: "start:end:step"))
         var concurrencyRange: String?
 
+        @Option(name: .long, help: ArgumentHelp("Start 'start' requests, then 'step' more each time every request of the latest set has had --request-period responses, until 'end' requests have started; each request has a stream of its own (-i grpc --streaming) and the run is recorded only in --profile-export-file. (step: 1 when left out)", valueName: "start:end:step"))
+        var periodicConcurrencyRange: String?
+
+        @Option(name: .long, help: ArgumentHelp("With --periodic-concurrency-range: responses every request of the latest set must have before the next set starts.", valueName: "n"))
+        var requestPeriod: Int = 10
+
         @Option(name: .long, help: ArgumentHelp("Request rates to measure, in requests per second; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
         var requestRateRange: String?
 
-        @Option(name: .long, help: ArgumentHelp("Gaps between sends at a request rate: constant or poisson. (default: constant)", valueName: "distribution"))
-        var requestDistribution: String = "constant"
+        @Option(name: .long, help: ArgumentHelp("Gaps between sends at a request rate.", valueName: "distribution"))
+        var requestDistribution: RequestDistribution = .constant
 
         @Option(name: .long, help: ArgumentHelp("File of gaps between sends, in microseconds, one per line; played in order and looped.", valueName: "file"))
         var requestIntervals: String?
@@ -119,8 +125,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Fill BYTES inputs with this string instead of random ones.", valueName: "string"))
         var stringData: String?
 
-        @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
-        var inputTensorFormat: String = "binary"
+        @Option(name: .long, help: ArgumentHelp("How input tensors travel over HTTP.", valueName: "format"))
+        var inputTensorFormat: PerfAnalyzerOptions.TensorFormat = .binary
 
         @Option(name: .long, help: ArgumentHelp("Sequence models: requests per sequence; with JSON streams, loop each stream to this length. (default: 20, or the stream's length)", valueName: "n"))
         var sequenceLength: Int?
@@ -131,11 +137,14 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Sequence models: correlation IDs to use, start:end with end not included. (default: from 1, unbounded)", valueName: "start:end"))
         var sequenceIdRange: String?
 
-        @Option(name: .long, help: ArgumentHelp("binary or json.", valueName: "format"))
-        var outputTensorFormat: String = "binary"
+        @Option(name: .long, help: ArgumentHelp("How output tensors come back over HTTP.", valueName: "format"))
+        var outputTensorFormat: PerfAnalyzerOptions.TensorFormat = .binary
 
-        @Option(name: .long, help: ArgumentHelp("Pass tensors through shared memory instead of in each request: none, system (POSIX) or cuda (GPU memory).", valueName: "kind"))
-        var sharedMemory: String = "none"
+        @Option(name: .long, help: ArgumentHelp("Pass tensors through shared memory instead of in each request: system (POSIX) or cuda (GPU memory).", valueName: "kind"))
+        var sharedMemory: PerfAnalyzerOptions.SharedMemoryKind = .none
+
+        @Option(name: .long, help: ArgumentHelp("A parameter every request carries, name:value:type with type bool, int or string, e.g. max_tokens:256:int. Repeatable.", valueName: "name:value:type"))
+        var requestParameter: [String] = []
 
         @Option(name: .long, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape).", valueName: "bytes"))
         var outputSharedMemorySize: Int = 102_400
@@ -149,15 +158,14 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             valueName: "url"))
         var url: String?
 
-        @Option(name: .customShort("i"), help: ArgumentHelp("Protocol: http or grpc. (default: http)", valueName: "protocol"))
-        var wireProtocol: String = "http"
+        @Option(name: .customShort("i"), help: ArgumentHelp("Protocol.", valueName: "protocol"))
+        var wireProtocol: PerfAnalyzerOptions.WireProtocol = .http
 
         @Flag(name: .long, help: "gRPC only: send over one bidirectional stream per concurrency slot (needed for decoupled models).")
         var streaming = false
 
-        @Option(name: .long, help: ArgumentHelp("gRPC only: compress requests with none, gzip or deflate. (default: none)",
-                                                valueName: "algorithm"))
-        var grpcCompressionAlgorithm: String?
+        @Option(name: .long, help: ArgumentHelp("gRPC only: compress requests. (default: none)", valueName: "algorithm"))
+        var grpcCompressionAlgorithm: GRPCCompression?
 
         @Option(name: .long, help: ArgumentHelp("gRPC only: true to connect over TLS. (default: false)", valueName: "bool"))
         var sslGrpcUseSsl: String?
@@ -183,14 +191,14 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("HTTPS: the client certificate (mutual TLS).", valueName: "path"))
         var sslHttpsClientCertificateFile: String?
 
-        @Option(name: .long, help: ArgumentHelp("HTTPS: PEM or DER, the client certificate's format. (default: PEM)", valueName: "type"))
-        var sslHttpsClientCertificateType: String?
+        @Option(name: .long, help: ArgumentHelp("HTTPS: the client certificate's format. (default: PEM)", valueName: "type"))
+        var sslHttpsClientCertificateType: HTTPSTLSOptions.FileFormat?
 
         @Option(name: .long, help: ArgumentHelp("HTTPS: the client certificate's private key.", valueName: "path"))
         var sslHttpsPrivateKeyFile: String?
 
-        @Option(name: .long, help: ArgumentHelp("HTTPS: PEM or DER, the private key's format. (default: PEM)", valueName: "type"))
-        var sslHttpsPrivateKeyType: String?
+        @Option(name: .long, help: ArgumentHelp("HTTPS: the private key's format. (default: PEM)", valueName: "type"))
+        var sslHttpsPrivateKeyType: HTTPSTLSOptions.FileFormat?
 
         public init() {}
     }
@@ -201,6 +209,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         @Flag(name: .long, help: "Add the average latency and the HTTP time split to the CSV.")
         var verboseCsv = false
+
+        @Option(name: .long, help: ArgumentHelp("Write every measured request (send time, inputs, response times and outputs) and each level's window boundaries to this JSON file, in perf_analyzer's profile export format. The file must not exist.", valueName: "path"))
+        var profileExportFile: String?
 
         @Option(name: .customShort("H"), help: ArgumentHelp("Extra HTTP header, Name:Value. Repeatable.", valueName: "header"))
         var header: [String] = []
@@ -227,11 +238,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             throw OptionError("--service-kind \(general.serviceKind): only 'triton' is implemented")
         }
 
-        switch server.wireProtocol.lowercased() {
-        case "http": options.wireProtocol = .http
-        case "grpc": options.wireProtocol = .grpc
-        default: throw OptionError("-i \(server.wireProtocol): expected http or grpc")
-        }
+        options.wireProtocol = server.wireProtocol
         options.url = server.url ?? (options.wireProtocol == .grpc ? "localhost:8001" : "localhost:8000")
         try server.resolveTransport(into: &options)
 
@@ -262,25 +269,22 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
         guard inputData.stringLength >= 0 else { throw OptionError("--string-length \(inputData.stringLength): must be >= 0") }
         options.stringLength = inputData.stringLength
-        options.inputTensorFormat = try tensorFormat(inputData.inputTensorFormat, flag: "--input-tensor-format")
-        options.outputTensorFormat = try tensorFormat(inputData.outputTensorFormat, flag: "--output-tensor-format")
-        guard let sharedMemory = PerfAnalyzerOptions.SharedMemoryKind(rawValue: inputData.sharedMemory.lowercased()) else {
-            throw OptionError("--shared-memory \(inputData.sharedMemory): expected none, system or cuda")
-        }
-        options.sharedMemory = sharedMemory
+        options.inputTensorFormat = inputData.inputTensorFormat
+        options.outputTensorFormat = inputData.outputTensorFormat
+        options.sharedMemory = inputData.sharedMemory
         guard inputData.outputSharedMemorySize > 0 else {
             throw OptionError("--output-shared-memory-size \(inputData.outputSharedMemorySize): must be > 0 bytes")
         }
         options.outputSharedMemorySize = inputData.outputSharedMemorySize
+        for text in inputData.requestParameter {
+            options.requestParameters.append(try RequestParameter(parsing: text))
+        }
 
         if measurement.async && measurement.sync { throw OptionError("--async and --sync cannot be given together") }
         options.asyncRequested = measurement.async ? true : (measurement.sync ? false : nil)
         guard measurement.measurementInterval > 0 else { throw OptionError("-p \(measurement.measurementInterval): the measurement interval must be > 0 msec") }
         options.measurementIntervalMs = measurement.measurementInterval
-        guard let mode = PerfAnalyzerOptions.MeasurementMode(rawValue: measurement.measurementMode) else {
-            throw OptionError("--measurement-mode \(measurement.measurementMode): expected time_windows or count_windows")
-        }
-        options.measurementMode = mode
+        options.measurementMode = measurement.measurementMode
         guard measurement.measurementRequestCount > 0 else {
             throw OptionError("--measurement-request-count \(measurement.measurementRequestCount): must be > 0")
         }
@@ -334,6 +338,28 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         options.csvPath = other.csvFile
         options.verboseCSV = other.verboseCsv
+        if let path = other.profileExportFile {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                throw OptionError(isDirectory.boolValue
+                    ? "--profile-export-file \(path): is a directory; name a file that does not exist yet"
+                    : "--profile-export-file \(path): the file already exists (the export never overwrites one)")
+            }
+            options.profileExportPath = path
+        }
+        guard measurement.requestPeriod > 0 else { throw OptionError("--request-period \(measurement.requestPeriod): must be > 0") }
+        if let text = measurement.periodicConcurrencyRange {
+            guard measurement.concurrencyRange == nil, measurement.requestRateRange == nil, measurement.requestIntervals == nil else {
+                throw OptionError("--periodic-concurrency-range is a load mode of its own; it cannot be combined with --concurrency-range, --request-rate-range or --request-intervals")
+            }
+            guard options.streaming else {
+                throw OptionError("--periodic-concurrency-range: each request needs a stream of its own; add -i grpc --streaming")
+            }
+            guard options.profileExportPath != nil else {
+                throw OptionError("--periodic-concurrency-range records its run only in the profile export; add --profile-export-file FILE")
+            }
+            options.periodicConcurrency = try PeriodicConcurrency(parsing: text, requestPeriod: measurement.requestPeriod)
+        }
         return options
     }
 
@@ -377,13 +403,6 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             files.append(value)
         }
         return .jsonFiles(files)
-    }
-
-    private func tensorFormat(_ text: String, flag: String) throws(OptionError) -> PerfAnalyzerOptions.TensorFormat {
-        guard let format = PerfAnalyzerOptions.TensorFormat(rawValue: text.lowercased()) else {
-            throw OptionError("\(flag) \(text): expected binary or json")
-        }
-        return format
     }
 }
 

@@ -1,23 +1,23 @@
 /// Everything a run needs to know, resolved and validated from the command line.
 /// Plain data: the rest of the engine never sees argument strings.
 public struct PerfAnalyzerOptions: Sendable, Equatable {
-    public enum WireProtocol: String, Sendable, Equatable {
+    public enum WireProtocol: String, Sendable, Equatable, CaseIterable {
         case http
         case grpc
     }
 
-    public enum MeasurementMode: String, Sendable, Equatable {
+    public enum MeasurementMode: String, Sendable, Equatable, CaseIterable {
         case timeWindows = "time_windows"
         case countWindows = "count_windows"
     }
 
-    public enum TensorFormat: String, Sendable, Equatable {
+    public enum TensorFormat: String, Sendable, Equatable, CaseIterable {
         case binary
         case json
     }
 
     /// How tensors reach the server: in the request (`none`) or through registered regions.
-    public enum SharedMemoryKind: String, Sendable, Equatable {
+    public enum SharedMemoryKind: String, Sendable, Equatable, CaseIterable {
         case none
         case system
         case cuda
@@ -48,6 +48,8 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var asyncRequested: Bool? = nil
     public var maxThreads: Int = 16
     public var maxThreadsGiven: Bool = false
+    /// `--periodic-concurrency-range` with `--request-period`; nil for the other load modes.
+    public var periodicConcurrency: PeriodicConcurrency? = nil
     /// Scheduled modes: how long before each send its lane wakes and polls (0: it sleeps until due).
     public var spinBeforeSendUs: UInt64 = 0
 
@@ -74,9 +76,14 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     /// Bytes per output and batch entry for outputs whose size the model does not fix.
     public var outputSharedMemorySize: Int = 102_400
 
+    /// `--request-parameter`: parameters every inference request carries.
+    public var requestParameters: [RequestParameter] = []
+
     // Reports
     public var csvPath: String? = nil
     public var verboseCSV: Bool = false
+    /// `--profile-export-file`: the per-request export, written as the run goes.
+    public var profileExportPath: String? = nil
 
     public init() {}
 }

@@ -16,7 +16,7 @@ public struct GRPCTLSOptions: Sendable, Equatable {
 /// `--ssl-https-*`: TLS for `-i http` with an `https://` URL, in libcurl's terms as
 /// perf_analyzer exposes them.
 public struct HTTPSTLSOptions: Sendable, Equatable {
-    public enum FileFormat: String, Sendable, Equatable {
+    public enum FileFormat: String, Sendable, Equatable, CaseIterable {
         case pem = "PEM"
         case der = "DER"
     }
@@ -38,7 +38,7 @@ public struct HTTPSTLSOptions: Sendable, Equatable {
 }
 
 /// `--grpc-compression-algorithm`.
-public enum GRPCCompression: String, Sendable, Equatable {
+public enum GRPCCompression: String, Sendable, Equatable, CaseIterable {
     case none
     case gzip
     case deflate

@@ -8,10 +8,7 @@ extension PerfAnalyzerCommand.Server {
             guard isGRPC else { throw OptionError("--streaming: streaming needs -i grpc") }
             options.streaming = true
         }
-        if let algorithm = grpcCompressionAlgorithm {
-            guard let value = GRPCCompression(rawValue: algorithm.lowercased()) else {
-                throw OptionError("--grpc-compression-algorithm \(algorithm): expected none, gzip or deflate")
-            }
+        if let value = grpcCompressionAlgorithm {
             guard isGRPC else { throw OptionError("--grpc-compression-algorithm: compression needs -i grpc") }
             options.grpcCompression = value
         }
@@ -61,18 +58,8 @@ extension PerfAnalyzerCommand.Server {
         https.caCertificatesFile = sslHttpsCaCertificatesFile
         https.clientCertificateFile = sslHttpsClientCertificateFile
         https.privateKeyFile = sslHttpsPrivateKeyFile
-        if let text = sslHttpsClientCertificateType {
-            guard let format = HTTPSTLSOptions.FileFormat(rawValue: text.uppercased()) else {
-                throw OptionError("--ssl-https-client-certificate-type \(text): expected PEM or DER")
-            }
-            https.clientCertificateType = format
-        }
-        if let text = sslHttpsPrivateKeyType {
-            guard let format = HTTPSTLSOptions.FileFormat(rawValue: text.uppercased()) else {
-                throw OptionError("--ssl-https-private-key-type \(text): expected PEM or DER")
-            }
-            https.privateKeyType = format
-        }
+        if let format = sslHttpsClientCertificateType { https.clientCertificateType = format }
+        if let format = sslHttpsPrivateKeyType { https.privateKeyType = format }
         if https.isCustomized {
             if isGRPC { throw OptionError("--ssl-https-*: these apply to -i http; for gRPC use the --ssl-grpc-* flags") }
             if !isHTTPS { throw OptionError("--ssl-https-*: these need an https:// URL (-u https://host:port)") }

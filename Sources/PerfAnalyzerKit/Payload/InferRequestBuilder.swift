@@ -56,14 +56,18 @@ public struct InferRequestBuilder: InferRequestEncoding {
     public var headers: [HeaderField]
     public var inputFormat: PerfAnalyzerOptions.TensorFormat
     public var outputFormat: PerfAnalyzerOptions.TensorFormat
+    /// `--request-parameter`s, sent in the request's `parameters` object.
+    public var parameters: [RequestParameter]
 
     public init(model: ModelDescription, host: String, headers: [HeaderField],
-                inputFormat: PerfAnalyzerOptions.TensorFormat, outputFormat: PerfAnalyzerOptions.TensorFormat) {
+                inputFormat: PerfAnalyzerOptions.TensorFormat, outputFormat: PerfAnalyzerOptions.TensorFormat,
+                parameters: [RequestParameter] = []) {
         self.model = model
         self.host = host
         self.headers = headers
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
+        self.parameters = parameters
     }
 
     public var path: String {
@@ -109,7 +113,8 @@ public struct InferRequestBuilder: InferRequestEncoding {
         var headEnd = ""
         for field in headers { headEnd += "\(field.name): \(field.value)\r\n" }
         headEnd += "\r\n"
-        let template = HTTPRequestTemplate(headStart: headStart, headEnd: headEnd, jsonAfterBrace: Array(json.dropFirst()), binary: binary)
+        let template = HTTPRequestTemplate(headStart: headStart, headEnd: headEnd, jsonAfterBrace: Array(json.dropFirst()), binary: binary,
+                                           requestParameters: parameters.jsonMembers)
         var request = PreparedRequest(bytes: template.render(nil), batchSize: batched ? steps.count : 1,
                                       jsonHeader: String(decoding: json, as: UTF8.self))
         if model.isSequence { request.template = template }

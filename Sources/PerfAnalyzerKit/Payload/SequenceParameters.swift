@@ -5,9 +5,9 @@ import NIOCore
 /// `sequence_start`, `sequence_end`), in each protocol's wire form. Added to a prepared
 /// request as it goes out: the ID changes with every sequence, the data does not.
 enum SequenceParameters {
-    /// A JSON object member with a trailing comma, to follow the header's opening brace.
-    static func jsonMember(_ mark: SequenceMark) -> String {
-        "\"parameters\":{\"sequence_end\":\(mark.end),\"sequence_id\":\(mark.id),\"sequence_start\":\(mark.start)},"
+    /// The flags as members of the request's `parameters` object.
+    static func jsonMembers(_ mark: SequenceMark) -> String {
+        "\"sequence_end\":\(mark.end),\"sequence_id\":\(mark.id),\"sequence_start\":\(mark.start)"
     }
 
     /// Entries of `ModelInferRequest.parameters` (field 4, a map of `InferParameter`), to append
@@ -61,10 +61,14 @@ struct HTTPRequestTemplate: Sendable {
     /// The JSON header without its opening brace.
     var jsonAfterBrace: [UInt8]
     var binary: [UInt8]
+    /// `--request-parameter` members of the `parameters` object (`"a":1,"b":"x"`), or "".
+    var requestParameters = ""
 
     /// The whole request, with the sequence parameters when `mark` is given.
     func render(_ mark: SequenceMark?) -> ByteBuffer {
-        let member = mark.map(SequenceParameters.jsonMember) ?? ""
+        // The sequence's own members last: a parser that keeps the last of a repeated key keeps them.
+        let members = [requestParameters, mark.map(SequenceParameters.jsonMembers) ?? ""].filter { !$0.isEmpty }
+        let member = members.isEmpty ? "" : "\"parameters\":{" + members.joined(separator: ",") + "},"
         let jsonCount = 1 + member.utf8.count + jsonAfterBrace.count
         var head = headStart
         if !binary.isEmpty { head += "\(BinaryTensorHeader.headerContentLength): \(jsonCount)\r\n" }

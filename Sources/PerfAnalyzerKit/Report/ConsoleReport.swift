@@ -1,60 +1,54 @@
 /// perf_analyzer's console layout: the settings block, one block per reported level,
 /// and the closing throughput-versus-latency table.
 public struct ConsoleReport: Sendable {
-    public var options: PerfAnalyzerOptions
-    public var isAsync: Bool
-    /// Whether the server reports the statistics extension (the Server section is printed only then).
-    public var serverStatistics: Bool
-    /// Decoupled models: latency to the first response, responses counted, no client time split.
-    public var isDecoupled: Bool
-    /// Sequence models: completed sequences are counted.
-    public var isSequence: Bool
+    public var context: RunContext
 
-    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
-        self.options = options
-        self.isAsync = isAsync
-        self.serverStatistics = serverStatistics
-        self.isDecoupled = isDecoupled
-        self.isSequence = isSequence
+    public init(context: RunContext) {
+        self.context = context
     }
+
+    private var isAsync: Bool { context.isAsync }
+    private var serverStatistics: Bool { context.serverStatistics }
+    private var isDecoupled: Bool { context.isDecoupled }
+    private var isSequence: Bool { context.isSequence }
 
     /// Each method returns whole lines without the final newline; the printer adds it.
     public func settingsBlock() -> String {
         var lines = ["*** Measurement Settings ***"]
-        lines.append("  Batch size: \(options.batchSize)")
+        lines.append("  Batch size: \(context.batchSize)")
         lines.append("  Service Kind: TRITON")
-        if options.warmupRequestCount > 0 {
-            lines.append("  Sending \(options.warmupRequestCount) warmup request\(options.warmupRequestCount > 1 ? "s" : "")")
+        if context.warmupRequestCount > 0 {
+            lines.append("  Sending \(context.warmupRequestCount) warmup request\(context.warmupRequestCount > 1 ? "s" : "")")
         }
-        if options.requestCount > 0 {
-            lines.append("  Sending \(options.requestCount) benchmark request\(options.requestCount > 1 ? "s" : "")")
+        if context.requestCount > 0 {
+            lines.append("  Sending \(context.requestCount) benchmark request\(context.requestCount > 1 ? "s" : "")")
         } else {
-            lines.append("  Using \"\(options.measurementMode.rawValue)\" mode for stabilization")
+            lines.append("  Using \"\(context.measurementMode.rawValue)\" mode for stabilization")
             let metric = isAsync ? "throughput" : "latency and throughput"
-            if let percentile = options.percentile {
+            if let percentile = context.percentile {
                 lines.append("  Stabilizing using p\(percentile) \(metric)")
             } else {
                 lines.append("  Stabilizing using average \(metric)")
             }
-            if options.measurementMode == .timeWindows {
-                lines.append("  Measurement window: \(options.measurementIntervalMs) msec")
+            if context.measurementMode == .timeWindows {
+                lines.append("  Measurement window: \(context.windowMs) msec")
             } else {
-                lines.append("  Minimum number of samples in each window: \(options.measurementRequestCount)")
+                lines.append("  Minimum number of samples in each window: \(context.windowRequestCount)")
             }
         }
         // Limits are shown for sweeps only (a single level has nothing to stop).
-        switch options.loadMode {
+        switch context.loadMode {
         case .concurrency:
-            let range = options.concurrencyRange
+            let range = context.concurrencyRange
             if range.end != range.start {
-                lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
+                lines.append("  Latency limit: \(context.latencyLimitMs) msec")
                 if range.end != 0 {
                     lines.append("  Concurrency limit: \(max(range.start, range.end)) concurrent requests")
                 }
             }
         case .requestRate(let range, let distribution):
             if range.end != range.start {
-                lines.append("  Latency limit: \(options.latencyThresholdMs) msec")
+                lines.append("  Latency limit: \(context.latencyLimitMs) msec")
                 if range.end != 0 {
                     lines.append("  Request Rate limit: \(formatG(max(range.start, range.end))) requests per seconds")
                 }
@@ -64,10 +58,10 @@ public struct ConsoleReport: Sendable {
         case .requestIntervals:
             break
         }
-        if options.spinBeforeSendUs > 0 {
-            lines.append("  Waking \(options.spinBeforeSendUs) usec before each send and polling until it is due")
+        if context.spinBeforeSendUs > 0 {
+            lines.append("  Waking \(context.spinBeforeSendUs) usec before each send and polling until it is due")
         }
-        if options.binarySearch { lines.append("  Using Binary Search algorithm") }
+        if context.binarySearch { lines.append("  Using Binary Search algorithm") }
         lines.append(isAsync ? "  Using asynchronous calls for inference" : "  Using synchronous calls for inference")
         if isDecoupled { lines.append("  Detected decoupled model, using the first response for measuring latency") }
         lines.append("")
@@ -89,10 +83,10 @@ public struct ConsoleReport: Sendable {
         }
         lines.append("    Throughput: \(formatG(client.throughput)) infer/sec")
         if isDecoupled { lines.append("    Response Throughput: \(formatG(client.responseThroughput)) infer/sec") }
-        if options.percentile == nil {
+        if context.percentile == nil {
             lines.append("    Avg latency: \(client.averageLatencyNs / 1000) usec (standard deviation \(UInt64(client.latencyStandardDeviationUs)) usec)")
         }
-        for percentile in Self.reportedPercentiles(options.percentile) {
+        for percentile in Self.reportedPercentiles(context.percentile) {
             lines.append("    p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec")
         }
         lines.append(clientTimeLine(ClientTimeSplit(client)))
@@ -121,7 +115,7 @@ public struct ConsoleReport: Sendable {
     /// a decoupled model's requests have no single response to split, so the line is blank.
     private func clientTimeLine(_ split: ClientTimeSplit) -> String {
         if isDecoupled { return "    " }
-        switch (options.wireProtocol, options.verbosity > 0) {
+        switch (context.wireProtocol, context.verbosity > 0) {
         case (.http, true):
             return "    Avg HTTP time: \(split.requestUs) usec (send \(split.sendUs) usec + response wait \(split.waitUs) usec + receive \(split.receiveUs) usec)"
         case (.http, false):
@@ -161,14 +155,35 @@ public struct ConsoleReport: Sendable {
 
     /// The closing table, one line per reported level in the order measured.
     public func summary(_ levels: [LevelResult]) -> String {
-        let title = options.percentile.map { "Inferences/Second vs. Client p\($0) Batch Latency" }
+        let title = context.percentile.map { "Inferences/Second vs. Client p\($0) Batch Latency" }
             ?? "Inferences/Second vs. Client Average Batch Latency"
         var lines = [title]
         for level in levels {
-            let name = options.loadMode.isScheduled ? "Request Rate" : "Concurrency"
+            let name = context.loadMode.isScheduled ? "Request Rate" : "Concurrency"
             lines.append("\(name): \(level.level.value), throughput: \(formatG(level.client.throughput)) infer/sec, latency \(level.stabilizingLatencyNs / 1000) usec")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// perf_analyzer's `-v` line for one window.
+    public func passLine(_ window: MeasuredWindow) -> String {
+        let client = window.client
+        let throughput = formatG(client.throughput)
+        if let percentile = context.percentile {
+            return "  Pass [\(window.trial)] throughput: \(throughput) infer/sec. p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec"
+        }
+        return "  Pass [\(window.trial)] throughput: \(throughput) infer/sec. Avg latency: \(client.averageLatencyNs / 1000) usec (std \(UInt64(client.latencyStandardDeviationUs)) usec). "
+    }
+
+    /// The line perf_analyzer prints when a level ends without a result.
+    public func shortfallLine(_ level: LoadLevel, _ shortfall: LevelShortfall) -> String {
+        switch shortfall {
+        case .overLatencyLimit:
+            return "Measured latency went over the set limit of \(context.latencyLimitMs) msec. "
+        case .unstable:
+            let hint = context.measurementMode == .countWindows ? "--measurement-request-count" : "--measurement-interval"
+            return "Failed to obtain stable measurement within \(context.maxTrials) measurement windows for \(level.phrase). Please try to increase the \(hint)."
+        }
     }
 
     /// 50, 90, 95, 99, with `--percentile` merged in order.

@@ -34,6 +34,9 @@ public enum PerfAnalyzerMain {
             return ExitStatus.failure.rawValue
         }
         Diagnostics.bootstrap(verbosity: options.verbosity)
+        // A write past the file-size limit then fails with EFBIG, which the export reports,
+        // instead of killing the process before it can say what was measured.
+        signal(SIGXFSZ, SIG_IGN)
         let interruption = Interruption {
             errorLine("Interrupt received: finishing the requests in flight, then reporting what was measured.")
         }

@@ -44,6 +44,7 @@ public struct PerfAnalyzerRun: Sendable {
     /// Event loops for the load: no more than the cores, the thread limit or the largest level.
     func loadThreads() -> Int {
         let cores = UsableCores.count
+        if let periodic = options.periodicConcurrency { return max(1, min(cores, options.maxThreads, periodic.end)) }
         guard options.loadMode == .concurrency else { return max(1, min(cores, options.maxThreads)) }
         let range = options.concurrencyRange
         let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
@@ -74,14 +75,36 @@ public struct PerfAnalyzerRun: Sendable {
     private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup,
                          interruption: Interruption?, sharedMemory: SharedMemoryRegions?) async throws -> ExitStatus {
         try checkCSVDestination()
+        // The export file is made first, so a path that cannot be written stops the run before anything is sent.
+        var exportFile: ProfileExportWriter.ExportFile? = nil
+        if let path = options.profileExportPath {
+            do {
+                exportFile = try ProfileExportWriter.createFile(path)
+            } catch {
+                throw RunError(error.description)
+            }
+        }
+        do {
+            return try await profile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory,
+                                     exportFile: exportFile)
+        } catch {
+            // A run that never started leaves no empty export behind.
+            if let exportFile, !exportFile.wasWritten { exportFile.remove() }
+            throw error
+        }
+    }
+
+    private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
+                         sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?) async throws -> ExitStatus {
         let server = transport.control
-        let description = try await discoverModel(server)
+        let description = try await ModelDiscovery(options: options).discover(server)
         let metadata = try? await server.serverMetadata()
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
         let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
 
-        let prepared = try prepareRequests(model: description, address: transport.address, sharedMemory: sharedMemory)
+        let prepared = try RequestPreparation(options: options, out: out)
+            .prepareRequests(model: description, address: transport.address, sharedMemory: sharedMemory)
         if let sharedMemory {
             try await sharedMemory.register(with: server, url: options.url, extensions: metadata?.extensions)
         }
@@ -93,13 +116,35 @@ public struct PerfAnalyzerRun: Sendable {
         let sequences = description.isSequence
             ? SequenceSource(streams: prepared.streams, streamsSetLength: prepared.streamsSetLength, options: options.sequences) : nil
         if let sequences { try checkSequenceIDs(sequences) }
-        let console = ConsoleReport(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
-                                    isDecoupled: description.isDecoupled, isSequence: description.isSequence)
-        out(console.settingsBlock())
+        let context = RunContext(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
+                                 isDecoupled: description.isDecoupled, isSequence: description.isSequence)
+        let console = ConsoleReporter(report: ConsoleReport(context: context), out: out, err: err)
+        var consumers: [any RunEventConsumer] = [console]
+        let csv = options.csvPath.map { path in
+            CSVReporter(report: CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
+                                          isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled), path: path)
+        }
+        if let csv { consumers.append(csv) }
+        let export = exportFile.map { file in
+            ProfileExportWriter(file: file, requestInputs: prepared.exportInputs,
+                                wire: options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary),
+                                serviceKind: context.serviceKind, version: PerfAnalyzerCommand.version)
+        }
+        if let export { consumers.append(export) }
+        out(console.report.settingsBlock())
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
         let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
-        let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, makeSlot: makeSlot)
+        if let periodic = options.periodicConcurrency, let export {
+            let status = try await PeriodicConcurrencyRun.run(settings: periodic, loops: loops, requestCount: requests.count,
+                                                              makeSlot: makeSlot, export: export,
+                                                              interrupted: { interruption?.isRequested ?? false }, err: err)
+            await transport.closeLoad()
+            return status
+        }
+        let exporting = export != nil
+        let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
+                                makeSinks: { LoopSinks(window: $0, export: exporting ? ExportRecorder() : nil) }, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion
@@ -107,13 +152,20 @@ public struct PerfAnalyzerRun: Sendable {
         let statistics: (@Sendable () async throws -> StatisticsResponse)? = serverStatistics ? { @Sendable in
             onlyModel ? try await server.statistics(name: name, version: version) : try await server.allStatistics()
         } : nil
-        let out = self.out
+        if ProgressLine.isWanted {
+            let progress = ProgressLine(context: context, completed: { driver.completedCount },
+                                        write: { FileHandle.standardError.write(Data($0.utf8)) })
+            // First, so the line is erased before any other consumer prints.
+            consumers.insert(progress, at: 0)
+            progress.start()
+        }
+        let events = RunEventFanOut(consumers)
         let profiler = Profiler(
-            settings: Profiler.Settings(options: options, isAsync: isAsync),
-            driver: driver, model: description, modelVersion: options.modelVersion,
-            statistics: statistics, print: out, printError: err,
-            interrupted: { interruption?.isRequested ?? false },
-            levelReported: { out(console.levelBlock($0)) }
+            settings: Profiler.Settings(context: context),
+            driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics,
+            // A failed export write stops the run like Ctrl-C: what was measured is reported.
+            interrupted: { (interruption?.isRequested ?? false) || (export?.hasFailed ?? false) },
+            emit: events.emit
         )
         let outcome = await profiler.run()
         await driver.quiesce(timeout: .seconds(10))
@@ -121,27 +173,25 @@ public struct PerfAnalyzerRun: Sendable {
         await driver.close()
         await transport.closeLoad()
 
-        if !outcome.levels.isEmpty {
-            out(console.summary(outcome.levels))
-            if let path = options.csvPath {
-                let csv = CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
-                                    isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled)
-                do {
-                    try csv.write(outcome.levels, to: path)
-                } catch {
-                    throw RunError("-f \(path): the CSV file could not be written: \(error.localizedDescription)")
-                }
-            }
+        if let failure = csv?.failure { throw failure }
+        if let failure = export?.failure {
+            err("error: \(failure.description)")
+            return .failure
         }
-        switch outcome.ending {
+        return exitStatus(outcome.ending)
+    }
+
+    /// The exit status of a run that ended this way, after its last line on stderr.
+    private func exitStatus(_ ending: ProfileOutcome.Ending) -> ExitStatus {
+        switch ending {
         case .completed:
             return .success
         case .unstable(let message):
             err(message)
             return .unstable
-        case .failed(let message):
-            var line = "error: \(message)"
-            if options.sharedMemory != .none, message.contains("shared memory size") {
+        case .failed(let failure):
+            var line = "error: \(failure)"
+            if options.sharedMemory != .none, case .request(.serverError(let text)) = failure, SharedMemoryLayout.isOutputSizeRefusal(text) {
                 line += " (--output-shared-memory-size reserves \(options.outputSharedMemorySize) bytes per batch entry for outputs whose size the model does not fix)"
             }
             err(line)
@@ -155,13 +205,6 @@ public struct PerfAnalyzerRun: Sendable {
         }
     }
 
-    /// perf_analyzer's first line after reading JSON input data (its leading space included).
-    static func loadedDataLine(_ dataSet: InputDataSet) -> String {
-        var line = " Successfully read data for \(dataSet.streams.count) stream/streams"
-        if dataSet.streams.count == 1 { line += " with \(dataSet.streams[0].count) step/steps" }
-        return line + "."
-    }
-
     /// `-f` is written after the run: refuse a destination that cannot be written before any load.
     func checkCSVDestination() throws {
         guard let path = options.csvPath else { return }
@@ -173,69 +216,6 @@ public struct PerfAnalyzerRun: Sendable {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw RunError("-f \(path): the directory \(directory) is not writable")
         }
-    }
-
-    /// Readiness, metadata and config of the model (and of an ensemble's steps).
-    func discoverModel(_ server: any InferenceServerControl) async throws -> ModelDescription {
-        let ready: Bool
-        do {
-            ready = try await server.isServerReady()
-        } catch let error as ConnectionError {
-            throw RunError(error.description)
-        }
-        if !ready {
-            let check = options.wireProtocol == .grpc ? "ServerReady answered false" : "GET /v2/health/ready did not answer 200"
-            throw RunError("the server at \(options.url) is not ready (\(check))")
-        }
-        let name = options.modelName
-        let version = options.modelVersion
-        let metadata: ModelMetadata
-        let config: ModelConfig
-        do {
-            metadata = try await server.modelMetadata(name: name, version: version)
-        } catch let error as ServerError {
-            throw RunError("failed to get model metadata: \(error.description)")
-        }
-        do {
-            config = try await server.modelConfig(name: name, version: version)
-        } catch let error as ServerError {
-            throw RunError("failed to get model config: \(error.description)")
-        }
-        var description: ModelDescription
-        do {
-            description = try ModelDescription.make(metadata: metadata, config: config, requestedVersion: version)
-            try description.checkBatchSize(options.batchSize)
-        } catch {
-            throw RunError(error.description)
-        }
-        if description.isSequence && options.batchSize > 1 {
-            throw RunError("-b \(options.batchSize): model '\(name)' is a sequence model; its requests carry batch size 1")
-        }
-        if description.isDecoupled && !options.streaming {
-            throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with -i grpc --streaming")
-        }
-        // perf_analyzer lists composing models by name (then version), whatever the step order.
-        let composing = try await expandComposing(description.composingModels, server: server)
-        var seen = Set<ModelDescription.ComposingModel>()
-        description.composingModels = composing.filter { seen.insert($0).inserted }
-            .sorted { ($0.name, $0.version) < ($1.name, $1.version) }
-        return description
-    }
-
-    /// Composing models, depth first, nested ensembles expanded.
-    private func expandComposing(_ models: [ModelDescription.ComposingModel], server: any InferenceServerControl,
-                                 depth: Int = 0) async throws -> [ModelDescription.ComposingModel] {
-        guard depth < 8 else { return models }
-        var result: [ModelDescription.ComposingModel] = []
-        for model in models {
-            result.append(model)
-            if let config = try? await server.modelConfig(name: model.name, version: model.version),
-               let steps = config.ensemble_scheduling?.step, !steps.isEmpty {
-                let nested = steps.map(ModelDescription.ComposingModel.init(step:))
-                result += try await expandComposing(nested, server: server, depth: depth + 1)
-            }
-        }
-        return result
     }
 
     /// Refuses an ID range too small for the sequences the run keeps live at its largest level,
@@ -258,11 +238,11 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// The driver of the run's load mode.
     private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?,
-                            makeSlot: @escaping SlotFactory) -> any LoadDriver {
+                            makeSinks: @escaping SinkFactory, makeSlot: @escaping SlotFactory) -> any LoadDriver {
         let schedule: @Sendable (LoadLevel) -> SendSchedule
         switch options.loadMode {
         case .concurrency:
-            return ConcurrencyDriver(loops: loops, requestCount: requestCount, sequences: sequences, makeSlot: makeSlot)
+            return ConcurrencyDriver(loops: loops, requestCount: requestCount, sequences: sequences, makeSinks: makeSinks, makeSlot: makeSlot)
         case .requestRate(_, let distribution):
             schedule = { level in
                 guard case .requestRate(let rate) = level else { preconditionFailure("a rate driver runs rates") }
@@ -273,75 +253,6 @@ public struct PerfAnalyzerRun: Sendable {
         }
         return RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
                               spinLeadNs: options.spinBeforeSendUs * 1000, sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
-                              serialSequences: options.sequences.serial, scheduleFor: schedule, makeSlot: makeSlot)
-    }
-
-    /// The requests of a run, and how they group into the streams a sequence plays.
-    struct PreparedRequests {
-        var requests: [PreparedRequest]
-        /// Request indices of each input-data stream (one stream for generated and directory data).
-        var streams: [Range<Int>]
-        /// JSON data: each stream's length is its sequence's length.
-        var streamsSetLength: Bool
-    }
-
-    /// The wire bytes of every request the run will send, built before the load starts.
-    func prepareRequests(model: ModelDescription, address: ServerAddress, sharedMemory: SharedMemoryRegions? = nil) throws -> PreparedRequests {
-        let plan: RequestPlan
-        var streamLengths: [Int]? = nil
-        do {
-            switch options.inputData {
-            case .random, .zero:
-                let step = try GeneratedInputData.makeStep(model: model, source: options.inputData, shapes: options.shapes,
-                                                           stringLength: options.stringLength, stringData: options.stringData)
-                plan = RequestPlan(steps: [step], expected: nil)
-            case .directory(let path):
-                plan = RequestPlan(dataSet: try InputDataLoader.loadDirectory(path: path, model: model, shapes: options.shapes))
-            case .jsonFiles(let paths):
-                let dataSet = try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes)
-                out(Self.loadedDataLine(dataSet))
-                plan = RequestPlan(dataSet: dataSet)
-                streamLengths = dataSet.streams.map(\.count)
-            }
-        } catch let error as GeneratedInputData.MissingShape {
-            throw RunError(error.description)
-        } catch let error as InputDataError {
-            throw RunError(error.description)
-        }
-        var requests: [PreparedRequest]
-        let layout = sharedMemory.map {
-            SharedMemoryLayout(regions: $0, model: model, batchSize: options.batchSize,
-                               outputSizePerEntry: options.outputSharedMemorySize, separateOutputs: plan.expected != nil)
-        }
-        let bind = layout.map { $0.bind(index:steps:) }
-        do {
-            switch options.wireProtocol {
-            case .http:
-                let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
-                                                  inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
-            case .grpc:
-                let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
-            }
-        } catch let error as RequestPlan.PlanError {
-            throw RunError(error.description)
-        }
-        if let layout {
-            // Validation reads each request's outputs from the regions the server wrote them to.
-            for index in requests.indices where requests[index].expected != nil {
-                requests[index].expected?.outputRegions = layout.outputRegions[index]
-            }
-        }
-        // Sequence models send batch size 1, so request i is data step i and streams keep their ranges.
-        var streams: [Range<Int>] = [0..<requests.count]
-        if let streamLengths, model.isSequence {
-            var start = 0
-            streams = streamLengths.map { length in
-                defer { start += length }
-                return start..<(start + length)
-            }.filter { !$0.isEmpty }
-        }
-        return PreparedRequests(requests: requests, streams: streams, streamsSetLength: streamLengths != nil)
+                              serialSequences: options.sequences.serial, scheduleFor: schedule, makeSinks: makeSinks, makeSlot: makeSlot)
     }
 }

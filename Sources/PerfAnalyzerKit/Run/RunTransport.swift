@@ -54,7 +54,7 @@ final class RunTransport: Sendable {
         let tls = self.tls
         switch options.wireProtocol {
         case .http:
-            return { placement in LoadSlot(placement: placement, address: address, tls: tls, requests: requests) }
+            return { placement in HTTPSlot(placement: placement, address: address, tls: tls, requests: requests) }
         case .grpc where !options.streaming && options.grpcCompression == .none:
             let calls = HTTP2UnarySlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers)
             return { placement in HTTP2UnarySlot(placement: placement, calls: calls) }
@@ -74,7 +74,7 @@ final class RunTransport: Sendable {
             let compression = options.grpcCompression
             let streaming = options.streaming
             return { placement in
-                // The slot's own loop: its task must run where its feed and recorder live.
+                // The slot's own loop: its task must run where its feed and sinks live.
                 let share = loops.firstIndex { $0 === placement.eventLoop } ?? placement.index % loops.count
                 if streaming {
                     return GRPCStreamSlot(placement: placement, connection: perLoop[share], executor: executors[share],

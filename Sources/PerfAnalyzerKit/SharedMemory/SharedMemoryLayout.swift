@@ -8,6 +8,12 @@ import KServeProtocol
 /// so a response is read back from where the server wrote it (requests sent concurrently
 /// with the same index carry the same inputs, so their outputs agree).
 final class SharedMemoryLayout {
+    /// Whether a server's error says an output region is too small for the output (Triton's and
+    /// kserve-sim's words: "shared memory size specified with the request for output …").
+    static func isOutputSizeRefusal(_ serverError: String) -> Bool {
+        serverError.contains("shared memory size")
+    }
+
     let regions: SharedMemoryRegions
     let model: ModelDescription
     let batchSize: Int

@@ -8,7 +8,7 @@ import Foundation
 /// a response ends.
 ///
 /// Confined to `eventLoop`: every method runs there (the driver hops with `submit`).
-final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
+final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private enum State {
         case disconnected
         case connecting
@@ -20,22 +20,20 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private let tls: ClientTLS?
     private let requests: [PreparedRequest]
 
-    private var state = State.disconnected
-    private var handler: InferConnectionHandler?
+    @exclusivity(unchecked) private var state = State.disconnected
+    @exclusivity(unchecked) private var handler: InferConnectionHandler?
 
-    // Timestamps of the request in flight, monotonic ns.
-    private var startNs: UInt64 = 0
-    private var sendDoneNs: UInt64 = 0
-    private var firstByteNs: UInt64 = 0
-    private var ticket = SendTicket(request: 0)
-    /// Whether responses must be read in full to validate their outputs.
-    var validates: Bool { requests.contains { $0.expected != nil } }
+    /// The request in flight.
+    @exclusivity(unchecked) private var inFlight: RequestRecord?
+    /// Whether successful responses are read in full: to validate their outputs, or for a sink.
+    let keepsBodies: Bool
 
     init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest]) {
         precondition(!requests.isEmpty)
         self.address = address
         self.tls = tls
         self.requests = requests
+        keepsBodies = placement.sinks.keepsResponseBodies || requests.contains { $0.expected != nil }
         super.init(placement: placement)
     }
 
@@ -75,19 +73,17 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     func pump() {
         guard maySend, state == .idle, let handler else { return }
         guard let next = nextTicket() else { return }
-        ticket = next
         let request = requests[next.request]
         state = .inFlight
-        firstByteNs = 0
-        startNs = MonotonicClock.now()
+        var record = beginRecord(next, batchSize: request.batchSize)
         if let mark = next.sequence, let template = request.template {
             handler.write(template.render(mark))
         } else {
             handler.write(request.bytes)
         }
         // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
-        sendDoneNs = MonotonicClock.now()
-        noteSent(next, atNs: startNs)
+        record.sentNs = MonotonicClock.now()
+        inFlight = record
     }
 
     // MARK: Events from the connection handler
@@ -100,28 +96,31 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     @inline(__always)
     func bytesArrived() {
-        if firstByteNs == 0, state == .inFlight { firstByteNs = MonotonicClock.now() }
+        if state == .inFlight, inFlight?.firstResponseNs == 0 { inFlight?.firstResponseNs = MonotonicClock.now() }
     }
 
     func responseComplete(_ frame: HTTPResponseFrame) {
         let endNs = MonotonicClock.now()
-        guard state == .inFlight else { return }
+        guard state == .inFlight, var record = inFlight else { return }
         state = .idle
-        let request = requests[ticket.request]
-        var succeeded = false
-        if frame.status == 200, let expected = request.expected,
-           let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
-                                                     expected: expected) {
-            fail(mismatch)
-        } else if frame.status == 200 {
-            let firstByte = firstByteNs == 0 ? endNs : firstByteNs
-            recorder.recordSuccess(latencyNs: endNs &- startNs, sendNs: sendDoneNs &- startNs,
-                                   receiveNs: endNs &- firstByte, batchSize: request.batchSize)
-            succeeded = true
+        inFlight = nil
+        record.endNs = endNs
+        record.responseCount = 1
+        if record.firstResponseNs == 0 { record.firstResponseNs = endNs }
+        if frame.status == 200 {
+            if let expected = requests[record.request].expected,
+               let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
+                                                         expected: expected) {
+                record.outcome = .validationFailure(mismatch)
+            }
+            if sinks.keepsResponseBodies {
+                record.body = frame.body
+                record.bodyHeaderLength = frame.inferenceHeaderLength
+            }
         } else {
-            fail(Self.errorText(status: frame.status, body: frame.body))
+            record.outcome = .serverError(Self.errorText(status: frame.status, body: frame.body))
         }
-        noteEnded(ticket, atNs: endNs, succeeded: succeeded)
+        finish(record)
         if frame.connectionClose {
             handler?.close()
             return
@@ -131,7 +130,8 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     func connectionClosed(error: Error?) {
-        let abandoned = state == .inFlight ? ticket : nil
+        let abandoned = state == .inFlight ? inFlight : nil
+        inFlight = nil
         state = .disconnected
         handler = nil
         connectionEnded(abandoning: abandoned,
@@ -148,31 +148,21 @@ final class LoadSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 }
 
-/// A failure to reach the server, worded for the user.
-public struct ConnectionError: Error, CustomStringConvertible {
-    public var address: ServerAddress
-    public var underlying: Error
-    public var description: String {
-        if TLSFailure.isTLSError(underlying) { return "TLS with \(address) failed: \(TLSFailure.describe(underlying))" }
-        return "failed to connect to \(address): \(underlying)"
-    }
-}
-
 /// The channel side of a slot: frames responses and reports them to the slot.
 final class InferConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let slot: LoadSlot
-    private var framer: HTTPResponseFramer
-    private var pending: ByteBuffer?
-    private var context: ChannelHandlerContext?
+    private let slot: HTTPSlot
+    @exclusivity(unchecked) private var framer: HTTPResponseFramer
+    @exclusivity(unchecked) private var pending: ByteBuffer?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
     private var closeReason: Error?
 
-    init(slot: LoadSlot) {
+    init(slot: HTTPSlot) {
         self.slot = slot
-        // Bodies of successful responses are skipped unless their outputs are validated.
-        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.validates)
+        // Bodies of successful responses are skipped unless they are validated or exported.
+        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.keepsBodies)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

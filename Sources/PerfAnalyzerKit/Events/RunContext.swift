@@ -1,0 +1,63 @@
+/// What the reporters know of a run besides its events: the model, the protocol and the
+/// settings it was measured with. Built once, when the model is known, so no reporter reads
+/// the raw options.
+public struct RunContext: Sendable {
+    public var modelName: String
+    public var modelVersion: String
+    /// perf_analyzer's `--service-kind` value.
+    public var serviceKind = "triton"
+    public var wireProtocol: PerfAnalyzerOptions.WireProtocol
+    public var batchSize: Int
+    public var loadMode: LoadMode
+    public var concurrencyRange: ConcurrencyRange
+    public var measurementMode: PerfAnalyzerOptions.MeasurementMode
+    public var windowMs: UInt64
+    public var windowRequestCount: Int
+    public var maxTrials: Int
+    public var stabilityPercentage: Double
+    public var percentile: Int?
+    public var requestCount: Int
+    public var warmupRequestCount: Int
+    public var latencyLimitMs: UInt64
+    public var binarySearch: Bool
+    public var spinBeforeSendUs: UInt64
+    public var verbosity: Int
+    public var isAsync: Bool
+    /// Whether the server reports the statistics extension (the Server section is printed only then).
+    public var serverStatistics: Bool
+    /// Decoupled models: latency to the first response, responses counted, no client time split.
+    public var isDecoupled: Bool
+    /// Sequence models: completed sequences are counted.
+    public var isSequence: Bool
+
+    public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
+        modelName = options.modelName
+        modelVersion = options.modelVersion
+        wireProtocol = options.wireProtocol
+        batchSize = options.batchSize
+        loadMode = options.loadMode
+        concurrencyRange = options.concurrencyRange
+        measurementMode = options.measurementMode
+        windowMs = options.measurementIntervalMs
+        windowRequestCount = options.measurementRequestCount
+        maxTrials = options.maxTrials
+        stabilityPercentage = options.stabilityPercentage
+        percentile = options.percentile
+        requestCount = options.requestCount
+        warmupRequestCount = options.warmupRequestCount
+        latencyLimitMs = options.latencyThresholdMs
+        binarySearch = options.binarySearch
+        spinBeforeSendUs = options.spinBeforeSendUs
+        verbosity = options.verbosity
+        self.isAsync = isAsync
+        self.serverStatistics = serverStatistics
+        self.isDecoupled = isDecoupled
+        self.isSequence = isSequence
+    }
+
+    /// One level only, named by no header (`--request-intervals`).
+    public var isSingleLevel: Bool {
+        if case .requestIntervals = loadMode { return true }
+        return false
+    }
+}

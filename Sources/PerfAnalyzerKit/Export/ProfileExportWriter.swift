@@ -1,0 +1,206 @@
+import Foundation
+import KServeProtocol
+
+/// `--profile-export-file`: perf_analyzer's profile export, written as the run goes. Each
+/// measured window's requests are appended once the window is cut, so the process holds one
+/// window of records at a time however long the run; perf_analyzer keeps every record until
+/// the end and writes the file then.
+///
+/// The layout is perf_analyzer's: `{"experiments":[{"experiment":{"mode","value"},
+/// "requests":[…],"window_boundaries":[…]},…],"version","service_kind","endpoint"}`, compact,
+/// one experiment per measured level with every window it took, a request in the window its
+/// answer completed in. Times are nanoseconds since the Unix epoch.
+final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
+    /// Why the export could not be written; the run stops on it.
+    struct WriteFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The export's file, made before the run sends anything.
+    final class ExportFile: @unchecked Sendable {
+        let path: String
+        let handle: FileHandle
+        /// Whether any byte went into it (an untouched file is removed when the run does not start).
+        fileprivate(set) var wasWritten = false
+
+        fileprivate init(path: String, handle: FileHandle) {
+            self.path = path
+            self.handle = handle
+        }
+
+        func remove() {
+            try? handle.close()
+            unlink(path)
+        }
+    }
+
+    /// Creates the file, which must not exist yet (perf_analyzer's rule).
+    static func createFile(_ path: String) throws(WriteFailure) -> ExportFile {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let code = errno
+            var isDirectory: ObjCBool = false
+            let reason: String
+            if code == EEXIST {
+                reason = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                    ? "is a directory; name a file that does not exist yet" : "the file already exists (the export never overwrites one)"
+            } else {
+                reason = "cannot be created: \(String(cString: strerror(code)))"
+            }
+            throw WriteFailure(description: "--profile-export-file \(path): \(reason)")
+        }
+        return ExportFile(path: path, handle: FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+    }
+
+    private let file: ExportFile
+    /// `request_inputs` of each prepared request, encoded once.
+    private let requestInputs: [[UInt8]]
+    private let wire: ExportResponseOutputs.Wire
+    private let serviceKind: String
+    private let version: String
+    /// Wall-clock ns minus monotonic ns, taken once: the export's times are epoch times.
+    private let wallOffsetNs: Int64
+
+    private var pending: [UInt8] = []
+    private var experiments = 0
+    /// The open experiment: requests written so far and its window boundaries.
+    private var openLevel: LoadLevel?
+    private var requestsInExperiment = 0
+    private var boundaries: [UInt64] = []
+    private(set) var failure: WriteFailure?
+
+    init(file: ExportFile, requestInputs: [[UInt8]], wire: ExportResponseOutputs.Wire, serviceKind: String, version: String) {
+        self.file = file
+        self.requestInputs = requestInputs
+        self.wire = wire
+        self.serviceKind = serviceKind
+        self.version = version
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        let monotonic = MonotonicClock.now()
+        wallOffsetNs = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec) - Int64(monotonic)
+        append("{\"experiments\":[")
+    }
+
+    var hasFailed: Bool { failure != nil }
+
+    func consume(_ event: RunEvent) {
+        guard failure == nil else { return }
+        switch event {
+        case .levelStarting(let level, .measurement):
+            closeExperiment()
+            openExperiment(level)
+        case .levelStarting(_, .warmup), .notice, .levelMeasured, .levelAbandoned:
+            break
+        case .windowMeasured(let window):
+            write(window)
+            flush()
+        case .runFinished:
+            closeExperiment()
+            append("],\"version\":")
+            appendString(version)
+            append(",\"service_kind\":")
+            appendString(serviceKind)
+            append(",\"endpoint\":\"\"}")
+            flush()
+            try? file.handle.close()
+        }
+        if pending.count >= 1 << 20 { flush() }
+    }
+
+    private func openExperiment(_ level: LoadLevel) {
+        if experiments > 0 { append(",") }
+        experiments += 1
+        openLevel = level
+        requestsInExperiment = 0
+        boundaries = []
+        switch level {
+        case .concurrency(let count): append("{\"experiment\":{\"mode\":\"concurrency\",\"value\":\(count)},\"requests\":[")
+        case .requestRate(let rate): append("{\"experiment\":{\"mode\":\"request_rate\",\"value\":\(ExportValueEncoding.number(rate))},\"requests\":[")
+        }
+    }
+
+    private func closeExperiment() {
+        guard openLevel != nil else { return }
+        openLevel = nil
+        append("],\"window_boundaries\":[")
+        append(boundaries.map(String.init).joined(separator: ","))
+        append("]}")
+    }
+
+    private func write(_ window: MeasuredWindow) {
+        guard openLevel != nil else { return }
+        if window.spansWholeRun {
+            boundaries = [0, .max]
+        } else {
+            // Consecutive windows share a boundary (every loop cuts at the same instant).
+            let start = epoch(window.client.startNs)
+            if boundaries.last != start { boundaries.append(start) }
+            boundaries.append(epoch(window.client.endNs))
+        }
+        for batch in window.window.exported {
+            for entry in batch.entries {
+                if requestsInExperiment > 0 { append(",") }
+                requestsInExperiment += 1
+                append("{\"timestamp\":\(epoch(entry.startNs))")
+                if entry.sequenceID != 0 { append(",\"sequence_id\":\(entry.sequenceID)") }
+                append(",\"request_inputs\":")
+                pending += requestInputs[entry.request]
+                append(",\"response_timestamps\":[")
+                let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
+                append(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ","))
+                append("],\"response_outputs\":[")
+                for (position, index) in responses.enumerated() {
+                    if position > 0 { append(",") }
+                    if index < batch.bodies.count {
+                        pending += ExportResponseOutputs.object(batch.bodies[index], wire: wire)
+                    } else {
+                        append("{}")
+                    }
+                }
+                append("]}")
+                if pending.count >= 1 << 20 { flush() }
+            }
+        }
+    }
+
+    private func epoch(_ monotonicNs: UInt64) -> UInt64 {
+        UInt64(max(0, Int64(monotonicNs) + wallOffsetNs))
+    }
+
+    private func append(_ text: String) {
+        pending += Array(text.utf8)
+    }
+
+    private func appendString(_ text: String) {
+        ExportValueEncoding.appendString(text.utf8, to: &pending)
+    }
+
+    private func flush() {
+        guard !pending.isEmpty, failure == nil else { return }
+        do {
+            file.wasWritten = true
+            try file.handle.write(contentsOf: pending)
+            pending.removeAll(keepingCapacity: true)
+        } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+            failure = WriteFailure(description: "--profile-export-file \(file.path): writing failed: \(Self.describe(error, fallback: reason))")
+            pending = []
+        }
+    }
+
+    /// The system's words for a failed write (ENOSPC: "No space left on device").
+    private static func describe(_ error: Error, fallback: String) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
+        return fallback
+    }
+
+    /// `request_inputs` of one data step: every input's values, by name.
+    static func encodeInputs(_ step: DataStep) -> [UInt8] {
+        ExportValueEncoding.object(step.tensors.sorted { $0.name < $1.name }.map { ($0.name, $0.datatype, $0.bytes) })
+    }
+}

@@ -1,0 +1,137 @@
+import NIOCore
+
+/// One request, from the moment a slot takes it until its answer is complete: filled the same
+/// way by every slot, whatever the protocol, and handed once to its event loop's sinks.
+///
+/// The times are monotonic nanoseconds and mean the same for every protocol:
+/// - `intendedNs`: when a schedule (request rate, intervals) meant the request to go; 0 in
+///   concurrency mode, where a request goes when the previous one ends.
+/// - `startNs`: the slot hands the prepared request to its connection.
+/// - `sentNs`: the request is written. HTTP/1.1 and plain unary gRPC: the write into the socket
+///   returned; grpc-swift (streams, compressed calls): the message was handed to its transport.
+/// - `firstResponseNs`: the first byte of the answer (HTTP/1.1), or of its response message
+///   (gRPC: the first DATA frame, or the message on a stream), arrived.
+/// - `endNs`: the answer is complete: the HTTP body, the gRPC status, or the response that
+///   ends a streamed request (a decoupled model's final one).
+///
+/// From them: **send** is `sentNs - startNs`, **receive** `endNs - firstResponseNs`, and
+/// **response wait** the latency less both. Latency is `endNs - startNs`, except for a decoupled
+/// model, whose latency is to its first response (perf_analyzer's rule) and whose later
+/// responses have no single receive to split.
+struct RequestRecord: Sendable {
+    /// What was sent: the prepared request's index, its intended time and its sequence flags.
+    var ticket: SendTicket
+    var startNs: UInt64
+    var sentNs: UInt64 = 0
+    var firstResponseNs: UInt64 = 0
+    var endNs: UInt64 = 0
+    /// Inferences the request carried.
+    var batchSize: Int
+    /// Responses received: 1 for a unary answer, any number for a decoupled model.
+    var responseCount = 0
+    /// Every response of a streamed answer, when the slot keeps them (its own buffers, reused
+    /// from request to request); nil for a unary answer, whose one response ends at `endNs`.
+    var responses: ResponseLog? = nil
+    /// A unary answer's body, kept only when validating or when a sink asks for bodies.
+    var body: ByteBuffer? = nil
+    /// HTTP: the length of the body's JSON header when binary tensor data follows it.
+    var bodyHeaderLength: Int? = nil
+    /// Whether latency is counted to the first response (decoupled models).
+    var toFirstResponse = false
+    var outcome = RequestOutcome.success
+
+    init(ticket: SendTicket, startNs: UInt64, batchSize: Int) {
+        self.ticket = ticket
+        self.startNs = startNs
+        self.batchSize = batchSize
+    }
+
+    var request: Int { ticket.request }
+    var intendedNs: UInt64 { ticket.intendedNs }
+    var sequence: SequenceMark? { ticket.sequence }
+
+    var succeeded: Bool { outcome == .success }
+
+    /// The latency reports use: to the end, or to the first response for a decoupled model.
+    var latencyNs: UInt64 {
+        let first = firstResponseNs == 0 ? endNs : firstResponseNs
+        return (toFirstResponse ? first : endNs) &- startNs
+    }
+
+    var sendNs: UInt64 { sentNs > startNs ? sentNs - startNs : 0 }
+
+    var receiveNs: UInt64 {
+        guard firstResponseNs != 0, endNs > firstResponseNs else { return 0 }
+        return endNs - firstResponseNs
+    }
+
+    /// How long after its intended time the request went (0 when on time or unscheduled).
+    var sendLagNs: UInt64 { intendedNs != 0 && startNs > intendedNs ? startNs - intendedNs : 0 }
+}
+
+/// How a request ended. Only failures carry text, so a success allocates nothing.
+public enum RequestOutcome: Sendable, Equatable, CustomStringConvertible {
+    case success
+    /// The server answered with an error: an HTTP status, a gRPC status, an error response on a stream.
+    case serverError(String)
+    /// The connection was lost, reset or could not carry the request.
+    case connectionError(String)
+    /// The answer's outputs differ from the input data's validation data.
+    case validationFailure(String)
+    /// The answer broke the protocol: no gRPC status, a response with no request in flight.
+    case protocolError(String)
+
+    public var description: String { failureText ?? "success" }
+
+    /// The failure in words; nil on success.
+    public var failureText: String? {
+        switch self {
+        case .success: return nil
+        case .serverError(let text), .connectionError(let text), .validationFailure(let text), .protocolError(let text): return text
+        }
+    }
+}
+
+/// The responses of one streamed request: when each arrived and, when kept, its body.
+/// Owned by a stream slot and cleared for each request, so its storage is reused; confined to
+/// the slot's event loop like the slot.
+final class ResponseLog: @unchecked Sendable {
+    /// Most responses whose times are kept per request; beyond it they are only counted.
+    static let capacity = 1 << 16
+
+    @exclusivity(unchecked) private(set) var timesNs: [UInt64] = []
+    @exclusivity(unchecked) private(set) var bodies: [ByteBuffer] = []
+    let keepsBodies: Bool
+
+    init(keepsBodies: Bool) {
+        self.keepsBodies = keepsBodies
+        timesNs.reserveCapacity(16)
+    }
+
+    func reset() {
+        timesNs.removeAll(keepingCapacity: true)
+        bodies.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    func append(atNs timeNs: UInt64, body: ByteBuffer?) {
+        guard timesNs.count < Self.capacity else { return }
+        timesNs.append(timeNs)
+        if keepsBodies { bodies.append(body ?? ByteBuffer()) }
+    }
+}
+
+/// Why a run stopped with an error.
+public enum RunFailure: Sendable, Equatable, CustomStringConvertible {
+    /// A request failed.
+    case request(RequestOutcome)
+    /// Something around the requests failed: preparing a level, a statistics call.
+    case setup(String)
+
+    public var description: String {
+        switch self {
+        case .request(let outcome): return outcome.description
+        case .setup(let text): return text
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Writes `-f` once the run is over, from the levels it reported; a write that fails is kept
+/// for the run to end with.
+final class CSVReporter: RunEventConsumer, @unchecked Sendable {
+    let report: CSVReport
+    let path: String
+    private(set) var failure: RunError?
+
+    init(report: CSVReport, path: String) {
+        self.report = report
+        self.path = path
+    }
+
+    func consume(_ event: RunEvent) {
+        guard case .runFinished(let outcome) = event, !outcome.levels.isEmpty else { return }
+        do {
+            try report.write(outcome.levels, to: path)
+        } catch {
+            failure = RunError("-f \(path): the CSV file could not be written: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import KServeProtocol
+
+/// Builds the wire bytes of every request a run sends, before the load starts: the input data
+/// (generated, a directory or JSON files), batched as `-b` asks, encoded for the protocol,
+/// and placed in shared memory when the run uses it.
+struct RequestPreparation {
+    var options: PerfAnalyzerOptions
+    /// Where the lines about the data read go (perf_analyzer prints one).
+    var out: @Sendable (String) -> Void
+
+    /// perf_analyzer's first line after reading JSON input data (its leading space included).
+    static func loadedDataLine(_ dataSet: InputDataSet) -> String {
+        var line = " Successfully read data for \(dataSet.streams.count) stream/streams"
+        if dataSet.streams.count == 1 { line += " with \(dataSet.streams[0].count) step/steps" }
+        return line + "."
+    }
+
+    /// The requests of a run, and how they group into the streams a sequence plays.
+    struct PreparedRequests {
+        var requests: [PreparedRequest]
+        /// Request indices of each input-data stream (one stream for generated and directory data).
+        var streams: [Range<Int>]
+        /// JSON data: each stream's length is its sequence's length.
+        var streamsSetLength: Bool
+        /// With `--profile-export-file`: each request's `request_inputs`, encoded once. Like
+        /// perf_analyzer, the export shows the first data step of a batched request.
+        var exportInputs: [[UInt8]] = []
+    }
+
+    /// The wire bytes of every request the run will send, built before the load starts.
+    func prepareRequests(model: ModelDescription, address: ServerAddress, sharedMemory: SharedMemoryRegions? = nil) throws -> PreparedRequests {
+        let plan: RequestPlan
+        var streamLengths: [Int]? = nil
+        do {
+            switch options.inputData {
+            case .random, .zero:
+                let step = try GeneratedInputData.makeStep(model: model, source: options.inputData, shapes: options.shapes,
+                                                           stringLength: options.stringLength, stringData: options.stringData)
+                plan = RequestPlan(steps: [step], expected: nil)
+            case .directory(let path):
+                plan = RequestPlan(dataSet: try InputDataLoader.loadDirectory(path: path, model: model, shapes: options.shapes))
+            case .jsonFiles(let paths):
+                let dataSet = try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes)
+                out(Self.loadedDataLine(dataSet))
+                plan = RequestPlan(dataSet: dataSet)
+                streamLengths = dataSet.streams.map(\.count)
+            }
+        } catch let error as GeneratedInputData.MissingShape {
+            throw RunError(error.description)
+        } catch let error as InputDataError {
+            throw RunError(error.description)
+        }
+        var requests: [PreparedRequest]
+        let layout = sharedMemory.map {
+            SharedMemoryLayout(regions: $0, model: model, batchSize: options.batchSize,
+                               outputSizePerEntry: options.outputSharedMemorySize, separateOutputs: plan.expected != nil)
+        }
+        let bind = layout.map { $0.bind(index:steps:) }
+        do {
+            switch options.wireProtocol {
+            case .http:
+                let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
+                                                  inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat,
+                                                  parameters: options.requestParameters)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
+            case .grpc:
+                let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming,
+                                                      parameters: options.requestParameters)
+                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
+            }
+        } catch let error as RequestPlan.PlanError {
+            throw RunError(error.description)
+        }
+        if let layout {
+            // Validation reads each request's outputs from the regions the server wrote them to.
+            for index in requests.indices where requests[index].expected != nil {
+                requests[index].expected?.outputRegions = layout.outputRegions[index]
+            }
+        }
+        // Sequence models send batch size 1, so request i is data step i and streams keep their ranges.
+        var streams: [Range<Int>] = [0..<requests.count]
+        if let streamLengths, model.isSequence {
+            var start = 0
+            streams = streamLengths.map { length in
+                defer { start += length }
+                return start..<(start + length)
+            }.filter { !$0.isEmpty }
+        }
+        var prepared = PreparedRequests(requests: requests, streams: streams, streamsSetLength: streamLengths != nil)
+        if options.profileExportPath != nil {
+            prepared.exportInputs = requests.indices.map { index in
+                ProfileExportWriter.encodeInputs(plan.steps[(index * options.batchSize) % plan.steps.count])
+            }
+        }
+        return prepared
+    }
+}

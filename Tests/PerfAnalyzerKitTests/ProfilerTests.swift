@@ -1,0 +1,156 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+@testable import PerfAnalyzerKit
+
+/// A load driver that plays a script: each window of a level has the requests and latency the
+/// script gives, so the profiler's decisions are tested without a network.
+private final class ScriptedDriver: LoadDriver, @unchecked Sendable {
+    /// Requests and latency (µs) of window `index` (0-based) at `level`.
+    typealias Script = @Sendable (LoadLevel, Int) -> (requests: Int, latencyUs: UInt64)
+
+    private struct State {
+        var level: LoadLevel?
+        var window = -1
+        var clockNs: UInt64 = 1_000_000_000
+        var completed = 0
+        var prepared: [LoadLevel] = []
+    }
+
+    private let script: Script
+    private let state = NIOLockedValueBox(State())
+
+    init(_ script: @escaping Script) {
+        self.script = script
+    }
+
+    var prepared: [LoadLevel] { state.withLockedValue { $0.prepared } }
+    var completedCount: Int { state.withLockedValue { $0.completed } }
+    var hasFailed: Bool { false }
+    func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {}
+    func setSendBudget(_ count: Int?) {}
+    func prepare(_ level: LoadLevel) async throws { state.withLockedValue { $0.prepared.append(level) } }
+    func start(_ level: LoadLevel) { state.withLockedValue { $0.level = level; $0.window = 0 } }
+    func quiesce(timeout: TimeAmount) async {}
+    func closeSequences() async {}
+    func close() async {}
+
+    /// Windows last one second each on the script's clock.
+    func cutWindow() async throws -> WindowCut {
+        state.withLockedValue { state in
+            var window = ClientWindow(startNs: state.clockNs, endNs: state.clockNs + 1_000_000_000)
+            state.clockNs += 1_000_000_000
+            guard let level = state.level, state.window >= 0 else { return WindowCut(client: window, exported: []) }
+            let figures = script(level, state.window)
+            state.window += 1
+            for _ in 0..<figures.requests {
+                window.recordSuccess(latencyNs: figures.latencyUs * 1000, sendNs: 0, receiveNs: 0, batchSize: 1)
+            }
+            state.completed += figures.requests
+            return WindowCut(client: window, exported: [])
+        }
+    }
+}
+
+/// Collects the events of a run, in order.
+private final class EventLog: @unchecked Sendable {
+    private let events = NIOLockedValueBox<[RunEvent]>([])
+    func append(_ event: RunEvent) { events.withLockedValue { $0.append(event) } }
+    var all: [RunEvent] { events.withLockedValue { $0 } }
+
+    /// A word per event, for comparing sequences.
+    var words: [String] {
+        all.map { event in
+            switch event {
+            case .levelStarting(let level, let phase): return "start \(level.value)\(phase == .warmup ? " warmup" : "")"
+            case .windowMeasured(let window): return "window \(window.trial)"
+            case .notice: return "notice"
+            case .levelMeasured(let result): return "measured \(result.level.value)"
+            case .levelAbandoned(let level, let shortfall): return "abandoned \(level.value) \(shortfall)"
+            case .runFinished: return "finished"
+            }
+        }
+    }
+}
+
+@Suite("Profiler with a scripted driver")
+struct ProfilerTests {
+    private func profile(_ arguments: [String], script: @escaping ScriptedDriver.Script) async throws -> (ProfileOutcome, EventLog, ScriptedDriver) {
+        let options = try PerfAnalyzerCommand.parse(["-m", "m", "-p", "1"] + arguments).resolve()
+        let context = RunContext(options: options, isAsync: false, serverStatistics: false)
+        let driver = ScriptedDriver(script)
+        let log = EventLog()
+        let model = ModelDescription(name: "m", version: "1", platform: "", maxBatchSize: 0, inputs: [], outputs: [])
+        let profiler = Profiler(settings: Profiler.Settings(context: context), driver: driver, model: model, modelVersion: "",
+                                statistics: nil, interrupted: { false }, emit: log.append)
+        return (await profiler.run(), log, driver)
+    }
+
+    @Test("three windows within -s: the level is measured, merged over them, and the events come in order")
+    func stableLevel() async throws {
+        let (outcome, log, _) = try await profile(["--concurrency-range", "2"]) { _, window in
+            (requests: [50, 100, 102, 101][min(window, 3)], latencyUs: 1000)
+        }
+        #expect(outcome.ending == .completed)
+        #expect(outcome.levels.count == 1)
+        #expect(outcome.levels[0].client.requestCount == 100 + 102 + 101)
+        #expect(log.words == ["start 2", "window 1", "window 2", "window 3", "window 4", "measured 2", "finished"])
+        // The spread stability waits on is known from the third window on.
+        var spreads: [Double?] = []
+        for case .windowMeasured(let window) in log.all {
+            let spread: Double? = window.spread?.throughput
+            spreads.append(spread)
+        }
+        #expect(spreads.count == 4)
+        #expect(spreads.prefix(2).allSatisfy { $0 == nil })
+        #expect(abs(((spreads.last ?? nil) ?? 0) - 0.02) < 1e-9)
+    }
+
+    @Test("never three windows within -s after -r windows: unstable, the run's first level ends it")
+    func unstable() async throws {
+        let (outcome, log, _) = try await profile(["--concurrency-range", "1:3", "-r", "5"]) { _, window in
+            (requests: window % 2 == 0 ? 100 : 200, latencyUs: 1000)
+        }
+        #expect(outcome.ending == .unstable("Failed to obtain stable measurement."))
+        #expect(log.words == ["start 1"] + (1...5).map { "window \($0)" } + ["abandoned 1 unstable", "finished"])
+    }
+
+    @Test("-l: a linear sweep stops at the first level whose latency reaches the limit")
+    func latencyLimit() async throws {
+        let (outcome, log, driver) = try await profile(["--concurrency-range", "1:8", "-l", "3"]) { level, _ in
+            guard case .concurrency(let count) = level else { return (0, 0) }
+            return (requests: 100, latencyUs: UInt64(count) * 1000)
+        }
+        #expect(outcome.ending == .completed)
+        #expect(outcome.levels.map(\.level) == [.concurrency(1), .concurrency(2)])
+        #expect(driver.prepared == [.concurrency(1), .concurrency(2), .concurrency(3)])
+        #expect(log.words.contains("abandoned 3 overLatencyLimit"))
+    }
+
+    @Test("--binary-search: both ends, then halves toward the highest level under -l")
+    func binarySearch() async throws {
+        let (outcome, _, driver) = try await profile(["--concurrency-range", "1:16", "-l", "7", "--binary-search"]) { level, _ in
+            guard case .concurrency(let count) = level else { return (0, 0) }
+            return (requests: 100, latencyUs: UInt64(count) * 1000)
+        }
+        #expect(driver.prepared == [1, 16, 8, 4, 6, 7].map { .concurrency($0) })
+        #expect(outcome.levels.map(\.level) == [1, 4, 6].map { .concurrency($0) })
+    }
+
+    @Test("--request-count: one window of exactly that level, no stability wait")
+    func requestCount() async throws {
+        let (outcome, log, _) = try await profile(["--concurrency-range", "2", "--request-count", "77"]) { _, window in
+            (requests: window == 0 ? 77 : 1, latencyUs: window == 0 ? 1000 : 99_000)
+        }
+        #expect(outcome.levels.first?.client.requestCount == 77)
+        #expect(log.words == ["start 2", "window 1", "measured 2", "finished"])
+    }
+
+    @Test("a window that completes nothing ends the run with perf_analyzer's exit-3 reason")
+    func emptyWindow() async throws {
+        let (outcome, _, _) = try await profile(["--concurrency-range", "1"]) { _, window in
+            (requests: window < 2 ? 100 : 0, latencyUs: 1000)
+        }
+        #expect(outcome.ending == .noValidRequests("No valid requests recorded within time interval. Please use a larger time window."))
+    }
+}
