@@ -553,8 +553,13 @@ def cmd_report(a):
         L.append(f"- load average ({ld.get('when', '?')}): {ld.get('loadavg', '?')}")
     L.append(f"- ours: `{meta.get('ours', '?')}` ({meta.get('ours_version', '?')}; "
              f"{meta.get('ours_build', '')})")
-    L.append(f"- theirs: `{meta.get('theirs', '?')}` (perf_analyzer from tritonclient "
-             f"{meta.get('theirs_version', '2.50.0')} wheel)")
+    baseline = meta.get('theirs_version', '').startswith('baseline')
+    if baseline:
+        L.append(f"- theirs: `{meta.get('theirs', '?')}` ({meta.get('theirs_version')}; another build of ours, "
+                 "in perf_analyzer's column: the ratio is after / before)")
+    else:
+        L.append(f"- theirs: `{meta.get('theirs', '?')}` (perf_analyzer from tritonclient "
+                 f"{meta.get('theirs_version', '2.50.0')} wheel)")
     L.append(f"- pairs per scenario: {meta.get('pairs', '?')} (memory scenario: "
              f"{meta.get('memory_pairs', '?')}); runs alternate ours, theirs, ours, theirs, …; "
              "each figure is the median over the runs of that tool")
@@ -580,7 +585,7 @@ def cmd_report(a):
 
     L.append("## Results")
     L.append("")
-    L.append("| scenario | metric | ours | perf_analyzer | ratio | target | met? |")
+    L.append(f"| scenario | metric | ours | {'baseline' if baseline else 'perf_analyzer'} | ratio | target | met? |")
     L.append("|---|---|---|---|---|---|---|")
     failures = []
     summary = []

@@ -49,6 +49,9 @@
 #   --results FILE       markdown report [BENCH_RESULTS, bench/results/latest.md]
 #   --no-build           use the existing release binaries, do not run swift build
 #                        [BENCH_BUILD=0]
+#   --baseline PATH      run this perf-analyzer binary (another build of ours, e.g. of the
+#                        commit before a change to the hot path) in perf_analyzer's place, so
+#                        the table is after/before side by side [BENCH_BASELINE]
 #   -h, --help
 #
 # Needs: swift, python3, curl, /usr/bin/time (Debian package `time`), nginx
@@ -77,6 +80,7 @@ TIME_LIMIT="${BENCH_TIME_LIMIT:-600}"
 MEM_LIMIT_MB="${BENCH_MEM_LIMIT_MB:-10240}"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/latest.md}"
 BUILD="${BENCH_BUILD:-1}"
+BASELINE="${BENCH_BASELINE:-}"
 PIN="${BENCH_PIN:-none}"
 ORIG_ARGS=("$@")
 
@@ -96,6 +100,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         -h|--help) usage; exit 0 ;;
         --pairs) PAIRS="$2"; shift 2 ;;
+        --baseline) BASELINE="$2"; shift 2 ;;
         --fast-requests) FAST_REQUESTS="$2"; shift 2 ;;
         --triton-requests) TRITON_REQUESTS="$2"; shift 2 ;;
         --rate-window-ms) RATE_WINDOW_MS="$2"; shift 2 ;;
@@ -173,8 +178,15 @@ SIM="$BIN/kserve-sim"
 [ -x "$OURS" ] || fail "$OURS not found; run without --no-build"
 OURS_REL="${OURS#"$ROOT"/}"
 
-THEIRS="$(scripts/install-perf-analyzer.sh 2>/dev/null | tail -n 1)" || fail "scripts/install-perf-analyzer.sh failed"
-[ -x "$THEIRS" ] || fail "perf_analyzer wrapper not found ($THEIRS)"
+if [ -n "$BASELINE" ]; then
+    THEIRS="$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")"
+    [ -x "$THEIRS" ] || fail "--baseline $BASELINE: not an executable"
+    THEIRS_VERSION="baseline: $("$THEIRS" --version 2>/dev/null | head -n 1)"
+else
+    THEIRS="$(scripts/install-perf-analyzer.sh 2>/dev/null | tail -n 1)" || fail "scripts/install-perf-analyzer.sh failed"
+    [ -x "$THEIRS" ] || fail "perf_analyzer wrapper not found ($THEIRS)"
+    THEIRS_VERSION="2.50.0"
+fi
 
 need_tcpdump() {
     command -v tcpdump >/dev/null && return 0
@@ -334,7 +346,7 @@ note --type meta \
     "ours_version=$("$OURS" --version 2>/dev/null | head -n 1)" \
     "ours_build=$OURS_BUILD" \
     "theirs=$THEIRS" \
-    "theirs_version=2.50.0" \
+    "theirs_version=$THEIRS_VERSION" \
     "pairs=$PAIRS" "memory_pairs=$MEMORY_PAIRS" \
     "pin=$PIN${SERVER_PIN[*]:+ (server: ${SERVER_PIN[*]}, client: ${CLIENT_PIN[*]})}"
 note --type load when="start ($(date +%H:%M:%S))" "loadavg=$(loadavg)"

@@ -15,6 +15,7 @@ private final class ScriptedDriver: LoadDriver, @unchecked Sendable {
         var clockNs: UInt64 = 1_000_000_000
         var completed = 0
         var prepared: [LoadLevel] = []
+        var decisions: [Bool] = []
     }
 
     private let script: Script
@@ -25,6 +26,8 @@ private final class ScriptedDriver: LoadDriver, @unchecked Sendable {
     }
 
     var prepared: [LoadLevel] { state.withLockedValue { $0.prepared } }
+    var decisions: [Bool] { state.withLockedValue { $0.decisions } }
+    func decideWindow(measured: Bool) async { state.withLockedValue { $0.decisions.append(measured) } }
     var completedCount: Int { state.withLockedValue { $0.completed } }
     var hasFailed: Bool { false }
     func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {}
@@ -88,9 +91,11 @@ struct ProfilerTests {
 
     @Test("three windows within -s: the level is measured, merged over them, and the events come in order")
     func stableLevel() async throws {
-        let (outcome, log, _) = try await profile(["--concurrency-range", "2"]) { _, window in
+        let (outcome, log, driver) = try await profile(["--concurrency-range", "2"]) { _, window in
             (requests: [50, 100, 102, 101][min(window, 3)], latencyUs: 1000)
         }
+        // Each window is reported until the level is stable; the one after the last is not.
+        #expect(driver.decisions == [true, true, true, true, false])
         #expect(outcome.ending == .completed)
         #expect(outcome.levels.count == 1)
         #expect(outcome.levels[0].client.requestCount == 100 + 102 + 101)

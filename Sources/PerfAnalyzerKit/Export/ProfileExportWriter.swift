@@ -1,16 +1,18 @@
 import Foundation
 import KServeProtocol
+import NIOConcurrencyHelpers
 
-/// `--profile-export-file`: perf_analyzer's profile export, written as the run goes. Each
-/// measured window's requests are appended once the window is cut, so the process holds one
-/// window of records at a time however long the run; perf_analyzer keeps every record until
-/// the end and writes the file then.
+/// `--profile-export-file`: perf_analyzer's profile export, written as the run goes. The loops
+/// hand over a measured window's requests a few thousand at a time (and the rest when it is
+/// cut), and a serial queue of its own encodes and appends them, so the process holds a few
+/// batches of records however long the run; perf_analyzer keeps every record until the end
+/// and writes the file then.
 ///
 /// The layout is perf_analyzer's: `{"experiments":[{"experiment":{"mode","value"},
 /// "requests":[…],"window_boundaries":[…]},…],"version","service_kind","endpoint"}`, compact,
 /// one experiment per measured level with every window it took, a request in the window its
 /// answer completed in. Times are nanoseconds since the Unix epoch.
-final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
+final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Sendable {
     /// Why the export could not be written; the run stops on it.
     struct WriteFailure: Error, CustomStringConvertible {
         var description: String
@@ -61,13 +63,15 @@ final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
     /// Wall-clock ns minus monotonic ns, taken once: the export's times are epoch times.
     private let wallOffsetNs: Int64
 
+    /// Everything below is touched on this queue only, in the order events and batches arrived.
+    private let queue = DispatchQueue(label: "swift-perf-analyzer.profile-export")
     private var pending: [UInt8] = []
     private var experiments = 0
     /// The open experiment: requests written so far and its window boundaries.
     private var openLevel: LoadLevel?
     private var requestsInExperiment = 0
     private var boundaries: [UInt64] = []
-    private(set) var failure: WriteFailure?
+    private let failed = NIOLockedValueBox<WriteFailure?>(nil)
 
     init(file: ExportFile, requestInputs: [[UInt8]], wire: ExportResponseOutputs.Wire, serviceKind: String, version: String) {
         self.file = file
@@ -82,9 +86,29 @@ final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
         append("{\"experiments\":[")
     }
 
+    /// Why writing stopped, if it did (the run stops on it).
+    var failure: WriteFailure? { failed.withLockedValue { $0 } }
     var hasFailed: Bool { failure != nil }
 
+    /// Events are written in turn on the export's queue; the last one waits until the file is complete.
     func consume(_ event: RunEvent) {
+        if case .runFinished = event {
+            queue.sync { handle(event) }
+        } else {
+            queue.async { self.handle(event) }
+        }
+    }
+
+    /// A measured window's requests, handed over by a loop before the window ends.
+    func submit(_ batch: ExportBatch) {
+        queue.async {
+            guard self.failure == nil else { return }
+            self.writeEntries(batch)
+            if self.pending.count >= 1 << 20 { self.flush() }
+        }
+    }
+
+    private func handle(_ event: RunEvent) {
         guard failure == nil else { return }
         switch event {
         case .levelStarting(let level, .measurement):
@@ -138,29 +162,32 @@ final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
             if boundaries.last != start { boundaries.append(start) }
             boundaries.append(epoch(window.client.endNs))
         }
-        for batch in window.window.exported {
-            for entry in batch.entries {
-                if requestsInExperiment > 0 { append(",") }
-                requestsInExperiment += 1
-                append("{\"timestamp\":\(epoch(entry.startNs))")
-                if entry.sequenceID != 0 { append(",\"sequence_id\":\(entry.sequenceID)") }
-                append(",\"request_inputs\":")
-                pending += requestInputs[entry.request]
-                append(",\"response_timestamps\":[")
-                let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
-                append(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ","))
-                append("],\"response_outputs\":[")
-                for (position, index) in responses.enumerated() {
-                    if position > 0 { append(",") }
-                    if index < batch.bodies.count {
-                        pending += ExportResponseOutputs.object(batch.bodies[index], wire: wire)
-                    } else {
-                        append("{}")
-                    }
+        for batch in window.window.exported { writeEntries(batch) }
+    }
+
+    private func writeEntries(_ batch: ExportBatch) {
+        guard openLevel != nil else { return }
+        for entry in batch.entries {
+            if requestsInExperiment > 0 { append(",") }
+            requestsInExperiment += 1
+            append("{\"timestamp\":\(epoch(entry.startNs))")
+            if entry.sequenceID != 0 { append(",\"sequence_id\":\(entry.sequenceID)") }
+            append(",\"request_inputs\":")
+            pending += requestInputs[entry.request]
+            append(",\"response_timestamps\":[")
+            let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
+            append(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ","))
+            append("],\"response_outputs\":[")
+            for (position, index) in responses.enumerated() {
+                if position > 0 { append(",") }
+                if index < batch.bodies.count {
+                    pending += ExportResponseOutputs.object(batch.bodies[index], wire: wire)
+                } else {
+                    append("{}")
                 }
-                append("]}")
-                if pending.count >= 1 << 20 { flush() }
             }
+            append("]}")
+            if pending.count >= 1 << 20 { flush() }
         }
     }
 
@@ -184,7 +211,8 @@ final class ProfileExportWriter: RunEventConsumer, @unchecked Sendable {
             pending.removeAll(keepingCapacity: true)
         } catch {
             let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
-            failure = WriteFailure(description: "--profile-export-file \(file.path): writing failed: \(Self.describe(error, fallback: reason))")
+            let failure = WriteFailure(description: "--profile-export-file \(file.path): writing failed: \(Self.describe(error, fallback: reason))")
+            failed.withLockedValue { $0 = failure }
             pending = []
         }
     }

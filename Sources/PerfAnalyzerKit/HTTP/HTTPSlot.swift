@@ -23,8 +23,9 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     @exclusivity(unchecked) private var state = State.disconnected
     @exclusivity(unchecked) private var handler: InferConnectionHandler?
 
-    /// The request in flight.
-    @exclusivity(unchecked) private var inFlight: RequestRecord?
+    /// The request in flight while `state` is `.inFlight` (the last one otherwise): filled in
+    /// place, so the send/receive path copies no record.
+    @exclusivity(unchecked) private var record = RequestRecord(ticket: SendTicket(request: 0), startNs: 0, batchSize: 0)
     /// Whether successful responses are read in full: to validate their outputs, or for a sink.
     let keepsBodies: Bool
 
@@ -75,7 +76,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         guard let next = nextTicket() else { return }
         let request = requests[next.request]
         state = .inFlight
-        var record = beginRecord(next, batchSize: request.batchSize)
+        record = beginRecord(next, batchSize: request.batchSize)
         if let mark = next.sequence, let template = request.template {
             handler.write(template.render(mark))
         } else {
@@ -83,7 +84,6 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         }
         // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
         record.sentNs = MonotonicClock.now()
-        inFlight = record
     }
 
     // MARK: Events from the connection handler
@@ -96,14 +96,13 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     @inline(__always)
     func bytesArrived() {
-        if state == .inFlight, inFlight?.firstResponseNs == 0 { inFlight?.firstResponseNs = MonotonicClock.now() }
+        if state == .inFlight, record.firstResponseNs == 0 { record.firstResponseNs = MonotonicClock.now() }
     }
 
     func responseComplete(_ frame: HTTPResponseFrame) {
         let endNs = MonotonicClock.now()
-        guard state == .inFlight, var record = inFlight else { return }
+        guard state == .inFlight else { return }
         state = .idle
-        inFlight = nil
         record.endNs = endNs
         record.responseCount = 1
         if record.firstResponseNs == 0 { record.firstResponseNs = endNs }
@@ -121,6 +120,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             record.outcome = .serverError(Self.errorText(status: frame.status, body: frame.body))
         }
         finish(record)
+        record.body = nil
         if frame.connectionClose {
             handler?.close()
             return
@@ -130,8 +130,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     func connectionClosed(error: Error?) {
-        let abandoned = state == .inFlight ? inFlight : nil
-        inFlight = nil
+        let abandoned = state == .inFlight ? record : nil
         state = .disconnected
         handler = nil
         connectionEnded(abandoning: abandoned,

@@ -51,6 +51,8 @@ protocol LoadDriver: Sendable {
     func start(_ level: LoadLevel)
     /// Ends the current window on every loop and returns it merged; the next window starts now.
     func cutWindow() async throws -> WindowCut
+    /// Says whether the window that began at the last cut will be reported.
+    func decideWindow(measured: Bool) async
     /// Stops sending and waits (up to `timeout`) for requests in flight to finish.
     func quiesce(timeout: TimeAmount) async
     /// Sends the last request of every sequence still live, so the server lets go of its state.
@@ -145,6 +147,13 @@ class LoadEngine: @unchecked Sendable {
         var merged = parts[0].client
         for part in parts.dropFirst() { merged.merge(part.client) }
         return WindowCut(client: merged, exported: parts.compactMap(\.exported))
+    }
+
+    public func decideWindow(measured: Bool) async {
+        for share in loops {
+            let sinks = share.sinks
+            try? await share.loop.submit { sinks.decideWindow(measured: measured) }.get()
+        }
     }
 
     /// Waits (up to `timeout`) until every slot has deactivated, i.e. has nothing in flight.

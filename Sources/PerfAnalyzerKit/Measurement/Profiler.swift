@@ -142,6 +142,7 @@ public final class Profiler: @unchecked Sendable {
         try await driver.prepare(level)
         // The first window starts as the new level starts, with fresh server counters.
         _ = try await driver.cutWindow()
+        await driver.decideWindow(measured: true)
         var previousStats = try await fetchStatistics()
         var completedAtStart = driver.completedCount
         if settings.requestCount > 0 {
@@ -172,15 +173,13 @@ public final class Profiler: @unchecked Sendable {
                                                 spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
             Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
             if windows.count > Stability.windowCount { windows.removeFirst() }
-            if settings.requestCount > 0 {
+            if settings.requestCount > 0 || Stability.isStable(figures, threshold: settings.stabilityThreshold) {
                 stable = true
-                break
             }
-            if Stability.isStable(figures, threshold: settings.stabilityThreshold) {
-                stable = true
-                break
-            }
-            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { break }
+            // The window that began at this cut is measured only if the level goes on.
+            let levelGoesOn = !stable && trial < trials && !Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs)
+            await driver.decideWindow(measured: levelGoesOn)
+            if !levelGoesOn { break }
         }
         if !stable, settings.isAsync, settings.requestCount == 0,
            Stability.isStable(figures, threshold: settings.stabilityThreshold, checkLatency: false) {

@@ -1,18 +1,37 @@
 import NIOCore
 
 /// The profile export's sink on one event loop: keeps what the export writes of each
-/// successful request of the current window (which request, when it went, when each response
-/// came and, for the outputs, each response's bytes), as plain values in arrays that are handed
-/// over whole when the window is cut. The JSON is written off the loop, by `ProfileExportWriter`.
+/// successful request (which request, when it went, when each response came and, for the
+/// outputs, each response's bytes) as plain values. Once the profiler has said that the
+/// current window is measured, every `handOffCount` requests go to the `ExportSpool`, which
+/// writes them off the loop, so the process holds a few thousand records however long the
+/// window; the rest go with the window when it is cut. A window the profiler will not report
+/// (warm-up, the gap between levels) is dropped.
 ///
 /// Confined to its event loop.
 final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
+    /// What the profiler decided about the current window.
+    enum Fate {
+        /// Not told yet (just after a cut): records wait with the window.
+        case undecided
+        case measured
+        case discarded
+    }
+
+    static let handOffCount = 4096
+
     /// The export writes every response's outputs, so the slots keep response bodies.
     let keepsOutputs = true
+    private let spool: ExportSpool
     @exclusivity(unchecked) private var batch = ExportBatch()
+    @exclusivity(unchecked) private var fate = Fate.undecided
+
+    init(spool: ExportSpool) {
+        self.spool = spool
+    }
 
     func record(_ record: borrowing RequestRecord) {
-        guard case .success = record.outcome else { return }
+        guard case .success = record.outcome, fate != .discarded else { return }
         let first = batch.responseTimesNs.count
         if let log = record.responses {
             batch.responseTimesNs.append(contentsOf: log.timesNs)
@@ -25,15 +44,37 @@ final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
         }
         batch.entries.append(ExportBatch.Entry(request: record.request, sequenceID: record.sequence?.id ?? 0, startNs: record.startNs,
                                                firstResponse: first, responseCount: batch.responseTimesNs.count - first))
+        if fate == .measured, batch.entries.count >= Self.handOffCount { spool.submit(take()) }
     }
 
-    /// The requests recorded since the last cut; the next window starts empty.
-    func cut() -> ExportBatch {
-        let finished = batch
-        batch = ExportBatch()
-        batch.reserve(like: finished)
-        return finished
+    /// The profiler's word on the window that began at the last cut.
+    func decide(measured: Bool) {
+        fate = measured ? .measured : .discarded
+        if measured {
+            if batch.entries.count >= Self.handOffCount { spool.submit(take()) }
+        } else {
+            batch = ExportBatch()
+        }
     }
+
+    /// What the window that ends now still holds; the next window starts undecided.
+    func cut() -> ExportBatch? {
+        defer { fate = .undecided }
+        return fate == .discarded ? nil : take()
+    }
+
+    private func take() -> ExportBatch {
+        let taken = batch
+        batch = ExportBatch()
+        batch.reserve(like: taken)
+        return taken
+    }
+}
+
+/// Where loops hand the export's records during a measured window: the writer takes them in
+/// order, off the loops.
+protocol ExportSpool: AnyObject, Sendable {
+    func submit(_ batch: ExportBatch)
 }
 
 /// The requests of one event loop in one window, as the export needs them.
@@ -60,8 +101,8 @@ struct ExportBatch: Sendable {
     var bodies: [Body] = []
 
     mutating func reserve(like other: ExportBatch) {
-        entries.reserveCapacity(other.entries.count)
-        responseTimesNs.reserveCapacity(other.responseTimesNs.count)
-        bodies.reserveCapacity(other.bodies.count)
+        entries.reserveCapacity(min(other.entries.count, ExportRecorder.handOffCount))
+        responseTimesNs.reserveCapacity(min(other.responseTimesNs.count, ExportRecorder.handOffCount))
+        bodies.reserveCapacity(min(other.bodies.count, ExportRecorder.handOffCount))
     }
 }

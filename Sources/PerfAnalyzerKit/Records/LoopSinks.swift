@@ -49,6 +49,12 @@ final class LoopSinks: @unchecked Sendable {
         pendingCutNs = cutNs
     }
 
+    /// Whether the window that began at the last cut will be reported (the export writes it as
+    /// it goes) or not (it drops it).
+    func decideWindow(measured: Bool) {
+        export?.decide(measured: measured)
+    }
+
     /// The second step, at or after `cutNs`: the window that ended then (the next one has started).
     func takeCut() -> LoopWindow {
         if pendingCutNs != .max { endWindow() }

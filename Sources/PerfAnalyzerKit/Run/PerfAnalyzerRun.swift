@@ -142,9 +142,8 @@ public struct PerfAnalyzerRun: Sendable {
             await transport.closeLoad()
             return status
         }
-        let exporting = export != nil
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
-                                makeSinks: { LoopSinks(window: $0, export: exporting ? ExportRecorder() : nil) }, makeSlot: makeSlot)
+                                makeSinks: { LoopSinks(window: $0, export: export.map(ExportRecorder.init(spool:))) }, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion

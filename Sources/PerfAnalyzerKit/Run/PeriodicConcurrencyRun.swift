@@ -10,11 +10,12 @@ enum PeriodicConcurrencyRun {
         let tracker = PeriodTracker(settings: settings)
         let driver = PeriodicConcurrencyDriver(
             loops: loops, requestCount: requestCount, settings: settings, tracker: tracker,
-            makeSinks: { LoopSinks(window: $0, export: ExportRecorder(), periods: PeriodCounter(period: settings.requestPeriod, tracker: tracker)) },
+            makeSinks: { LoopSinks(window: $0, export: ExportRecorder(spool: export), periods: PeriodCounter(period: settings.requestPeriod, tracker: tracker)) },
             makeSlot: makeSlot)
         // perf_analyzer writes the run as one experiment at concurrency 1 whose window spans all time.
         let level = LoadLevel.concurrency(1)
         export.consume(.levelStarting(level, phase: .measurement))
+        await driver.decideWindow(measured: true)
         await driver.run(stop: { interrupted() || export.hasFailed })
         let cut = try await driver.cutWindow()
         export.consume(.windowMeasured(MeasuredWindow(level: level, trial: 1, window: cut, server: nil, spread: nil,
