@@ -100,7 +100,7 @@ struct SimulatorEndToEndTests {
         (["-m", "identity_int32_dynamic", "-b", "2"], "-b 2"),
         (["-m", "identity_int32_dynamic"], "INPUT0"),
         (["-m", "no_such_model"], "no_such_model"),
-        (["-m", "identity_fp32", "--shared-memory", "gpu"], "--shared-memory gpu"),
+        (["-m", "identity_fp32", "--shared-memory", "gpu"], "'gpu' is invalid for '--shared-memory <kind>'"),
         (["-m", "identity_fp32", "--shared-memory", "system", "--output-shared-memory-size", "0"], "--output-shared-memory-size 0"),
         (["-m", "identity_fp32", "--request-rate-range", "100:50"], "--request-rate-range 100:50"),
         (["-m", "sequence_accumulator", "--concurrency-range", "3", "--sequence-id-range", "1:3"], "--sequence-id-range 1:3"),

@@ -3,7 +3,8 @@ import KServeProtocol
 import NIOCore
 import NIOPosix
 
-/// One whole run: discover the model, prepare payloads, profile, report.
+/// One whole run: discover the model, prepare payloads, profile, report. This file composes
+/// the parts; what a run acquires and gives back on every way out is in RunLifecycle.swift.
 /// Output goes through `out`/`err` so tests and the CLI see the same text.
 public struct PerfAnalyzerRun: Sendable {
     public var options: PerfAnalyzerOptions
@@ -25,76 +26,9 @@ public struct PerfAnalyzerRun: Sendable {
         fflush(nil)
     }
 
-    public func run(interruption: Interruption? = nil) async -> ExitStatus {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: loadThreads())
-        let status: ExitStatus
-        do {
-            status = try await run(group: group, interruption: interruption)
-        } catch let error as RunError {
-            err("error: \(error.description)")
-            status = error.status
-        } catch {
-            err("error: \(error)")
-            status = .failure
-        }
-        try? await group.shutdownGracefully()
-        return status
-    }
-
-    /// Event loops for the load: no more than the cores, the thread limit or the largest level.
-    func loadThreads() -> Int {
-        let cores = UsableCores.count
-        if let periodic = options.periodicConcurrency { return max(1, min(cores, options.maxThreads, periodic.end)) }
-        guard options.loadMode == .concurrency else { return max(1, min(cores, options.maxThreads)) }
-        let range = options.concurrencyRange
-        let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
-        return max(1, min(cores, options.maxThreads, largest))
-    }
-
-    private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
-        let transport = try await RunTransport.open(options: options, group: group)
-        var sharedMemory: SharedMemoryRegions? = nil
-        do {
-            switch options.sharedMemory {
-            case .none: break
-            case .system: sharedMemory = try SharedMemoryRegions.make(kind: .system)
-            case .cuda: sharedMemory = try SharedMemoryRegions.make(kind: .cuda(device: 0))
-            }
-            let status = try await profile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory)
-            await sharedMemory?.release(from: transport.control)
-            await transport.close()
-            return status
-        } catch {
-            // Regions go back whatever failed: the server forgets them, /dev/shm and the GPU lose them.
-            await sharedMemory?.release(from: transport.control)
-            await transport.close()
-            throw error
-        }
-    }
-
-    private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup,
-                         interruption: Interruption?, sharedMemory: SharedMemoryRegions?) async throws -> ExitStatus {
-        try checkCSVDestination()
-        // The export file is made first, so a path that cannot be written stops the run before anything is sent.
-        var exportFile: ProfileExportWriter.ExportFile? = nil
-        if let path = options.profileExportPath {
-            do {
-                exportFile = try ProfileExportWriter.createFile(path)
-            } catch {
-                throw RunError(error.description)
-            }
-        }
-        do {
-            return try await profile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory,
-                                     exportFile: exportFile)
-        } catch {
-            // A run that never started leaves no empty export behind.
-            if let exportFile, !exportFile.wasWritten { exportFile.remove() }
-            throw error
-        }
-    }
-
-    private func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
+    /// The run itself, once its transport, regions and export file exist: discover, prepare,
+    /// compose the driver, the profiler and the event consumers, measure, report.
+    func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
                          sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?) async throws -> ExitStatus {
         let server = transport.control
         let description = try await ModelDiscovery(options: options).discover(server)
