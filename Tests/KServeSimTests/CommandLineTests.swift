@@ -78,17 +78,14 @@ struct CommandLineTests {
 
         // A second server on the same port: one line on stderr, exit status 1.
         let clash = try Self.launch(["--http-port", String(port)])
-        clash.process.waitUntilExit()
-        #expect(clash.process.terminationStatus == 1)
+        #expect(ChildExit.wait(clash.process) == .init(code: 1, signal: nil))
         let complaint = String(decoding: clash.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(complaint.contains("already in use"))
         #expect(complaint.split(separator: "\n").count == 1)
         #expect(clash.stdout.fileHandleForReading.readDataToEndOfFile().isEmpty)
 
         kill(server.process.processIdentifier, SIGTERM)
-        server.process.waitUntilExit()
-        #expect(server.process.terminationReason == .exit)
-        #expect(server.process.terminationStatus == 0)
+        #expect(ChildExit.wait(server.process) == .init(code: 0, signal: nil))
     }
 
     @Test func tlsListenersSayTheySecureTheirTraffic() async throws {
@@ -106,8 +103,7 @@ struct CommandLineTests {
         }
         #expect(live)
         kill(server.process.processIdentifier, SIGTERM)
-        server.process.waitUntilExit()
-        #expect(server.process.terminationStatus == 0)
+        #expect(ChildExit.wait(server.process) == .init(code: 0, signal: nil))
     }
 
     @Test(arguments: [
@@ -125,8 +121,7 @@ struct CommandLineTests {
         // Bare names are files the certificate script made.
         let arguments = flags.map { $0.hasPrefix("-") || $0.hasPrefix("/") ? $0 : directory + $0 }
         let server = try Self.launch(["--http-port", "0", "--grpc-port", "0"] + arguments)
-        server.process.waitUntilExit()
-        #expect(server.process.terminationStatus == 1)
+        #expect(ChildExit.wait(server.process) == .init(code: 1, signal: nil))
         let complaint = String(decoding: server.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(complaint.split(separator: "\n").count == 1, "\(complaint)")
         #expect(complaint.contains(expected.replacingOccurrences(of: "DIR/", with: directory)), "\(complaint)")
@@ -135,8 +130,8 @@ struct CommandLineTests {
 
     @Test func rejectsBadOptions() throws {
         let bad = try Self.launch(["--delay-us", "-5"])
-        bad.process.waitUntilExit()
-        #expect(bad.process.terminationStatus != 0)
+        let ended = ChildExit.wait(bad.process)
+        #expect(ended != nil && ended?.code != 0)
         #expect(Self.firstLine(bad.stdout).isEmpty)
     }
 }

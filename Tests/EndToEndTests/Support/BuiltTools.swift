@@ -42,7 +42,7 @@ enum CommandRunner {
                     environment: [String: String] = [:]) throws -> CommandResult {
         let command = try BackgroundCommand(path, arguments, environment: environment)
         let exited = command.waitForExit(timeout: timeout)
-        return CommandResult(status: command.process.terminationStatus, stdout: command.stdout.text(),
+        return CommandResult(status: command.process.isRunning ? -1 : command.process.terminationStatus, stdout: command.stdout.text(),
                              stderr: command.stderr.text(), timedOut: !exited, pid: command.process.processIdentifier)
     }
 }
@@ -82,7 +82,10 @@ final class BackgroundCommand {
             Thread.sleep(forTimeInterval: 2)
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
-        process.waitUntilExit()
+        // Bounded: Foundation's Process now and then misses a child's exit (it stays a zombie
+        // and waitUntilExit() never returns); such a run reads as status -1.
+        let reaped = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < reaped { Thread.sleep(forTimeInterval: 0.02) }
         return exited
     }
 }
