@@ -21,8 +21,28 @@ public final class KServeSimulator: Sendable {
         var channel: Channel
         var recorder: RequestRecorder?
         var port: Int
-        var grpc: GRPCListener
+        var grpc: GRPCSide
         var sharedMemory: SharedMemoryRegistry
+    }
+
+    /// The gRPC service, or with the silent fault a listener that never speaks.
+    private enum GRPCSide {
+        case service(GRPCListener)
+        case silent(Channel)
+
+        var port: Int {
+            switch self {
+            case .service(let listener): return listener.port
+            case .silent(let channel): return channel.localAddress?.port ?? 0
+            }
+        }
+
+        func stop() async {
+            switch self {
+            case .service(let listener): await listener.stop()
+            case .silent(let channel): try? await channel.close()
+            }
+        }
     }
 
     /// `catalog` defaults to a fresh standard catalog, so simulators never share sequence state.
@@ -51,28 +71,30 @@ public final class KServeSimulator: Sendable {
         guard config.delayMicroseconds >= 0 else {
             throw SimulatorError.invalidConfiguration("delay must not be negative")
         }
+        if let fault = config.fault {
+            guard fault.after >= 0 else {
+                throw SimulatorError.invalidConfiguration("the fault's count of normal answers must not be negative")
+            }
+            guard (0...SimulatorFault.maximumDelayMilliseconds).contains(fault.delayMilliseconds) else {
+                throw SimulatorError.invalidConfiguration(
+                    "the fault's delay must be in 0...\(SimulatorFault.maximumDelayMilliseconds) ms")
+            }
+        }
         guard state.withLockedValue({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
 
         let tls = try config.tls.map { settings throws(SimulatorError) in try LoadedTLS(settings) }
         let httpTLS = tls?.httpContext
         let recorder = try config.recordPath.map { path throws(SimulatorError) in try RequestRecorder(path: path) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.threads))
+        let silent = config.fault?.mode == .silent
         let core = ServerCore(catalog: catalog, delayMicroseconds: config.delayMicroseconds, recorder: recorder,
-                              loops: Array(group.makeIterator()), systemSharedMemory: config.systemSharedMemory)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let httpTLS {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: httpTLS))
-                    }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core, eventLoop: channel.eventLoop))
-                }
-            }
+                              loops: Array(group.makeIterator()), systemSharedMemory: config.systemSharedMemory,
+                              fault: silent ? nil : config.fault)
+        let slowDelay = config.fault.flatMap { fault in
+            fault.mode == .slowBytes ? TimeAmount.milliseconds(Int64(fault.delayMilliseconds)) : nil
+        }
+        let bootstrap = silent ? SilentListener.bootstrap(group: group)
+                               : Self.httpBootstrap(group: group, core: core, tls: httpTLS, slowDelay: slowDelay)
 
         let channel: Channel
         do {
@@ -80,17 +102,18 @@ public final class KServeSimulator: Sendable {
         } catch {
             try? await group.shutdownGracefully()
             recorder?.close()
-            if let ioError = error as? IOError, ioError.errnoCode == EADDRINUSE {
-                throw SimulatorError.addressInUse(host: config.host, port: config.httpPort)
-            }
-            throw SimulatorError.cannotListen(host: config.host, port: config.httpPort, reason: "\(error)")
+            throw Self.listenFailure(error, host: config.host, port: config.httpPort)
         }
         let port = channel.localAddress?.port ?? config.httpPort
 
-        let grpc: GRPCListener
+        let grpc: GRPCSide
         do {
-            grpc = try await GRPCListener.start(host: config.host, port: config.grpcPort,
-                                                security: tls?.grpcSecurity ?? .plaintext, core: core, group: group)
+            if silent {
+                grpc = .silent(try await Self.bindSilent(group: group, host: config.host, port: config.grpcPort))
+            } else {
+                grpc = .service(try await GRPCListener.start(host: config.host, port: config.grpcPort,
+                                                             security: tls?.grpcSecurity ?? .plaintext, core: core, group: group))
+            }
         } catch {
             try? await channel.close()
             try? await group.shutdownGracefully()
@@ -113,6 +136,44 @@ public final class KServeSimulator: Sendable {
             throw SimulatorError.alreadyStarted
         }
         return port
+    }
+
+    /// The HTTP listener's connections: optional TLS, the slow-bytes writer when `slowDelay` is set, HTTP/1.1.
+    private static func httpBootstrap(group: MultiThreadedEventLoopGroup, core: ServerCore, tls: NIOSSLContext?,
+                                      slowDelay: TimeAmount?) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    // Below the HTTP encoder, so that a slow response's head is slowed down too.
+                    let slowWriter = slowDelay.map { SlowByteWriter(delay: $0) }
+                    if let slowWriter { try channel.pipeline.syncOperations.addHandler(slowWriter) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPHandler(core: core, eventLoop: channel.eventLoop, slowWriter: slowWriter))
+                }
+            }
+    }
+
+    private static func bindSilent(group: MultiThreadedEventLoopGroup, host: String, port: Int) async throws(SimulatorError) -> Channel {
+        do {
+            return try await SilentListener.bootstrap(group: group).bind(host: host, port: port).get()
+        } catch {
+            throw listenFailure(error, host: host, port: port)
+        }
+    }
+
+    private static func listenFailure(_ error: any Error, host: String, port: Int) -> SimulatorError {
+        if let ioError = error as? IOError, ioError.errnoCode == EADDRINUSE {
+            return .addressInUse(host: host, port: port)
+        }
+        return .cannotListen(host: host, port: port, reason: "\(error)")
     }
 
     /// Stops listening, closes every connection, flushes the record file, and unmaps every

@@ -18,6 +18,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var tls: TLSSettings?
     /// Whether the system shared-memory extension is there, and whether it takes registrations.
     public var systemSharedMemory: SystemSharedMemorySupport
+    /// When set, the simulator misbehaves on purpose (see ``SimulatorFault``).
+    public var fault: SimulatorFault?
 
     /// The system shared-memory extension as offered, missing (a server without it, for
     /// clients' error paths), or present and refusing every registration.
@@ -35,7 +37,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         threads: Int = System.coreCount,
         recordPath: String? = nil,
         tls: TLSSettings? = nil,
-        systemSharedMemory: SystemSharedMemorySupport = .offered
+        systemSharedMemory: SystemSharedMemorySupport = .offered,
+        fault: SimulatorFault? = nil
     ) {
         self.host = host
         self.httpPort = httpPort
@@ -45,5 +48,6 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.recordPath = recordPath
         self.tls = tls
         self.systemSharedMemory = systemSharedMemory
+        self.fault = fault
     }
 }

@@ -33,7 +33,30 @@ struct KServeSimCommand: AsyncParsableCommand {
 
             Once listening it prints two lines, "kserve-sim: HTTP listening on HOST:PORT" and \
             then "kserve-sim: gRPC listening on HOST:PORT" ("HTTPS" and "gRPC+TLS" with \
-            TLS), and runs until SIGINT or SIGTERM.
+            TLS), and runs until SIGINT or SIGTERM. With --fault it also prints one line on \
+            stderr saying what the fault does.
+
+            Faults (--fault), for testing how a client copes with a broken server. Control \
+            calls (health, metadata, config, statistics, shared memory) always answer, except \
+            with silent; the others apply to the inference requests after the first \
+            --fault-after ones (counted over both protocols and every connection):
+              silent       both listeners accept connections, then never read or write a byte \
+            (no HTTP answer, no HTTP/2 SETTINGS); a connection stays open until the client closes it.
+              stall        never answered: an HTTP connection stays open and silent, a gRPC call \
+            (unary or stream) gets no response and no status until the server stops.
+              garbage      HTTP 200, body "this is not a KServe answer" (text/plain). HTTP only.
+              wrong-shape  HTTP 200, body {"result":"ok"} (no Inference-Header-Content-Length); \
+            gRPC: a response with no outputs.
+              short-body   HTTP 200, the whole answer, with Inference-Header-Content-Length 100 \
+            bytes longer than the body (Content-Length is right). HTTP only.
+              slow-bytes   the right answer, sent slowly: over HTTP head and body go out 16 \
+            bytes at a time, --fault-delay-ms apart (a 300-byte answer takes 18 pauses); over \
+            gRPC each response waits 10 pauses.
+            In the HTTP-only modes a faulted gRPC inference fails UNIMPLEMENTED (a stream gets \
+            an error_message response) and is not run. Statistics: a request that is stalled or \
+            refused that way counts as a failure when it arrives; with the other modes the \
+            model runs and counts as usual (a success when it succeeds). --record writes faulted \
+            requests too, with "fault": "MODE".
             """)
 
     @Option(help: "Address to listen on.")
@@ -70,6 +93,21 @@ struct KServeSimCommand: AsyncParsableCommand {
             help: ArgumentHelp("offered (default), absent (no such extension: its endpoints answer 404 and its RPCs unimplemented) or refusing (every registration fails), to try clients' error paths.", valueName: "support"))
     var systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered
 
+    @Option(name: .customLong("fault"),
+            help: ArgumentHelp("Misbehave on purpose: silent, stall, garbage, wrong-shape, short-body or slow-bytes (see above).",
+                               valueName: "mode"))
+    var fault: SimulatorFault.Mode?
+
+    @Option(name: .customLong("fault-after"),
+            help: ArgumentHelp("Inference requests answered normally before the fault applies (default 0; not with silent).",
+                               valueName: "n"))
+    var faultAfter: Int?
+
+    @Option(name: .customLong("fault-delay-ms"),
+            help: ArgumentHelp("slow-bytes: pause between 16-byte pieces of an HTTP answer; gRPC answers wait 10 of them (default \(SimulatorFault.defaultDelayMilliseconds)).",
+                               valueName: "ms"))
+    var faultDelayMilliseconds: Int?
+
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535") }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
@@ -80,6 +118,26 @@ struct KServeSimCommand: AsyncParsableCommand {
         }
         if tlsClientCAFile != nil, tlsCertificateFile == nil {
             throw ValidationError("--tls-client-ca-file needs --tls-certificate-file and --tls-private-key-file")
+        }
+        if let faultAfter, faultAfter < 0 { throw ValidationError("--fault-after must not be negative") }
+        if let faultDelayMilliseconds, !(0...SimulatorFault.maximumDelayMilliseconds).contains(faultDelayMilliseconds) {
+            throw ValidationError("--fault-delay-ms must be in 0...\(SimulatorFault.maximumDelayMilliseconds)")
+        }
+        if fault == nil, faultAfter != nil || faultDelayMilliseconds != nil {
+            throw ValidationError("--fault-after and --fault-delay-ms need --fault")
+        }
+        if fault == .silent, faultAfter != nil {
+            throw ValidationError("--fault-after does not apply to --fault silent, which answers nothing at all")
+        }
+        if faultDelayMilliseconds != nil, let fault, fault != .slowBytes {
+            throw ValidationError("--fault-delay-ms applies to --fault slow-bytes only, not \(fault.rawValue)")
+        }
+    }
+
+    var simulatorFault: SimulatorFault? {
+        fault.map { mode in
+            SimulatorFault(mode, after: faultAfter ?? 0,
+                           delayMilliseconds: faultDelayMilliseconds ?? SimulatorFault.defaultDelayMilliseconds)
         }
     }
 
@@ -92,7 +150,8 @@ struct KServeSimCommand: AsyncParsableCommand {
     func run() async throws {
         let simulator = KServeSimulator(configuration: SimulatorConfiguration(
             host: host, httpPort: httpPort, grpcPort: grpcPort, delayMicroseconds: delayMicroseconds,
-            threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls, systemSharedMemory: systemSharedMemory))
+            threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls, systemSharedMemory: systemSharedMemory,
+            fault: simulatorFault))
         // Ignore the signals before listening, so one arriving early still stops us cleanly.
         let termination = TerminationSignal()
         let port: Int
@@ -110,6 +169,8 @@ struct KServeSimCommand: AsyncParsableCommand {
         fflush(nil)
         print("kserve-sim: \(secure ? "gRPC+TLS" : "gRPC") listening on \(host):\(simulator.grpcPort ?? grpcPort)")
         fflush(nil)
+        // On stderr, so that scripts reading the listening lines from stdout see no change.
+        if let simulatorFault { FileHandleOutput.standardError("kserve-sim: \(simulatorFault)") }
         await termination.wait()
         try await simulator.stop()
     }
@@ -147,6 +208,26 @@ final class TerminationSignal: @unchecked Sendable {
     }
 }
 
+/// An argument-parser message on one line; its bulleted list of valid values becomes a comma-separated one.
+func oneLine(_ message: String) -> String {
+    var text = ""
+    var values: [Substring] = []
+    for line in message.split(whereSeparator: \.isNewline) {
+        let trimmed = line.drop { $0 == " " }
+        if trimmed.hasPrefix("- ") {
+            values.append(trimmed.dropFirst(2))
+            continue
+        }
+        if !values.isEmpty {
+            text += " " + values.joined(separator: ", ")
+            values = []
+        }
+        text += text.isEmpty ? String(trimmed) : " " + trimmed
+    }
+    if !values.isEmpty { text += " " + values.joined(separator: ", ") }
+    return text
+}
+
 enum FileHandleOutput {
     static func standardError(_ line: String) {
         let bytes = Array((line + "\n").utf8)
@@ -155,7 +236,16 @@ enum FileHandleOutput {
 }
 
 // Parsed by hand because a file named main.swift cannot carry @main.
-let command = KServeSimCommand.parseOrExit()
+let command: KServeSimCommand
+do {
+    command = try KServeSimCommand.parse()
+} catch {
+    // --help and --version print as usual; a bad option or value is one line on stderr.
+    let status = KServeSimCommand.exitCode(for: error)
+    guard !status.isSuccess else { KServeSimCommand.exit(withError: error) }
+    FileHandleOutput.standardError("kserve-sim: \(oneLine(KServeSimCommand.message(for: error))) (see kserve-sim --help)")
+    exit(status.rawValue)
+}
 do {
     try await command.run()
 } catch {
@@ -163,3 +253,4 @@ do {
 }
 
 extension SimulatorConfiguration.SystemSharedMemorySupport: ExpressibleByArgument {}
+extension SimulatorFault.Mode: ExpressibleByArgument {}

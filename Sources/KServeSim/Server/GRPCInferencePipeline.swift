@@ -69,9 +69,11 @@ struct GRPCInferencePipeline: Sendable {
 
     /// Resolves and checks `message`, and records it when recording is on; `sequence`
     /// is its ``sequenceArrival(of:)``. `refuseDecoupled` is set for the unary RPC,
-    /// which cannot carry several responses.
+    /// which cannot carry several responses. `fault` (the configured fault, when it applies
+    /// to this request) only goes into the record.
     func prepare(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?,
-                 headers: @autoclosure () -> [String: String], refuseDecoupled: Bool) throws(Failure) -> Prepared {
+                 headers: @autoclosure () -> [String: String], refuseDecoupled: Bool,
+                 fault: SimulatorFault.Mode? = nil) throws(Failure) -> Prepared {
         let received = MonotonicClock.now()
         let index = try resolve(model: message.modelName, version: message.modelVersion)
         let model = core.catalog[index]
@@ -89,7 +91,7 @@ struct GRPCInferencePipeline: Sendable {
             throw .refused(error)
         }
         let planned = MonotonicClock.now()
-        core.recorder?.record(plan: read.plan, inputs: read.inputs, headers: headers(), sequence: sequence)
+        core.recorder?.record(plan: read.plan, inputs: read.inputs, headers: headers(), sequence: sequence, fault: fault)
         return Prepared(modelIndex: index, plan: read.plan, inputs: read.inputs, outputRegions: outputRegions,
                         receivedAt: received, plannedAt: planned)
     }
@@ -200,6 +202,15 @@ struct GRPCInferencePipeline: Sendable {
             response.outputs.append(output)
             response.rawOutputContents.append(GRPCConversions.data(tensor.data))
         }
+        return response
+    }
+
+    /// The model name, version and id a request asked for, no outputs (what a failed streamed request's response carries).
+    static func identity(of message: Inference_ModelInferRequest) -> Inference_ModelInferResponse {
+        var response = Inference_ModelInferResponse()
+        response.modelName = message.modelName
+        response.modelVersion = message.modelVersion
+        response.id = message.id
         return response
     }
 

@@ -8,8 +8,8 @@ import NIOCore
 /// HTTP counterpart here (repository, trace and log settings) answer
 /// `unimplemented`; CUDA shared memory answers as a Triton without GPUs.
 struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
-    private let core: ServerCore
-    private let pipeline: GRPCInferencePipeline
+    let core: ServerCore
+    let pipeline: GRPCInferencePipeline
     /// Answers that never change, built once.
     private let serverMetadata: Inference_ServerMetadataResponse
     private let metadata: [Inference_ModelMetadataResponse]
@@ -96,14 +96,23 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     func modelInfer(request: ServerRequest<Inference_ModelInferRequest>,
                     context: ServerContext) async throws -> ServerResponse<Inference_ModelInferResponse> {
+        if let fault = core.faults?.faultForNextRequest() {
+            return ServerResponse(message: try await faultedInfer(request, fault: fault))
+        }
+        return ServerResponse(message: try await infer(request, fault: nil))
+    }
+
+    /// One unary inference, answered or refused with a status; `fault` only goes into the record.
+    func infer(_ request: ServerRequest<Inference_ModelInferRequest>,
+               fault: SimulatorFault.Mode?) async throws -> Inference_ModelInferResponse {
         let sequence = pipeline.sequenceArrival(of: request.message)
         // Leaves the count when the response is handed over, before grpc-swift writes it.
         defer { sequence?.answered() }
         do throws(GRPCInferencePipeline.Failure) {
             let prepared = try pipeline.prepare(request.message, sequence: sequence,
                                                 headers: GRPCConversions.recordedHeaders(request.metadata),
-                                                refuseDecoupled: true)
-            return ServerResponse(message: try await pipeline.runSingle(prepared))
+                                                refuseDecoupled: true, fault: fault)
+            return try await pipeline.runSingle(prepared)
         } catch {
             throw Self.statusError(error)
         }
@@ -117,11 +126,18 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
         let metadata = request.metadata
         let recording = core.recorder != nil
         let pipeline = self.pipeline
+        let faults = core.faults
         return StreamingServerResponse { writer in
             let headers = recording ? GRPCConversions.recordedHeaders(metadata) : [:]
             func answerInTurn(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?) async throws {
                 if message.parameters[Self.closeStreamParameter]?.parameterChoice == .boolParam(true) {
                     throw RPCError(code: .unavailable, message: "stream closed by request (\(Self.closeStreamParameter))")
+                }
+                if let fault = faults?.faultForNextRequest() {
+                    return try await Self.answerFaulted(message, fault: fault, sequence: sequence, headers: headers,
+                                                        pipeline: pipeline) { response in
+                        try await writer.write(response)
+                    }
                 }
                 try await Self.answer(message, sequence: sequence, headers: headers, pipeline: pipeline) { response in
                     try await writer.write(response)
@@ -160,20 +176,17 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     /// Sends every response for one streamed request, or one error response.
     /// `sequence` leaves the in-flight count just before the request's last response is written.
-    private static func answer(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?,
-                               headers: [String: String], pipeline: GRPCInferencePipeline,
-                               write: (Inference_ModelStreamInferResponse) async throws -> Void) async throws {
+    /// `fault` only goes into the record.
+    static func answer(_ message: Inference_ModelInferRequest, sequence: SequenceArrival?,
+                       headers: [String: String], pipeline: GRPCInferencePipeline, fault: SimulatorFault.Mode? = nil,
+                       write: (Inference_ModelStreamInferResponse) async throws -> Void) async throws {
         // For the paths that write nothing last (a decoupled request with no responses and no final marker).
         defer { sequence?.answered() }
         func failed(_ text: String) async throws {
             var response = Inference_ModelStreamInferResponse()
             response.errorMessage = text
             // Carries the request id, so a client with several requests in flight knows which one failed.
-            var identity = Inference_ModelInferResponse()
-            identity.modelName = message.modelName
-            identity.modelVersion = message.modelVersion
-            identity.id = message.id
-            response.inferResponse = identity
+            response.inferResponse = GRPCInferencePipeline.identity(of: message)
             sequence?.answered()
             try await write(response)
         }
@@ -186,7 +199,8 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
         let prepared: GRPCInferencePipeline.Prepared
         do throws(GRPCInferencePipeline.Failure) {
-            prepared = try pipeline.prepare(message, sequence: sequence, headers: headers, refuseDecoupled: false)
+            prepared = try pipeline.prepare(message, sequence: sequence, headers: headers, refuseDecoupled: false,
+                                            fault: fault)
         } catch {
             return try await failed(error.message)
         }
@@ -222,7 +236,7 @@ struct GRPCService: Inference_GRPCInferenceService.ServiceProtocol {
         }
     }
 
-    private static func statusError(_ failure: GRPCInferencePipeline.Failure) -> RPCError {
+    static func statusError(_ failure: GRPCInferencePipeline.Failure) -> RPCError {
         switch failure {
         case .unknownModel(let message):
             return RPCError(code: .notFound, message: message)

@@ -4,9 +4,11 @@ import NIOHTTP1
 
 extension HTTPHandler {
     /// POST .../infer: plan (cached), slice inputs, record, run, encode, answer,
-    /// and account each phase in the model's statistics.
+    /// and account each phase in the model's statistics. A request the configured fault applies to
+    /// is recorded and counted the same way, then answered the fault's way; a stalled one never runs.
     func infer(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, model index: Int) {
         let received = receivedAt
+        let fault = core.faults?.faultForNextRequest()?.mode
         let statistics = core.statistics
         let plan: InferPlan
         var inputs: [Tensor]
@@ -41,10 +43,15 @@ extension HTTPHandler {
             }
         } catch {
             statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
-            return respondError(context: context, head: head, status: .badRequest, message: error.message)
+            return respondError(context: context, head: head, status: .badRequest, message: error.message, fault: fault)
         }
         let arrival = core.recorder?.sequenceArrived(plan.sequence)
-        core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers, sequence: arrival)
+        core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers, sequence: arrival, fault: fault)
+        if fault == .stall {
+            // Never run and never answered (the connection stays silent): a failure, as seen from the server.
+            statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
+            return
+        }
         let inputsReady = MonotonicClock.now()
 
         core.executor.run(model: index, inputs: inputs, batchSize: plan.batchSize, sequence: plan.sequence,
@@ -55,7 +62,8 @@ extension HTTPHandler {
             switch result {
             case .failure(let error):
                 statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
-                return self.respondError(context: context, head: head, status: .badRequest, message: error.message)
+                return self.respondError(context: context, head: head, status: .badRequest, message: error.message,
+                                         fault: fault)
             case .success(let produced):
                 outputs = produced
             }
@@ -64,7 +72,8 @@ extension HTTPHandler {
                 try plan.writeSharedOutputs(outputs, to: outputRegions)
             } catch {
                 statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
-                return self.respondError(context: context, head: head, status: .badRequest, message: error.message)
+                return self.respondError(context: context, head: head, status: .badRequest, message: error.message,
+                                         fault: fault)
             }
             let (responseBody, headerLength) = ResponseEncoder.encode(plan: plan, outputs: outputs)
             let encoded = MonotonicClock.now()
@@ -78,7 +87,7 @@ extension HTTPHandler {
             } else {
                 headers = Self.jsonHeaders
             }
-            self.respond(context: context, head: head, status: .ok, headers: headers, body: responseBody)
+            self.respond(context: context, head: head, status: .ok, headers: headers, body: responseBody, fault: fault)
         }
     }
 }

@@ -23,11 +23,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var lastRoute = Route.notFound
     /// False once the peer is gone: delayed answers are then dropped, not written.
     var isOpen = true
+    /// The connection's slow writer; only with the slow-bytes fault.
+    private let slowWriter: SlowByteWriter?
 
     /// Call on the channel's event loop (the plan cache belongs to it).
-    init(core: ServerCore, eventLoop: EventLoop) {
+    init(core: ServerCore, eventLoop: EventLoop, slowWriter: SlowByteWriter? = nil) {
         self.core = core
         self.plans = core.planCache(for: eventLoop)
+        self.slowWriter = slowWriter
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -115,13 +118,24 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         return index
     }
 
-    func respondError(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, message: String) {
-        respond(context: context, head: head, status: status, headers: Self.jsonHeaders, body: ServerCore.errorBody(message))
+    func respondError(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, message: String,
+                      fault: SimulatorFault.Mode? = nil) {
+        respond(context: context, head: head, status: status, headers: Self.jsonHeaders, body: ServerCore.errorBody(message),
+                fault: fault)
     }
 
+    /// `fault` is set for an inference request the configured fault applies to: it answers in the fault's way.
     func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus,
-                 headers base: HTTPHeaders, body: ByteBuffer?) {
+                 headers: HTTPHeaders, body: ByteBuffer?, fault: SimulatorFault.Mode? = nil) {
         guard isOpen else { return }
+        guard let fault else { return write(context: context, head: head, status: status, headers: headers, body: body) }
+        guard let answer = HTTPFaultAnswer(fault, status: status, headers: headers, body: body) else { return }
+        if fault == .slowBytes { slowWriter?.slowDownNextResponse() }
+        write(context: context, head: head, status: answer.status, headers: answer.headers, body: answer.body)
+    }
+
+    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus,
+                       headers base: HTTPHeaders, body: ByteBuffer?) {
         var headers = base
         headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))
         let keepAlive = head.isKeepAlive

@@ -38,9 +38,11 @@ final class RequestRecorder: Sendable {
         var sequenceInFlight: Int?
         /// When the request was recorded, on the monotonic clock in ns (gaps between sends, send times).
         var timeNs: UInt64
+        /// The fault mode the request met (see ``SimulatorFault``); left out for requests answered normally.
+        var fault: String?
 
         enum CodingKeys: String, CodingKey {
-            case model, id, parameters, inputs, headers
+            case model, id, parameters, inputs, headers, fault
             case sequenceInFlight = "sequence_in_flight"
             case timeNs = "time_ns"
         }
@@ -63,14 +65,17 @@ final class RequestRecorder: Sendable {
         control.map { sequences.arrive($0.id) }
     }
 
-    func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders, sequence: SequenceArrival?) {
+    func record(plan: InferPlan, inputs: [Tensor], headers: HTTPHeaders, sequence: SequenceArrival?,
+                fault: SimulatorFault.Mode? = nil) {
         record(plan: plan, inputs: inputs,
                headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first }),
-               sequence: sequence)
+               sequence: sequence, fault: fault)
     }
 
-    /// `headers` already lowercased (gRPC metadata, filtered by the caller).
-    func record(plan: InferPlan, inputs: [Tensor], headers: [String: String], sequence: SequenceArrival?) {
+    /// `headers` already lowercased (gRPC metadata, filtered by the caller). `fault` is the
+    /// configured fault when it applies to this request.
+    func record(plan: InferPlan, inputs: [Tensor], headers: [String: String], sequence: SequenceArrival?,
+                fault: SimulatorFault.Mode? = nil) {
         let arrivedNs = MonotonicClock.now()
         let line = Line(
             model: plan.modelName, id: plan.requestID, parameters: plan.parameters ?? [:],
@@ -81,7 +86,7 @@ final class RequestRecorder: Sendable {
                 return .init(name: tensor.name, datatype: tensor.datatype.rawValue, shape: tensor.shape, data: values,
                              sharedMemoryRegion: region)
             },
-            headers: headers, sequenceInFlight: sequence?.othersInFlight, timeNs: arrivedNs)
+            headers: headers, sequenceInFlight: sequence?.othersInFlight, timeNs: arrivedNs, fault: fault?.rawValue)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }

@@ -15,6 +15,8 @@ final class ServerCore: Sendable {
     let statistics: StatisticsBook
     let executor: ModelExecutor
     let recorder: RequestRecorder?
+    /// Which inference requests the configured fault applies to; nil without one (and for silent, which never gets a request).
+    let faults: FaultSchedule?
     let sharedMemory: SharedMemoryRegistry
     /// False when configured without the system shared-memory extension: its endpoints are unknown.
     let offersSystemSharedMemory: Bool
@@ -24,8 +26,9 @@ final class ServerCore: Sendable {
     private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
 
     init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop],
-         systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered) {
+         systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered, fault: SimulatorFault? = nil) {
         self.catalog = catalog
+        self.faults = fault.map(FaultSchedule.init)
         self.statistics = StatisticsBook(modelNames: catalog.models.map(\.name))
         self.executor = ModelExecutor(catalog: catalog, statistics: statistics, delayMicroseconds: delayMicroseconds)
         self.recorder = recorder

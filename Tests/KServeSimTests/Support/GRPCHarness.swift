@@ -17,12 +17,13 @@ struct GRPCTestContext: Sendable {
 /// Runs `body` against a fresh simulator on free ports (plaintext unless `tls` is
 /// given) and always stops it after.
 func withGRPCSimulator<Result: Sendable>(
-    delayMicroseconds: Int = 0, recordPath: String? = nil,
+    delayMicroseconds: Int = 0, recordPath: String? = nil, fault: SimulatorFault? = nil,
     tls: TLSSettings? = nil, clientSecurity: HTTP2ClientTransport.Posix.TransportSecurity = .plaintext,
     _ body: (GRPCTestContext) async throws -> Result
 ) async throws -> Result {
     let simulator = KServeSimulator(configuration: SimulatorConfiguration(
-        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath, tls: tls))
+        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath, tls: tls,
+        fault: fault))
     let httpPort = try await simulator.start()
     do {
         guard let grpcPort = simulator.grpcPort else { throw TestClientError("a running simulator has no gRPC port") }

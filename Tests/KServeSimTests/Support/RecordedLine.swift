@@ -17,9 +17,11 @@ struct RecordedLine: Decodable {
     var headers: [String: String]
     /// Present only for sequence models.
     var sequenceInFlight: Int?
+    /// The fault mode the request met; absent for requests answered normally.
+    var fault: String?
 
     enum CodingKeys: String, CodingKey {
-        case model, id, parameters, inputs, headers
+        case model, id, parameters, inputs, headers, fault
         case sequenceInFlight = "sequence_in_flight"
     }
 

@@ -3,11 +3,11 @@ import KServeSim
 
 /// Runs `body` against a fresh simulator on a free port and always stops it after.
 func withSimulator<Result: Sendable>(
-    delayMicroseconds: Int = 0, recordPath: String? = nil,
+    delayMicroseconds: Int = 0, recordPath: String? = nil, fault: SimulatorFault? = nil,
     _ body: (TestClient) async throws -> Result
 ) async throws -> Result {
     let simulator = KServeSimulator(configuration: SimulatorConfiguration(
-        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath))
+        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath, fault: fault))
     let port = try await simulator.start()
     do {
         let result = try await body(TestClient(port: port))
