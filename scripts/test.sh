@@ -14,12 +14,13 @@ CUDA_RUNTIME_DIR="$(scripts/install-cuda-runtime.sh | tail -n 1)"
 export CUDA_RUNTIME_DIR
 # shellcheck source=triton-env.sh
 source scripts/triton-env.sh
-# The progress-line test reads a real terminal through tmux; the library consumer test uses curl.
+# The progress-line test reads a real terminal through tmux; the library consumer test uses curl;
+# the -u path-prefix test puts nginx in front of kserve-sim.
 log() { echo "[test] $*" >&2; }
 fail() { echo "[test] $*" >&2; exit 1; }
 # shellcheck source=install-common.sh
 source scripts/install-common.sh
-apt_install tmux curl >/dev/null
+apt_install tmux curl nginx-light >/dev/null
 
 echo "== building" >&2
 swift build --build-tests

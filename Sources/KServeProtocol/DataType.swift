@@ -43,12 +43,15 @@ public enum DataType: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// Element count of a fully known shape; nil when a dimension is still variable (-1).
+/// Element count of a fully known shape; nil when a dimension is still variable (-1) or the
+/// product does not fit an `Int`.
 public func elementCount(of shape: [Int64]) -> Int? {
     var count = 1
     for dim in shape {
         guard dim >= 0 else { return nil }
-        count *= Int(dim)
+        let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
+        if overflow { return nil }
+        count = product
     }
     return count
 }

@@ -109,7 +109,8 @@ struct SequenceInFlightTests {
         let path = Self.recordPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await withGRPCSimulator(delayMicroseconds: Self.delay, recordPath: path) { context in
-            _ = try await context.grpc.withStream { stream in
+            // A generous deadline: the full suite runs many servers at once on two cores.
+            _ = try await context.grpc.withStream(options: failFast(seconds: 60)) { stream in
                 stream.send(Self.grpcStep("serial-1", sequence: 41, start: true))
                 _ = try await stream.next()
                 stream.send(Self.grpcStep("serial-2", sequence: 41))

@@ -152,7 +152,7 @@ struct CommandLineTests {
     func parserErrors() {
         #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "--no-such-flag"]) }
         #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "-b", "two"]) }
-        #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "-p", "-5"]) }
+        #expect(throws: (any Error).self) { try PerfAnalyzerCommand.parse(["-m", "m", "-p", "five"]) }
     }
 
     @Test("perf_analyzer flags not implemented yet are named, never ignored")

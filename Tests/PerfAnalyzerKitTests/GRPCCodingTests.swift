@@ -117,3 +117,45 @@ struct GRPCCodingTests {
         #expect(StatisticsResponse(Inference_ModelStatisticsResponse(stats)) == stats)
     }
 }
+
+@Suite("gRPC answers checked for outputs as their frames arrive")
+struct GRPCOutputsCheckTests {
+    private static func framed(_ message: Inference_ModelInferResponse) throws -> [UInt8] {
+        let body: [UInt8] = try message.serializedBytes()
+        return [0] + withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
+    }
+
+    private static func problem(_ bytes: [UInt8], chunk: Int) -> String? {
+        var check = GRPCOutputsCheck()
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            bytes[offset..<end].withUnsafeBytes { check.scan($0) }
+            offset = end
+        }
+        return check.problem
+    }
+
+    @Test("a response with outputs passes however its frames split", arguments: [1, 2, 5, 7, 4096])
+    func withOutputs(chunk: Int) throws {
+        var response = Inference_ModelInferResponse()
+        response.modelName = String(repeating: "m", count: 300)
+        response.modelVersion = "1"
+        response.id = "42"
+        var output = Inference_ModelInferResponse.InferOutputTensor()
+        output.name = "OUTPUT0"
+        response.outputs = [output]
+        response.rawOutputContents = [Data(count: 64)]
+        #expect(Self.problem(try Self.framed(response), chunk: chunk) == nil)
+    }
+
+    @Test("no outputs, no message, or bytes that are not protobuf are named", arguments: [1, 3, 4096])
+    func withoutOutputs(chunk: Int) throws {
+        var response = Inference_ModelInferResponse()
+        response.modelName = "identity_fp32"
+        response.id = "7"
+        #expect(Self.problem(try Self.framed(response), chunk: chunk) == "the server's ModelInferResponse has no outputs")
+        #expect(Self.problem([], chunk: chunk) == "the server's ModelInferResponse has no outputs")
+        #expect(Self.problem([0, 0, 0, 0, 3, 0x0F, 0xFF, 0xFF], chunk: chunk) == "the server's answer is not a valid ModelInferResponse")
+    }
+}

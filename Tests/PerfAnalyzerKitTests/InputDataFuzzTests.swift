@@ -13,12 +13,8 @@ struct InputDataFuzzTests {
          F.tensor("FLAG", .bool, [1], optional: true), F.tensor("WIDE", .uint64, [2], optional: true)],
         outputs: [F.tensor("OUTPUT0", .fp32, [-1]), F.tensor("OUTPUT1", .int8, [2])])
 
-    private static let seeds: [String] = [
-        #"{"data": [{"INPUT0": [1, -2, 3, 4], "INPUT": {"content": [[0.5, 1e-3], [65504, -0]], "shape": [2, 2]}, "TEXT": ["a\"b", "\u00e9\ud83d\ude00"]}]}"#,
-        #"{"data": [[{"INPUT0": {"b64": "AQAAAAIAAAADAAAABAAAAA=="}, "INPUT": {"content": {"b64": "ADwAPA=="}, "shape": [1, 2]}, "FLAG": [true]}], [{"INPUT0": [0, 0, 0, 0], "INPUT": {"content": [1], "shape": [1, 1]}, "WIDE": [18446744073709551615, 0]}]], "validation_data": [[{"OUTPUT0": [1.5, 2.5]}], [{"OUTPUT1": [-128, 127]}]]}"#,
-        InputDataGuide.shapes,
-        #"{"extra": {"k": [true, false, null, "x", 1.5e-7]}, "data": [{"INPUT0": [1, 2, 3, 4], "INPUT": {"shape": [1, 1], "b64": "ADw="}, "TEXT": {"content": {"b64": "AQAAAGE="}, "shape": [1]}, "model": "m"}]}"#,
-    ]
+    /// The committed corpus (`Tests/Fuzz/input-data`) and the guide's example.
+    private static let seeds: [String] = FuzzCorpus.files(in: "input-data").map { String(decoding: $0, as: UTF8.self) } + [InputDataGuide.shapes]
 
     private static let shapes: [String: [Int64]] = ["INPUT": [4, 4], "TEXT": [2]]
 
@@ -31,6 +27,7 @@ struct InputDataFuzzTests {
 
     @Test("the seeds themselves load")
     func seedsLoad() throws {
+        #expect(Self.seeds.count >= 4, "the corpus in Tests/Fuzz/input-data was not found")
         for seed in Self.seeds {
             _ = try InputDataLoader.parseJSON(Array(seed.utf8), file: "seed.json", model: Self.model, shapes: Self.shapes)
         }

@@ -16,25 +16,51 @@ private final class ScriptedDriver: LoadDriver, @unchecked Sendable {
         var completed = 0
         var prepared: [LoadLevel] = []
         var decisions: [Bool] = []
+        /// Completion counts the profiler waited for, and whether it did in the current window.
+        var waitTargets: [Int] = []
+        var waitedThisWindow = false
+        var readsSinceCut = 0
     }
 
     private let script: Script
     private let state = NIOLockedValueBox(State())
+    /// Requests out at any time; a window the script leaves empty gets one slow request once
+    /// the profiler has waited for it (a model slower than a window).
+    private let inFlight: Int
 
-    init(_ script: @escaping Script) {
+    init(inFlight: Int = 0, _ script: @escaping Script) {
+        self.inFlight = inFlight
         self.script = script
     }
+
+    var waitTargets: [Int] { state.withLockedValue { $0.waitTargets } }
 
     var prepared: [LoadLevel] { state.withLockedValue { $0.prepared } }
     var decisions: [Bool] { state.withLockedValue { $0.decisions } }
     func decideWindow(measured: Bool) async { state.withLockedValue { $0.decisions.append(measured) } }
-    var completedCount: Int { state.withLockedValue { $0.completed } }
+    /// The profiler reads the count once as a window starts and again as it ends: the window's
+    /// requests have completed by the second read.
+    var completedCount: Int {
+        state.withLockedValue { state in
+            defer { state.readsSinceCut += 1 }
+            guard let level = state.level, state.window >= 0, state.readsSinceCut > 0 else { return state.completed }
+            return state.completed + script(level, state.window).requests
+        }
+    }
     var hasFailed: Bool { false }
-    func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {}
+    func waitForCompletions(reaching target: Int, stop: @Sendable () -> Bool) async {
+        state.withLockedValue {
+            $0.waitTargets.append(target)
+            $0.waitedThisWindow = true
+        }
+    }
     func setSendBudget(_ count: Int?) {}
     func prepare(_ level: LoadLevel) async throws { state.withLockedValue { $0.prepared.append(level) } }
     func start(_ level: LoadLevel) { state.withLockedValue { $0.level = level; $0.window = 0 } }
-    func quiesce(timeout: TimeAmount) async {}
+    func quiesce(timeout: TimeAmount) async -> Int { 0 }
+    var slowestAnswerNs: UInt64 { 0 }
+    func watchRequests(limitMs: Int) {}
+    func requestsInFlight() async -> Int { inFlight }
     func closeSequences() async {}
     func close() async {}
 
@@ -44,8 +70,11 @@ private final class ScriptedDriver: LoadDriver, @unchecked Sendable {
             var window = ClientWindow(startNs: state.clockNs, endNs: state.clockNs + 1_000_000_000)
             state.clockNs += 1_000_000_000
             guard let level = state.level, state.window >= 0 else { return WindowCut(client: window, exported: []) }
-            let figures = script(level, state.window)
+            var figures = script(level, state.window)
             state.window += 1
+            if figures.requests == 0, state.waitedThisWindow { figures = (requests: 1, latencyUs: 3_000_000) }
+            state.waitedThisWindow = false
+            state.readsSinceCut = 0
             for _ in 0..<figures.requests {
                 window.recordSuccess(latencyNs: figures.latencyUs * 1000, sendNs: 0, receiveNs: 0, batchSize: 1)
             }
@@ -79,9 +108,12 @@ private final class EventLog: @unchecked Sendable {
 @Suite("Profiler with a scripted driver")
 struct ProfilerTests {
     private func profile(_ arguments: [String], script: @escaping ScriptedDriver.Script) async throws -> (ProfileOutcome, EventLog, ScriptedDriver) {
+        try await profile(arguments, driver: ScriptedDriver(script))
+    }
+
+    private func profile(_ arguments: [String], driver: ScriptedDriver) async throws -> (ProfileOutcome, EventLog, ScriptedDriver) {
         let options = try PerfAnalyzerCommand.parse(["-m", "m", "-p", "1"] + arguments).resolve()
         let context = RunContext(options: options, isAsync: false, serverStatistics: false)
-        let driver = ScriptedDriver(script)
         let log = EventLog()
         let model = ModelDescription(name: "m", version: "1", platform: "", maxBatchSize: 0, inputs: [], outputs: [])
         let profiler = Profiler(settings: Profiler.Settings(context: context), driver: driver, model: model, modelVersion: "",
@@ -157,5 +189,15 @@ struct ProfilerTests {
             (requests: window < 2 ? 100 : 0, latencyUs: 1000)
         }
         #expect(outcome.ending == .noValidRequests("No valid requests recorded within time interval. Please use a larger time window."))
+    }
+
+    @Test("a window that completes nothing while requests are out goes on until one completes")
+    func windowWaitsForSlowAnswer() async throws {
+        let driver = ScriptedDriver(inFlight: 1) { _, window in (requests: window == 1 ? 0 : 100, latencyUs: 1000) }
+        let (outcome, log, _) = try await profile(["--concurrency-range", "1", "-r", "6"], driver: driver)
+        #expect(outcome.ending == .completed)
+        // Window 2 (index 1) was extended: the profiler waited for the next completion, not for a count.
+        #expect(driver.waitTargets == [100 + 1])
+        #expect(log.words.prefix(4) == ["start 1", "window 1", "window 2", "window 3"])
     }
 }

@@ -61,3 +61,75 @@ struct ResponseFramerTests {
         #expect(throws: HTTPResponseFramer.ParseError.self) { _ = try frames(text, chunkSize: 5) }
     }
 }
+
+/// The framer's check that a successful answer is an inference response (`InferAnswerCheck`).
+@Suite("HTTP response framing: infer answers checked")
+struct InferAnswerCheckTests {
+    private static func problem(_ head: String, body: String, chunkSize: Int, keepBodies: Bool = false) throws -> InferAnswerCheck.Problem?? {
+        var framer = HTTPResponseFramer(keepSuccessfulBodies: keepBodies, checksAnswers: true)
+        var pending = ByteBuffer()
+        let bytes = Array((head + body).utf8)
+        var offset = 0
+        var found: HTTPResponseFrame?
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunkSize)
+            pending.writeBytes(bytes[offset..<end])
+            offset = end
+            if let frame = try framer.next(from: &pending) { found = frame }
+        }
+        return found.map(\.answerProblem)
+    }
+
+    private static func response(_ body: String, headerLength: Int? = nil, contentLength: Int? = nil) -> String {
+        var head = "HTTP/1.1 200 OK\r\nContent-Length: \(contentLength ?? body.utf8.count)\r\n"
+        if let headerLength { head += "Inference-Header-Content-Length: \(headerLength)\r\n" }
+        return head + "\r\n"
+    }
+
+    static let binaryHeader = #"{"model_name":"m","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,2],"parameters":{"binary_data_size":8}}]}"#
+
+    @Test("a binary answer and a JSON answer pass, split anywhere", arguments: [1, 3, 17, 4096])
+    func validAnswers(chunkSize: Int) throws {
+        let binaryBody = Self.binaryHeader + "ABCDEFGH"
+        #expect(try Self.problem(Self.response(binaryBody, headerLength: Self.binaryHeader.utf8.count), body: binaryBody, chunkSize: chunkSize) == .some(nil))
+        let json = #" {"id":"7","outputs":[{"name":"O","data":["a\"}]"]}],"model_name":"m"} "#
+        #expect(try Self.problem(Self.response(json), body: json, chunkSize: chunkSize) == .some(nil))
+        // Keeping the body (validation, export) does not change the verdict.
+        #expect(try Self.problem(Self.response(json), body: json, chunkSize: chunkSize, keepBodies: true) == .some(nil))
+    }
+
+    @Test("what is not an inference response is named", arguments: [1, 5, 4096])
+    func invalidAnswers(chunkSize: Int) throws {
+        let cases: [(String, InferAnswerCheck.Problem)] = [
+            ("this is not a KServe answer", .notAnObject),
+            ("", .notAnObject),
+            (#"{"result":"ok"}"#, .noOutputs),
+            (#"{"model_name":"outputs"}"#, .noOutputs),
+            (#"{"nested":{"outputs":[]}}"#, .noOutputs),
+            (#"{"outputs":[{"name":"O""#, .unfinished),
+            (#"{"outputs":[]} trailing"#, .trailingBytes),
+            (#"[{"outputs":[]}]"#, .notAnObject),
+        ]
+        for (body, expected) in cases {
+            #expect(try Self.problem(Self.response(body), body: body, chunkSize: chunkSize) == .some(expected), "\(body)")
+        }
+    }
+
+    @Test("an inference header longer than the body is a framing problem")
+    func headerPastBody() throws {
+        let body = Self.binaryHeader + "ABCDEFGH"
+        let claimed = body.utf8.count + 100
+        #expect(try Self.problem(Self.response(body, headerLength: claimed), body: body, chunkSize: 7)
+                == .some(.headerLongerThanBody(header: claimed, body: body.utf8.count)))
+    }
+
+    @Test("errors and control responses are not checked")
+    func notChecked() throws {
+        var framer = HTTPResponseFramer(keepSuccessfulBodies: true)
+        var buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(try framer.next(from: &buffer)?.answerProblem == nil)
+        var checking = HTTPResponseFramer(keepSuccessfulBodies: false, checksAnswers: true)
+        var error = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(try checking.next(from: &error)?.answerProblem == nil)
+    }
+}

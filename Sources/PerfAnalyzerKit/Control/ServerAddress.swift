@@ -1,16 +1,20 @@
 import Foundation
 
-/// `-u host:port` (an `http://` or `https://` prefix is accepted), split for connecting.
+/// `-u host:port[/path]` (an `http://` or `https://` prefix is accepted), split for connecting.
+/// A path is the prefix of every HTTP endpoint, as behind a proxy that routes by path.
 public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     /// Whether the URL said `https://`.
     public var usesTLS: Bool = false
+    /// What comes before `/v2/...` in every HTTP request target: empty, or a path such as `/serving`.
+    public var pathPrefix: String = ""
 
-    public init(host: String, port: Int, usesTLS: Bool = false) {
+    public init(host: String, port: Int, usesTLS: Bool = false, pathPrefix: String = "") {
         self.host = host
         self.port = port
         self.usesTLS = usesTLS
+        self.pathPrefix = pathPrefix
     }
 
     public struct ParseError: Error, CustomStringConvertible {
@@ -24,7 +28,15 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
             rest = rest.dropFirst(8)
             usesTLS = true
         }
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let slash = rest.firstIndex(of: "/") {
+            var path = rest[slash...]
+            while path.hasSuffix("/") { path = path.dropLast() }
+            guard !path.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {
+                throw ParseError(description: "-u \(url): the path '\(path)' may not hold '?', '#' or spaces")
+            }
+            pathPrefix = String(path)
+            rest = rest[..<slash]
+        }
         guard !rest.isEmpty else { throw ParseError(description: "-u \(url): expected host:port") }
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw ParseError(description: "-u \(url): unclosed '[' in an IPv6 address") }

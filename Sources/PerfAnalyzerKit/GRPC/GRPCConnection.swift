@@ -36,9 +36,19 @@ final class GRPCConnection: Sendable {
         runner = Task { try? await client.runConnections() }
     }
 
-    func close() async {
+    /// Shuts the connection down, waiting for calls still open at most `graceMs` (a silent
+    /// server never ends them) before cancelling what is left.
+    func close(graceMs: Int = 2000) async {
         client.beginGracefulShutdown()
-        await runner.value
+        let runner = self.runner
+        let closedInTime = (try? await withServerDeadline(graceMs, what: "closing", address: ServerAddress(host: "", port: 0)) {
+            await runner.value
+            return true
+        }) ?? false
+        if !closedInTime {
+            runner.cancel()
+            await runner.value
+        }
     }
 }
 

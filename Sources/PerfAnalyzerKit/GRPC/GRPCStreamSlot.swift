@@ -29,6 +29,18 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
                    metadata: metadata, compression: compression, address: address)
     }
 
+    /// Since the request in flight started or its last response came: a stream that keeps
+    /// answering is healthy however long the request runs.
+    override var awaitingSinceNs: UInt64 {
+        guard let record = inFlight else { return 0 }
+        return max(record.startNs, responses.timesNs.last ?? 0)
+    }
+
+    override func abandonInFlight(_ outcome: RequestOutcome) {
+        end(outcome)
+        super.abandonInFlight(outcome)
+    }
+
     /// Opens the stream, sends while active, then half-closes it and lets it finish.
     override func sendWhileActive() async {
         do {
@@ -48,11 +60,13 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
             if inFlight != nil { end(.protocolError("the server ended the stream to \(address) while request \(requestID) was in flight")) }
         } catch let error as RPCError {
             let text = "the stream to \(address) closed: \(GRPCLoadFailure.describe(error, address: address))"
-            if inFlight != nil { end(.connectionError(text)) } else { failRun(text) }
+            // A stream cancelled to abandon its request has already ended it.
+            if inFlight != nil { end(.connectionError(text)) } else if abandonedOutcome == nil { failRun(text) }
         } catch {
             let text = "the stream to \(address) failed: \(error)"
-            if inFlight != nil { end(.connectionError(text)) } else { failRun(text) }
+            if inFlight != nil { end(.connectionError(text)) } else if abandonedOutcome == nil { failRun(text) }
         }
+        abandonedOutcome = nil
         turn.reach()
     }
 
@@ -95,6 +109,10 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
             }
         }
         inFlight = record
+        if !isDecoupled, !message.summary.hasOutputs {
+            end(.protocolError("the server's ModelInferResponse has no outputs"))
+            return
+        }
         // A non-decoupled model answers once; a decoupled one until the final marker.
         let ended = isDecoupled ? message.summary.isFinal ?? false : true
         if ended { end(.success) }

@@ -14,6 +14,8 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     let validates: Bool
     private let executor: EventLoopTaskExecutor
     private var running = false
+    /// The task of `sendWhileActive()` while it runs; cancelled to abandon a call.
+    private var task: Task<Void, Never>?
     /// Woken while the task was finishing: the feed may have work the ending task did not see.
     private var wokenWhileRunning = false
 
@@ -36,8 +38,9 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             return
         }
         running = true
-        Task(executorPreference: executor) {
+        task = Task(executorPreference: executor) {
             await self.sendWhileActive()
+            self.task = nil
             self.running = false
             self.becameIdle()
             if self.wokenWhileRunning {
@@ -48,6 +51,13 @@ class GRPCTaskSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     override var isBusy: Bool { running }
+
+    /// Cancels the call in flight (the connection is shared with the loop's other slots);
+    /// the subclass ends the request with `abandonedOutcome`.
+    override func abandonInFlight(_ outcome: RequestOutcome) {
+        abandonedOutcome = outcome
+        task?.cancel()
+    }
 
     /// The serialized request of `ticket`, with its sequence parameters when it has them.
     func body(for ticket: SendTicket) -> ByteBuffer {

@@ -11,6 +11,11 @@ import NIOCore
 ///
 /// Confined to `eventLoop`: the driver calls in there, and the task prefers that loop.
 final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
+    /// When the call in flight started; 0 between calls.
+    @exclusivity(unchecked) private var callStartNs: UInt64 = 0
+
+    override var awaitingSinceNs: UInt64 { callStartNs }
+
     override func sendWhileActive() async {
         while maySend, let ticket = nextTicket() {
             await sendOne(ticket)
@@ -20,12 +25,19 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
     private func sendOne(_ ticket: SendTicket) async {
         let request = requests[ticket.request]
         var record = beginRecord(ticket, batchSize: request.batchSize)
+        callStartNs = record.startNs
+        defer { callStartNs = 0 }
         do {
             record = try await call(request, body: body(for: ticket), record: record)
         } catch let error as RPCError {
             record.outcome = GRPCLoadFailure.outcome(error, address: address)
         } catch {
             record.outcome = .connectionError("request to \(address) failed: \(error)")
+        }
+        if let abandoned = abandonedOutcome {
+            abandonedOutcome = nil
+            record.outcome = abandoned
+            record.endNs = MonotonicClock.now()
         }
         if record.endNs == 0 { record.endNs = MonotonicClock.now() }
         finish(record)
@@ -42,6 +54,7 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
             record.sentNs = MonotonicClock.now()
             await stream.outbound.finish()
             var response: ByteBuffer?
+            var outputsProblem: String? = "the server's answer carried no message"
             for try await part in stream.inbound {
                 switch part {
                 case .metadata:
@@ -49,6 +62,7 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
                 case .message(let bytes):
                     if record.firstResponseNs == 0 { record.firstResponseNs = MonotonicClock.now() }
                     if self.validates || self.sinks.keepsResponseBodies { response = bytes.withUnsafeBytes { ByteBuffer(bytes: $0) } }
+                    outputsProblem = Self.outputsProblem(bytes)
                 case .status(let status, _):
                     record.endNs = MonotonicClock.now()
                     guard status.code == .ok else {
@@ -56,6 +70,10 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
                         return record
                     }
                     record.responseCount = 1
+                    if let outputsProblem {
+                        record.outcome = .protocolError(outputsProblem)
+                        return record
+                    }
                     if let expected = request.expected {
                         do {
                             let decoded = try Inference_ModelInferResponse(serializedBytes: Array((response ?? ByteBuffer()).readableBytesView))
@@ -76,6 +94,21 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
         }
     }
 
+}
+
+extension GRPCUnarySlot {
+    /// Whether a received (already decompressed) message is a `ModelInferResponse` with outputs.
+    static func outputsProblem(_ message: GRPCNIOTransportBytes) -> String? {
+        message.withUnsafeBytes { bytes -> String? in
+            var summary = GRPCResponseScanner.Summary()
+            do {
+                try GRPCResponseScanner.scanInferResponse(bytes, into: &summary)
+            } catch {
+                return "the server's answer is not a valid ModelInferResponse"
+            }
+            return summary.hasOutputs ? nil : "the server's ModelInferResponse has no outputs"
+        }
+    }
 }
 
 /// The wording of a failed load request over gRPC.

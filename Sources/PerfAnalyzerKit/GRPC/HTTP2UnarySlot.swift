@@ -24,9 +24,11 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         var framed: [ByteBuffer]
         var requests: [PreparedRequest]
         var head: HPACKHeaders
+        var connectTimeoutMs: Int
 
-        init(address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], metadata: [HeaderField]) {
+        init(address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], metadata: [HeaderField], connectTimeoutMs: Int = 30_000) {
             self.address = address
+            self.connectTimeoutMs = connectTimeoutMs
             self.tls = tls
             self.requests = requests
             framed = requests.map { Self.frame($0.bytes, extra: []) }
@@ -91,7 +93,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         let tls = calls.tls
         return ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(10))
+            .connectTimeout(.milliseconds(Int64(calls.connectTimeoutMs)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }
@@ -116,6 +118,8 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     override var isBusy: Bool { state == .inFlight }
+
+    override var awaitingSinceNs: UInt64 { state == .inFlight ? inFlight?.startNs ?? 0 : 0 }
 
     override func closeConnection() {
         handler?.close()
@@ -224,6 +228,8 @@ final class UnaryFrameHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var streamID: HTTP2StreamID?
     @exclusivity(unchecked) private var response: ByteBuffer?
     @exclusivity(unchecked) private var sawHead = false
+    /// Whether the answer's message holds outputs, read as its frames arrive.
+    @exclusivity(unchecked) private var outputsCheck = GRPCOutputsCheck()
     /// Bytes received since the connection window was last topped up.
     @exclusivity(unchecked) private var unacknowledged = 0
 
@@ -250,6 +256,7 @@ final class UnaryFrameHandler: ChannelInboundHandler {
         self.streamID = streamID
         response = nil
         sawHead = false
+        outputsCheck.reset()
         context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .headers(.init(headers: head)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(message), endStream: true)))),
                               promise: nil)
@@ -271,6 +278,9 @@ final class UnaryFrameHandler: ChannelInboundHandler {
             }
             guard frame.streamID == streamID else { return }
             slot.answerStarted()
+            if case .byteBuffer(let bytes) = data.data {
+                bytes.withUnsafeReadableBytes { outputsCheck.scan($0) }
+            }
             if keepsResponse, case .byteBuffer(var bytes) = data.data {
                 if response == nil { response = bytes } else { response!.writeBuffer(&bytes) }
             }
@@ -285,7 +295,9 @@ final class UnaryFrameHandler: ChannelInboundHandler {
                 }
                 return
             }
-            end(Self.outcome(trailers: headers.headers, message: response))
+            var outcome = Self.outcome(trailers: headers.headers, message: response)
+            if case .ok = outcome, let problem = outputsCheck.problem { outcome = .failed(.protocolError(problem)) }
+            end(outcome)
         case .rstStream(let code):
             guard frame.streamID == streamID else { return }
             end(.failed(.connectionError("the server reset the call's stream (\(code))")))

@@ -10,9 +10,11 @@ public final class HTTPControlClient: Sendable {
     private let headers: [HeaderField]
     private let tls: ClientTLS?
     private let channel = NIOLockedValueBox<Channel?>(nil)
+    private let connectTimeoutMs: Int
 
-    init(group: EventLoopGroup, address: ServerAddress, headers: [HeaderField], tls: ClientTLS? = nil) {
+    init(group: EventLoopGroup, address: ServerAddress, headers: [HeaderField], tls: ClientTLS? = nil, connectTimeoutMs: Int = 30_000) {
         self.group = group
+        self.connectTimeoutMs = connectTimeoutMs
         self.address = address
         self.headers = headers
         self.tls = tls
@@ -36,7 +38,7 @@ public final class HTTPControlClient: Sendable {
 
     private func send(method: String, path: String, body: ByteBuffer?) async throws -> Response {
         var request = ByteBuffer()
-        request.writeString("\(method) \(path) HTTP/1.1\r\nHost: \(address.hostHeader)\r\nConnection: keep-alive\r\n")
+        request.writeString("\(method) \(address.pathPrefix)\(path) HTTP/1.1\r\nHost: \(address.hostHeader)\r\nConnection: keep-alive\r\n")
         if let body { request.writeString("Content-Type: application/json\r\nContent-Length: \(body.readableBytes)\r\n") }
         for field in headers { request.writeString("\(field.name): \(field.value)\r\n") }
         request.writeString("\r\n")
@@ -61,7 +63,7 @@ public final class HTTPControlClient: Sendable {
         do {
             fresh = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.seconds(10))
+                .connectTimeout(.milliseconds(Int64(connectTimeoutMs)))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }

@@ -10,6 +10,8 @@ struct HTTPResponseFrame {
     var body: ByteBuffer?
     /// True when the server said it will close the connection after this response.
     var connectionClose: Bool
+    /// Why a successful answer is not an inference response (only when the framer checks answers).
+    var answerProblem: InferAnswerCheck.Problem? = nil
 }
 
 /// An incremental HTTP/1.1 response parser: bytes in, complete responses out.
@@ -49,9 +51,18 @@ struct HTTPResponseFramer {
     private var keepBody = false
     /// Whether the next response's successful body should be kept (validation, control calls).
     var keepSuccessfulBodies: Bool
+    /// Whether successful responses are checked as infer answers (`InferAnswerCheck`).
+    private let checksAnswers: Bool
+    /// The current response is a successful one being checked.
+    private var checking = false
+    private var check = InferAnswerCheck()
+    /// Bytes of the JSON header still to scan (`Int.max`: the whole body is JSON).
+    private var headerRemaining = 0
+    private var bodyBytes = 0
 
-    init(keepSuccessfulBodies: Bool) {
+    init(keepSuccessfulBodies: Bool, checksAnswers: Bool = false) {
         self.keepSuccessfulBodies = keepSuccessfulBodies
+        self.checksAnswers = checksAnswers
     }
 
     /// Consumes what it can from `buffer`; returns a frame when one response is complete.
@@ -124,6 +135,16 @@ struct HTTPResponseFramer {
     }
 
     private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int) {
+        if checking {
+            bodyBytes += count
+            if headerRemaining > 0 {
+                let scanned = min(count, headerRemaining)
+                var check = self.check
+                buffer.withUnsafeReadableBytes { check.scan(UnsafeRawBufferPointer(rebasing: $0[0..<scanned])) }
+                self.check = check
+                if headerRemaining != .max { headerRemaining -= scanned }
+            }
+        }
         if keepBody, var slice = buffer.readSlice(length: count) {
             if frame.body == nil {
                 frame.body = slice
@@ -136,6 +157,13 @@ struct HTTPResponseFramer {
     }
 
     private mutating func finish() -> HTTPResponseFrame {
+        if checking {
+            if headerRemaining != .max, headerRemaining > 0 {
+                check.fail(.headerLongerThanBody(header: frame.inferenceHeaderLength ?? 0, body: bodyBytes))
+            }
+            frame.answerProblem = check.finish()
+            checking = false
+        }
         let done = frame
         resetFrame()
         return done
@@ -154,6 +182,15 @@ struct HTTPResponseFramer {
         frame.inferenceHeaderLength = parsed.inferenceHeaderLength
         frame.connectionClose = parsed.connectionClose
         keepBody = keepSuccessfulBodies || parsed.status != 200
+        checking = checksAnswers && parsed.status == 200
+        if checking {
+            check = InferAnswerCheck()
+            bodyBytes = 0
+            headerRemaining = parsed.inferenceHeaderLength ?? .max
+            if let header = parsed.inferenceHeaderLength, let length = parsed.contentLength, header > length {
+                check.fail(.headerLongerThanBody(header: header, body: length))
+            }
+        }
         if parsed.status == 204 || parsed.status == 304 || (100..<200).contains(parsed.status) {
             state = .fixedBody(remaining: 0)
         } else if parsed.chunked {

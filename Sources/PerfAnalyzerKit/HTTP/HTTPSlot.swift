@@ -19,6 +19,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private let address: ServerAddress
     private let tls: ClientTLS?
     private let requests: [PreparedRequest]
+    private let connectTimeoutMs: Int
 
     @exclusivity(unchecked) private var state = State.disconnected
     @exclusivity(unchecked) private var handler: InferConnectionHandler?
@@ -29,8 +30,9 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     /// Whether successful responses are read in full: to validate their outputs, or for a sink.
     let keepsBodies: Bool
 
-    init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest]) {
+    init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], connectTimeoutMs: Int = 30_000) {
         precondition(!requests.isEmpty)
+        self.connectTimeoutMs = connectTimeoutMs
         self.address = address
         self.tls = tls
         self.requests = requests
@@ -45,7 +47,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         return ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .connectTimeout(.seconds(10))
+            .connectTimeout(.milliseconds(Int64(connectTimeoutMs)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls = self.tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: self.address)) }
@@ -65,6 +67,8 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     override var isBusy: Bool { state == .inFlight }
+
+    override var awaitingSinceNs: UInt64 { state == .inFlight ? record.startNs : 0 }
 
     override func closeConnection() {
         handler?.close()
@@ -106,7 +110,9 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         record.endNs = endNs
         record.responseCount = 1
         if record.firstResponseNs == 0 { record.firstResponseNs = endNs }
-        if frame.status == 200 {
+        if frame.status == 200, let problem = frame.answerProblem {
+            record.outcome = .protocolError("the server answered 200 with something that is not an inference response: \(problem)")
+        } else if frame.status == 200 {
             if let expected = requests[record.request].expected,
                let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
                                                          expected: expected) {
@@ -161,7 +167,7 @@ final class InferConnectionHandler: ChannelInboundHandler {
     init(slot: HTTPSlot) {
         self.slot = slot
         // Bodies of successful responses are skipped unless they are validated or exported.
-        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.keepsBodies)
+        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.keepsBodies, checksAnswers: true)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -21,6 +21,13 @@ enum TensorShapes {
         return overflow ? nil : bytes
     }
 
+    /// `a × b`, or nil on overflow or a negative factor.
+    static func multiplied(_ a: Int, _ b: Int) -> Int? {
+        guard a >= 0, b >= 0 else { return nil }
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? nil : product
+    }
+
     static func isFixed(_ shape: [Int64]) -> Bool {
         shape.allSatisfy { $0 >= 0 }
     }

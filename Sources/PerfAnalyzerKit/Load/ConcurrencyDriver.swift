@@ -67,7 +67,8 @@ final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         }
     }
 
-    public func quiesce(timeout: TimeAmount = .seconds(10)) async {
+    @discardableResult
+    public func quiesce(timeout: TimeAmount = .seconds(10)) async -> Int {
         await waitForSlots(timeout: timeout)
     }
 

@@ -85,6 +85,21 @@ class SlotCore: @unchecked Sendable {
     /// Let go of the slot's own connection, if it has one.
     func closeConnection() {}
 
+    /// Since when the request in flight has waited for its answer (a stream: for its next
+    /// response), on the monotonic clock; 0 when nothing is in flight. Read by `RequestWatch`.
+    var awaitingSinceNs: UInt64 { 0 }
+
+    /// Ends the request in flight as failed with `outcome` (it got no answer in time). A slot
+    /// with a connection of its own drops it, since the answer may still come and must not be
+    /// taken for the next request's; the request ends with `outcome` when the close is seen.
+    func abandonInFlight(_ outcome: RequestOutcome) {
+        abandonedOutcome = outcome
+        closeConnection()
+    }
+
+    /// Set by `abandonInFlight`: how the request in flight ends once its connection has closed.
+    var abandonedOutcome: RequestOutcome?
+
     /// Active and no request of the run has failed.
     var maySend: Bool { active && !counters.failed.load(ordering: .relaxed) }
 
@@ -150,9 +165,10 @@ class SlotCore: @unchecked Sendable {
     func connectionEnded(abandoning record: RequestRecord?, failure: @autoclosure () -> String) {
         if var record {
             record.endNs = MonotonicClock.now()
-            record.outcome = .connectionError(failure())
+            record.outcome = abandonedOutcome ?? .connectionError(failure())
             finish(record)
         }
+        abandonedOutcome = nil
         becameIdle()
         reconnectIfSending()
     }

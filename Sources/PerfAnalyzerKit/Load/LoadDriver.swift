@@ -53,10 +53,18 @@ protocol LoadDriver: Sendable {
     func cutWindow() async throws -> WindowCut
     /// Says whether the window that began at the last cut will be reported.
     func decideWindow(measured: Bool) async
-    /// Stops sending and waits (up to `timeout`) for requests in flight to finish.
-    func quiesce(timeout: TimeAmount) async
+    /// Stops sending and waits (up to `timeout`) for requests in flight to finish; returns how
+    /// many slots still had one when the time was up (their requests are abandoned).
+    @discardableResult
+    func quiesce(timeout: TimeAmount) async -> Int
+    /// The slowest successful answer the run has seen, in ns (as of the watches' last look).
+    var slowestAnswerNs: UInt64 { get }
     /// Sends the last request of every sequence still live, so the server lets go of its state.
     func closeSequences() async
+    /// Fails requests that wait longer than `limitMs` for their answer (0: automatic; `RequestWatch`).
+    func watchRequests(limitMs: Int)
+    /// Requests sent and not yet answered, counted on each loop (off the send path).
+    func requestsInFlight() async -> Int
     /// Closes every connection.
     func close() async
 }
@@ -78,6 +86,10 @@ class LoadEngine: @unchecked Sendable {
     let slots = NIOLockedValueBox<[any LoadSlotBase]>([])
     /// Numbers slots as they are made.
     private let slotCount = ManagedAtomic(0)
+    private let watches = NIOLockedValueBox<[RequestWatch]>([])
+    private let slowestAnswer = ManagedAtomic<UInt64>(0)
+
+    var slowestAnswerNs: UInt64 { slowestAnswer.load(ordering: .relaxed) }
 
     init(loops: [EventLoop], scheduled: Bool, counters: LoadCounters = LoadCounters(), makeSinks: SinkFactory,
          makeSlot: @escaping SlotFactory) {
@@ -156,22 +168,27 @@ class LoadEngine: @unchecked Sendable {
         }
     }
 
-    /// Waits (up to `timeout`) until every slot has deactivated, i.e. has nothing in flight.
-    func waitForSlots(timeout: TimeAmount) async {
+    /// Waits (up to `timeout`) until every slot has deactivated, i.e. has nothing in flight;
+    /// returns how many had not when the time was up.
+    @discardableResult
+    func waitForSlots(timeout: TimeAmount) async -> Int {
         let all = slots.withLockedValue { $0 }
         var waits: [EventLoopFuture<Void>] = []
         for slot in all { waits.append(slot.eventLoop.flatSubmit { slot.deactivate() }) }
-        guard !waits.isEmpty else { return }
+        guard !waits.isEmpty else { return 0 }
+        let idle = ManagedAtomic(0)
+        for wait in waits { wait.whenComplete { _ in idle.wrappingIncrement(ordering: .relaxed) } }
         let loop = loops[0].loop
         let finished = loop.makePromise(of: Void.self)
         let settled = ManagedAtomic(false)
-        func settle() {
+        @Sendable func settle() {
             if settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { finished.succeed() }
         }
         EventLoopFuture.andAllComplete(waits, on: loop).whenComplete { _ in settle() }
         let timer = loop.scheduleTask(in: timeout) { settle() }
         try? await finished.futureResult.get()
         timer.cancel()
+        return max(0, waits.count - idle.load(ordering: .relaxed))
     }
 
     /// Waits until each `isOpen` answers false on its loop (the sequences it asks about have
@@ -186,7 +203,31 @@ class LoadEngine: @unchecked Sendable {
         }
     }
 
+    func requestsInFlight() async -> Int {
+        var count = 0
+        for share in loops {
+            let loop = share.loop
+            let onLoop = slots.withLockedValue { $0.filter { $0.eventLoop === loop } }
+            count += (try? await loop.submit { onLoop.reduce(0) { $0 + ($1.awaitingSinceNs > 0 ? 1 : 0) } }.get()) ?? 0
+        }
+        return count
+    }
+
+    func watchRequests(limitMs: Int) {
+        let slowest = slowestAnswer
+        let made = loops.map { share in
+            let loop = share.loop
+            return RequestWatch(loop: loop, sinks: share.sinks, fixedLimitMs: limitMs, slowestAnswerNs: slowest,
+                                slotsOnLoop: { [slots] in slots.withLockedValue { $0.filter { $0.eventLoop === loop } } })
+        }
+        watches.withLockedValue { $0 = made }
+        for (watch, share) in zip(made, loops) { share.loop.execute { watch.start() } }
+    }
+
     public func close() async {
+        for (watch, share) in zip(watches.withLockedValue({ $0 }), loops) {
+            try? await share.loop.submit { watch.stop() }.get()
+        }
         for slot in slots.withLockedValue({ $0 }) {
             slot.eventLoop.execute { slot.close() }
         }

@@ -44,7 +44,7 @@ final class PeriodicConcurrencyDriver: LoadEngine, @unchecked Sendable {
         await waitForCompletions(reaching: end) { stop() || tracker.failure != nil }
     }
 
-    func quiesce(timeout: TimeAmount) async {
+    func quiesce(timeout: TimeAmount) async -> Int {
         await waitForSlots(timeout: timeout)
     }
 }

@@ -30,7 +30,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         self.sequences = sequences
         let counters = LoadCounters()
         let count = laneLoops.count
-        let perLaneLimit = isAsync ? max(1, Self.asyncSlotLimit / count) : 0
+        let perLaneLimit = isAsync ? max(1, min(Self.asyncSlotLimit, NumericBounds.connectionLimit()) / count) : 0
         var lanes: [RateLane] = []
         var initial: [Int] = []
         for (index, loop) in laneLoops.enumerated() {
@@ -91,11 +91,12 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         }
     }
 
-    public func quiesce(timeout: TimeAmount = .seconds(10)) async {
+    @discardableResult
+    public func quiesce(timeout: TimeAmount = .seconds(10)) async -> Int {
         for lane in lanes {
             try? await lane.loop.submit { lane.stop() }.get()
         }
-        await waitForSlots(timeout: timeout)
+        return await waitForSlots(timeout: timeout)
     }
 
     public func closeSequences() async {

@@ -4,7 +4,9 @@ import NIOCore
 /// One event loop's share of a scheduled load (request rate or intervals): every
 /// `laneCount`-th send of the schedule, fired by a timer at its intended time on the
 /// monotonic clock, whatever happened to the sends before it. A send that finds no idle
-/// slot waits in a queue and goes out, late, as soon as one is free; the lane opens another
+/// slot waits and goes out, late, as soon as one is free: the sends due and not yet sent are
+/// the schedule's offsets up to now, taken from the schedule one by one as slots free up, so
+/// a rate the server cannot follow is sent as fast as it answers in constant memory. The lane opens another
 /// connection when it runs out of idle ones (asynchronous mode) or keeps a fixed number
 /// (synchronous mode, one request per connection as perf_analyzer's threads do).
 ///
@@ -30,10 +32,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     // Schedule
     @exclusivity(unchecked) private var offsets: SendSchedule.Offsets?
     private var startNs: UInt64 = 0
+    /// The lane's oldest send not yet handed to a slot; due once the clock passes it.
     @exclusivity(unchecked) private var nextIntendedNs = UInt64.max
-    /// Intended times that are due and not yet sent, oldest first.
-    @exclusivity(unchecked) private var due: [UInt64] = []
-    @exclusivity(unchecked) private var dueHead = 0
     @exclusivity(unchecked) private var timer: NIOScheduledCallback?
     /// The deadline of `timer`. A callback NIO had already taken to run when `stop()` cancelled
     /// its timer still runs; it fires before this deadline, which tells it apart from the
@@ -69,7 +69,12 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         self.serial = serial
     }
 
-    private var dueCount: Int { due.count - dueHead }
+    /// While sends are due and no slot takes them, the timer checks again this often (to
+    /// open connections as an asynchronous lane does), rather than once per overdue send.
+    private static let backlogCheckNs: UInt64 = 1_000_000
+
+    @inline(__always)
+    private func hasDue(at now: UInt64) -> Bool { running && nextIntendedNs <= now }
 
     // MARK: Slots
 
@@ -100,8 +105,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     }
 
     /// Hands due sends to idle slots, and opens a connection when none is idle.
-    private func dispatch() {
-        while dueCount > 0 || closing, let slot = parked.popLast() {
+    private func dispatch(now: UInt64) {
+        while hasDue(at: now) || closing, let slot = parked.popLast() {
             slot.isParked = false
             slot.resume()
             // A slot that parks again at once found nothing it may send (a sequence is busy).
@@ -123,7 +128,7 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         offsets = schedule.makeIterator()
         advance(first: true)
         running = true
-        armTimer()
+        armTimer(now: MonotonicClock.now())
         activateSlots()
     }
 
@@ -133,8 +138,6 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         timer?.cancel()
         timer = nil
         armedDeadlineNs = .max
-        due.removeAll(keepingCapacity: true)
-        dueHead = 0
     }
 
     /// This lane's next intended time: every `laneCount`-th offset, starting at `laneIndex`.
@@ -145,7 +148,12 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         offsets = iterator
     }
 
-    private func armTimer() {
+    /// Arms the timer for the next send, or, while sends are overdue, for the next backlog check.
+    private func armTimer(now: UInt64) {
+        if nextIntendedNs <= now {
+            arm(at: now + Self.backlogCheckNs)
+            return
+        }
         let wakeNs = nextIntendedNs > spinLeadNs ? nextIntendedNs - spinLeadNs : 0
         arm(at: wakeNs)
     }
@@ -162,23 +170,24 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         guard running, now >= armedDeadlineNs else { return }
         timer = nil
         if now < nextIntendedNs {
-            // Woken ahead of the send: poll again through the loop (its other due tasks run meanwhile).
-            arm(at: 0)
+            if nextIntendedNs - now <= spinLeadNs {
+                // Woken ahead of the send to spin: poll again through the loop (its other due tasks run meanwhile).
+                arm(at: 0)
+            } else {
+                // A backlog check that found the backlog gone: sleep until the next send.
+                armTimer(now: now)
+            }
             return
         }
-        while nextIntendedNs <= now {
-            due.append(nextIntendedNs)
-            advance(first: false)
-        }
-        dispatch()
-        armTimer()
+        dispatch(now: now)
+        armTimer(now: now)
     }
 
     // MARK: SendFeed
 
     func next(for slot: SlotCore) -> SendTicket? {
         if closing { return closingTicket(for: slot) }
-        guard running, dueCount > 0 else {
+        guard hasDue(at: MonotonicClock.now()) else {
             park(slot)
             return nil
         }
@@ -195,12 +204,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
             park(slot)
             return nil
         }
-        let intendedNs = due[dueHead]
-        dueHead += 1
-        if dueHead == due.count {
-            due.removeAll(keepingCapacity: true)
-            dueHead = 0
-        }
+        let intendedNs = nextIntendedNs
+        advance(first: false)
         if let source {
             let step = statuses[sequenceIndex].nextMark(source: source)
             return SendTicket(request: step.request, intendedNs: intendedNs, sequence: step.mark, sequenceIndex: sequenceIndex)
@@ -215,7 +220,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         guard let source, let mark = ticket.sequence else { return }
         statuses[ticket.sequenceIndex].ended(mark, source: source)
         // The sequence may take its next request now.
-        if dueCount > 0 || closing { dispatch() }
+        let now = MonotonicClock.now()
+        if hasDue(at: now) || closing { dispatch(now: now) }
     }
 
     /// The next sequence, round-robin, that may send now.
@@ -237,7 +243,7 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
         stop()
         closing = true
         activateSlots()
-        dispatch()
+        dispatch(now: MonotonicClock.now())
     }
 
     /// A sequence of this lane is live or has a request in flight.

@@ -161,6 +161,8 @@ public final class Profiler: @unchecked Sendable {
             completedAtStart = driver.completedCount
             // A request's failure (a lost server among them) is the first thing to report.
             if let failure = client.firstFailure { throw LevelEnding.failed(.request(failure)) }
+            // Interrupted: no more questions to a server that may be the reason for the interrupt.
+            if interrupted() { throw LevelEnding.interrupted }
             let endStats = try await fetchStatistics()
             let server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
             previousStats = endStats
@@ -232,8 +234,14 @@ public final class Profiler: @unchecked Sendable {
         // Sleep in short steps so a failure or Ctrl-C ends the window early.
         while true {
             let now = MonotonicClock.now()
-            if now >= deadline || driver.hasFailed || interrupted() { return }
+            if now >= deadline || driver.hasFailed || interrupted() { break }
             try await Task.sleep(nanoseconds: min(deadline - now, 50_000_000))
+        }
+        // Nothing completed while requests are out (answers slower than a window, or a server
+        // that stopped answering): the window goes on until one ends, which the request
+        // timeout bounds. With nothing out the window is empty, as perf_analyzer reports it.
+        if driver.completedCount == completedAtStart, !driver.hasFailed, !interrupted(), await driver.requestsInFlight() > 0 {
+            await driver.waitForCompletions(reaching: completedAtStart + 1, stop: interrupted)
         }
     }
 

@@ -73,6 +73,11 @@ extension RangeParser {
         let end = numbers.count > 1 ? numbers[1] : start
         let step = numbers.count > 2 ? numbers[2] : 1
         guard start > 0 else { throw ParseError(description: "\(flag) \(text): the start rate must be > 0 requests per second") }
+        // Slower than this, the gap between two sends is longer than a day and the schedule's
+        // nanosecond offsets would leave the clock's range.
+        guard start >= NumericBounds.minRequestRate else {
+            throw ParseError(description: "\(flag) \(text): a rate of \(formatG(start)) requests per second is one request every \(formatG(1 / start)) seconds; the slowest rate is one a day (\(formatG(NumericBounds.minRequestRate)))")
+        }
         guard step > 0 else { throw ParseError(description: "\(flag) \(text): the step must be > 0") }
         guard end == 0 || end >= start else {
             throw ParseError(description: "\(flag) \(text): the end (\(formatG(end))) is below the start (\(formatG(start))); use end 0 to grow until -l is reached")

@@ -23,16 +23,16 @@ extension PerfAnalyzerCommand {
         }
 
         var sequences = SequenceOptions()
-        guard measurement.numOfSequences > 0 else {
-            throw OptionError("--num-of-sequences \(measurement.numOfSequences): must be > 0")
-        }
+        try NumericBounds.check(measurement.numOfSequences, in: 1...1_000_000, flag: "--num-of-sequences",
+                                expected: "a number of sequences from 1 to 1000000")
         sequences.concurrentSequences = measurement.numOfSequences
         if let length = inputData.sequenceLength {
-            guard length > 0 else { throw OptionError("--sequence-length \(length): must be > 0") }
+            try NumericBounds.check(length, in: 1...NumericBounds.maxRequestCount, flag: "--sequence-length",
+                                    expected: "a length from 1 to \(NumericBounds.maxRequestCount) requests")
             sequences.length = length
         }
-        guard inputData.sequenceLengthVariation >= 0, inputData.sequenceLengthVariation.isFinite else {
-            throw OptionError("--sequence-length-variation \(inputData.sequenceLengthVariation): must be a percentage >= 0")
+        guard inputData.sequenceLengthVariation >= 0, inputData.sequenceLengthVariation <= 1000 else {
+            throw OptionError("--sequence-length-variation \(inputData.sequenceLengthVariation): expected a percentage from 0 to 1000")
         }
         sequences.lengthVariationPercent = inputData.sequenceLengthVariation
         if let text = inputData.sequenceIdRange {

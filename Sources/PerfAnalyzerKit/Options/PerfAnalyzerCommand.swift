@@ -42,26 +42,26 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .customLong("sync"), help: "Send requests synchronously (the default for other models).")
         var sync = false
 
-        @Option(name: [.customShort("p"), .customLong("measurement-interval")],
+        @Option(name: [.customShort("p"), .customLong("measurement-interval")], parsing: .unconditional,
                 help: ArgumentHelp("Length of a time window in msec.", valueName: "ms"))
-        var measurementInterval: UInt64 = 5000
+        var measurementInterval: Int = 5000
 
         @Option(name: .long, help: ArgumentHelp("How a window ends: after -p msec, or after --measurement-request-count requests.", valueName: "mode"))
         var measurementMode: PerfAnalyzerOptions.MeasurementMode = .timeWindows
 
-        @Option(name: .long, help: ArgumentHelp("Requests that end a count window.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Requests that end a count window.", valueName: "n"))
         var measurementRequestCount: Int = 50
 
-        @Option(name: .long, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached. (default: 1:1:1)", valueName: "start:end:step"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Concurrency levels to measure; end 0 grows by step until -l is reached. (default: 1:1:1)", valueName: "start:end:step"))
         var concurrencyRange: String?
 
         @Option(name: .long, help: ArgumentHelp("Start 'start' requests, then 'step' more each time every request of the latest set has had --request-period responses, until 'end' requests have started; each request has a stream of its own (-i grpc --streaming) and the run is recorded only in --profile-export-file. (step: 1 when left out)", valueName: "start:end:step"))
         var periodicConcurrencyRange: String?
 
-        @Option(name: .long, help: ArgumentHelp("With --periodic-concurrency-range: responses every request of the latest set must have before the next set starts.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --periodic-concurrency-range: responses every request of the latest set must have before the next set starts.", valueName: "n"))
         var requestPeriod: Int = 10
 
-        @Option(name: .long, help: ArgumentHelp("Request rates to measure, in requests per second; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Request rates to measure, in requests per second; end 0 grows by step until -l is reached.", valueName: "start:end:step"))
         var requestRateRange: String?
 
         @Option(name: .long, help: ArgumentHelp("Gaps between sends at a request rate.", valueName: "distribution"))
@@ -70,7 +70,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("File of gaps between sends, in microseconds, one per line; played in order and looped.", valueName: "file"))
         var requestIntervals: String?
 
-        @Option(name: .long, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once. (default: 4)", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once. (default: 4)", valueName: "n"))
         var numOfSequences: Int = 4
 
         @Flag(name: .long, help: "Sequence models: never more than one request of a sequence in flight.")
@@ -79,38 +79,38 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .long, help: "Search the concurrency range for the highest level under -l instead of stepping through it.")
         var binarySearch = false
 
-        @Option(name: [.customShort("l"), .customLong("latency-threshold")],
+        @Option(name: [.customShort("l"), .customLong("latency-threshold")], parsing: .unconditional,
                 help: ArgumentHelp("Stop at the first level whose latency reaches this many msec (0: no limit).", valueName: "ms"))
-        var latencyThreshold: UInt64 = 0
+        var latencyThreshold: Int = 0
 
-        @Option(name: .long, help: ArgumentHelp("Most threads used to generate load. (default: 4 with a request rate or intervals, else 16)", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Most threads used to generate load. (default: 4 with a request rate or intervals, else 16)", valueName: "n"))
         var maxThreads: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Request rate and intervals: wake this many usec before each send and poll until it is due. Sends then leave within a few usec of their time instead of after the machine's timer wake-up, for up to this much client CPU per request. (default: 0, sleep until due)", valueName: "usec"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Request rate and intervals: wake this many usec before each send and poll until it is due. Sends then leave within a few usec of their time instead of after the machine's timer wake-up, for up to this much client CPU per request. (default: 0, sleep until due)", valueName: "usec"))
         var spinBeforeSend: Int?
 
-        @Option(name: [.customShort("s"), .customLong("stability-percentage")],
+        @Option(name: [.customShort("s"), .customLong("stability-percentage")], parsing: .unconditional,
                 help: ArgumentHelp("Largest spread, in percent, between the last three windows of a stable level.", valueName: "percent"))
         var stabilityPercentage: Double = 10
 
-        @Option(name: [.customShort("r"), .customLong("max-trials")],
+        @Option(name: [.customShort("r"), .customLong("max-trials")], parsing: .unconditional,
                 help: ArgumentHelp("Most windows taken at one level before giving up on stability.", valueName: "n"))
         var maxTrials: Int = 10
 
-        @Option(name: .long, help: ArgumentHelp("Stabilize and report on this latency percentile (1-99) instead of the average.", valueName: "p"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stabilize and report on this latency percentile (1-99) instead of the average.", valueName: "p"))
         var percentile: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Measure exactly this many requests in a single window.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Measure exactly this many requests in a single window.", valueName: "n"))
         var requestCount: Int = 0
 
-        @Option(name: .long, help: ArgumentHelp("Requests sent and not measured before each level.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Requests sent and not measured before each level.", valueName: "n"))
         var warmupRequestCount: Int = 0
 
         public init() {}
     }
 
     public struct InputData: ParsableArguments {
-        @Option(name: [.customShort("b"), .customLong("batch-size")], help: ArgumentHelp("Batch size of each request.", valueName: "n"))
+        @Option(name: [.customShort("b"), .customLong("batch-size")], parsing: .unconditional, help: ArgumentHelp("Batch size of each request.", valueName: "n"))
         var batchSize: Int = 1
 
         @Option(name: .long, help: ArgumentHelp("random (default), zero, a directory with one file per input, or a JSON file. Repeat to append several JSON files.", valueName: "source"))
@@ -119,7 +119,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Shape of a variable-sized input, e.g. INPUT0:2,8. Repeatable.", valueName: "name:dims"))
         var shape: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Length of random strings for BYTES inputs.", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Length of random strings for BYTES inputs.", valueName: "n"))
         var stringLength: Int = 128
 
         @Option(name: .long, help: ArgumentHelp("Fill BYTES inputs with this string instead of random ones.", valueName: "string"))
@@ -128,10 +128,10 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("How input tensors travel over HTTP.", valueName: "format"))
         var inputTensorFormat: PerfAnalyzerOptions.TensorFormat = .binary
 
-        @Option(name: .long, help: ArgumentHelp("Sequence models: requests per sequence; with JSON streams, loop each stream to this length. (default: 20, or the stream's length)", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models: requests per sequence; with JSON streams, loop each stream to this length. (default: 20, or the stream's length)", valueName: "n"))
         var sequenceLength: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Sequence models: how far, in percent either way, a sequence's length may vary. (default: 20)", valueName: "percent"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models: how far, in percent either way, a sequence's length may vary. (default: 20)", valueName: "percent"))
         var sequenceLengthVariation: Double = 20
 
         @Option(name: .long, help: ArgumentHelp("Sequence models: correlation IDs to use, start:end with end not included. (default: from 1, unbounded)", valueName: "start:end"))
@@ -146,7 +146,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("A parameter every request carries, name:value:type with type bool, int or string, e.g. max_tokens:256:int. Repeatable.", valueName: "name:value:type"))
         var requestParameter: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape).", valueName: "bytes"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --shared-memory: bytes reserved per output and batch entry when the model does not fix the output's size (BYTES or variable shape).", valueName: "bytes"))
         var outputSharedMemorySize: Int = 102_400
 
         public init() {}
@@ -164,6 +164,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .long, help: "gRPC only: send over one bidirectional stream per concurrency slot (needed for decoupled models).")
         var streaming = false
 
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Longest wait, in msec, for a connection to open (TCP, TLS, the gRPC preface) and for each control call (health, metadata, config, statistics, shared memory) to answer. (default: 30000)", valueName: "ms"))
+        var connectionTimeout: Int = 30_000
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("A request without its answer after this many msec fails, which ends the run. 0: automatic, the longer of 60 s and 10 times the slowest answer seen so far in the run. (default: 0)", valueName: "ms"))
+        var requestTimeout: Int = 0
+
         @Option(name: .long, help: ArgumentHelp("gRPC only: compress requests. (default: none)", valueName: "algorithm"))
         var grpcCompressionAlgorithm: GRPCCompression?
 
@@ -179,10 +185,10 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("PEM file of the client's certificate chain (mutual TLS over gRPC).", valueName: "path"))
         var sslGrpcCertificateChainFile: String?
 
-        @Option(name: .long, help: ArgumentHelp("HTTPS: 1 checks the server's certificate chain, 0 accepts any. (default: 1)", valueName: "number"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("HTTPS: 1 checks the server's certificate chain, 0 accepts any. (default: 1)", valueName: "number"))
         var sslHttpsVerifyPeer: Int?
 
-        @Option(name: .long, help: ArgumentHelp("HTTPS: 1 or 2 checks the certificate's names against the host, 0 does not. (default: 2)", valueName: "number"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("HTTPS: 1 or 2 checks the certificate's names against the host, 0 does not. (default: 2)", valueName: "number"))
         var sslHttpsVerifyHost: Int?
 
         @Option(name: .long, help: ArgumentHelp("HTTPS: PEM bundle of the certificate authorities to trust.", valueName: "path"))
@@ -239,6 +245,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
 
         options.wireProtocol = server.wireProtocol
+        try NumericBounds.check(server.connectionTimeout, in: 1...NumericBounds.maxMilliseconds, flag: "--connection-timeout",
+                                expected: "a timeout from 1 to \(NumericBounds.maxMilliseconds) msec")
+        options.connectionTimeoutMs = server.connectionTimeout
+        try NumericBounds.check(server.requestTimeout, in: 0...NumericBounds.maxMilliseconds, flag: "--request-timeout",
+                                expected: "a timeout from 0 (automatic) to \(NumericBounds.maxMilliseconds) msec")
+        options.requestTimeoutMs = server.requestTimeout
         options.url = server.url ?? (options.wireProtocol == .grpc ? "localhost:8001" : "localhost:8000")
         try server.resolveTransport(into: &options)
 
@@ -250,7 +262,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             options.headers.append(HeaderField(name: String(text[..<colon]), value: String(value)))
         }
 
-        guard inputData.batchSize > 0 else { throw OptionError("-b \(inputData.batchSize): the batch size must be > 0") }
+        try NumericBounds.check(inputData.batchSize, in: 1...Int(Int32.max), flag: "-b", expected: "a batch size from 1 to \(Int32.max)")
         options.batchSize = inputData.batchSize
         options.inputData = try Self.inputSource(inputData.inputData)
         options.stringData = inputData.stringData
@@ -263,18 +275,21 @@ public struct PerfAnalyzerCommand: ParsableCommand {
                 guard let dim = Int64(part), dim >= 0 else {
                     throw OptionError("--shape \(text): '\(part)' is not a dimension >= 0")
                 }
+                guard dim <= Int64(Int32.max) else {
+                    throw OptionError("--shape \(text): dimension \(part) is larger than \(Int32.max)")
+                }
                 dims.append(dim)
             }
             options.shapes[String(text[..<colon])] = dims
         }
-        guard inputData.stringLength >= 0 else { throw OptionError("--string-length \(inputData.stringLength): must be >= 0") }
+        try NumericBounds.check(inputData.stringLength, in: 0...NumericBounds.maxRequestBytes, flag: "--string-length",
+                                expected: "a length from 0 to \(NumericBounds.maxRequestBytes) bytes")
         options.stringLength = inputData.stringLength
         options.inputTensorFormat = inputData.inputTensorFormat
         options.outputTensorFormat = inputData.outputTensorFormat
         options.sharedMemory = inputData.sharedMemory
-        guard inputData.outputSharedMemorySize > 0 else {
-            throw OptionError("--output-shared-memory-size \(inputData.outputSharedMemorySize): must be > 0 bytes")
-        }
+        try NumericBounds.check(inputData.outputSharedMemorySize, in: 1...NumericBounds.maxRequestBytes, flag: "--output-shared-memory-size",
+                                expected: "a size from 1 to \(NumericBounds.maxRequestBytes) bytes")
         options.outputSharedMemorySize = inputData.outputSharedMemorySize
         for text in inputData.requestParameter {
             options.requestParameters.append(try RequestParameter(parsing: text))
@@ -282,12 +297,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
 
         if measurement.async && measurement.sync { throw OptionError("--async and --sync cannot be given together") }
         options.asyncRequested = measurement.async ? true : (measurement.sync ? false : nil)
-        guard measurement.measurementInterval > 0 else { throw OptionError("-p \(measurement.measurementInterval): the measurement interval must be > 0 msec") }
-        options.measurementIntervalMs = measurement.measurementInterval
+        try NumericBounds.check(measurement.measurementInterval, in: 1...NumericBounds.maxMilliseconds, flag: "-p",
+                                expected: "a measurement interval from 1 to \(NumericBounds.maxMilliseconds) msec")
+        options.measurementIntervalMs = UInt64(measurement.measurementInterval)
         options.measurementMode = measurement.measurementMode
-        guard measurement.measurementRequestCount > 0 else {
-            throw OptionError("--measurement-request-count \(measurement.measurementRequestCount): must be > 0")
-        }
+        try NumericBounds.check(measurement.measurementRequestCount, in: 1...NumericBounds.maxRequestCount, flag: "--measurement-request-count",
+                                expected: "a count from 1 to \(NumericBounds.maxRequestCount)")
         options.measurementRequestCount = measurement.measurementRequestCount
         do {
             if let text = measurement.concurrencyRange { options.concurrencyRange = try RangeParser.concurrency(text) }
@@ -296,9 +311,11 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
         try resolveLoadMode(into: &options)
         options.binarySearch = measurement.binarySearch
-        options.latencyThresholdMs = measurement.latencyThreshold
+        try NumericBounds.check(measurement.latencyThreshold, in: 0...NumericBounds.maxMilliseconds, flag: "-l",
+                                expected: "a latency limit from 0 (none) to \(NumericBounds.maxMilliseconds) msec")
+        options.latencyThresholdMs = UInt64(measurement.latencyThreshold)
         if let threads = measurement.maxThreads {
-            guard threads > 0 else { throw OptionError("--max-threads \(threads): must be > 0") }
+            try NumericBounds.check(threads, in: 1...4096, flag: "--max-threads", expected: "a thread count from 1 to 4096")
             options.maxThreads = threads
             options.maxThreadsGiven = true
         } else if options.loadMode.isScheduled {
@@ -313,21 +330,23 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             }
             options.spinBeforeSendUs = UInt64(spin)
         }
-        guard measurement.stabilityPercentage >= 0 else {
-            throw OptionError("-s \(measurement.stabilityPercentage): the stability percentage must be >= 0")
+        guard measurement.stabilityPercentage >= 0, measurement.stabilityPercentage.isFinite else {
+            throw OptionError("-s \(measurement.stabilityPercentage): the stability percentage must be a number >= 0")
         }
         options.stabilityPercentage = measurement.stabilityPercentage
-        guard measurement.maxTrials > 0 else { throw OptionError("-r \(measurement.maxTrials): the number of trials must be > 0") }
+        try NumericBounds.check(measurement.maxTrials, in: 1...NumericBounds.maxRequestCount, flag: "-r",
+                                expected: "a number of trials from 1 to \(NumericBounds.maxRequestCount)")
         options.maxTrials = measurement.maxTrials
-        if let percentile = measurement.percentile {
+        // perf_analyzer's own default is -1, meaning the average; scripts pass it explicitly.
+        if let percentile = measurement.percentile, percentile != -1 {
             guard (1...99).contains(percentile) else { throw OptionError("--percentile \(percentile): expected a value from 1 to 99") }
             options.percentile = percentile
         }
-        guard measurement.requestCount >= 0 else { throw OptionError("--request-count \(measurement.requestCount): must be >= 0") }
+        try NumericBounds.check(measurement.requestCount, in: 0...NumericBounds.maxRequestCount, flag: "--request-count",
+                                expected: "a count from 0 (none) to \(NumericBounds.maxRequestCount)")
         options.requestCount = measurement.requestCount
-        guard measurement.warmupRequestCount >= 0 else {
-            throw OptionError("--warmup-request-count \(measurement.warmupRequestCount): must be >= 0")
-        }
+        try NumericBounds.check(measurement.warmupRequestCount, in: 0...NumericBounds.maxRequestCount, flag: "--warmup-request-count",
+                                expected: "a count from 0 to \(NumericBounds.maxRequestCount)")
         options.warmupRequestCount = measurement.warmupRequestCount
 
         switch options.loadMode {
@@ -347,7 +366,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             }
             options.profileExportPath = path
         }
-        guard measurement.requestPeriod > 0 else { throw OptionError("--request-period \(measurement.requestPeriod): must be > 0") }
+        try NumericBounds.check(measurement.requestPeriod, in: 1...NumericBounds.maxRequestCount, flag: "--request-period",
+                                expected: "a number of responses from 1 to \(NumericBounds.maxRequestCount)")
         if let text = measurement.periodicConcurrencyRange {
             guard measurement.concurrencyRange == nil, measurement.requestRateRange == nil, measurement.requestIntervals == nil else {
                 throw OptionError("--periodic-concurrency-range is a load mode of its own; it cannot be combined with --concurrency-range, --request-rate-range or --request-intervals")
@@ -366,6 +386,11 @@ public struct PerfAnalyzerCommand: ParsableCommand {
     private func checkConcurrencySweep(_ options: PerfAnalyzerOptions) throws(OptionError) {
         let text = measurement.concurrencyRange ?? "1:1:1"
         let range = options.concurrencyRange
+        // Each unit of concurrency holds a connection: more than the process may open cannot run.
+        let connections = NumericBounds.connectionLimit()
+        if max(range.start, range.end) > connections {
+            throw OptionError("--concurrency-range \(text): concurrency \(max(range.start, range.end)) needs as many connections, more than this process may open (\(connections): its open-file limit less \(NumericBounds.reservedDescriptors)); raise the limit with ulimit -n")
+        }
         if range.isOpenEnded && options.latencyThresholdMs == 0 {
             throw OptionError("--concurrency-range \(text): an open end (0) needs a latency limit (-l) to stop at")
         }

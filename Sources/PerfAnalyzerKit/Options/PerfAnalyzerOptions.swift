@@ -32,6 +32,10 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var verbosity: Int = 0
     /// `--streaming`: one bidirectional gRPC stream per concurrency slot.
     public var streaming: Bool = false
+    /// `--connection-timeout`: connecting and each control call.
+    public var connectionTimeoutMs: Int = 30_000
+    /// `--request-timeout`; 0 picks the limit from the answers seen (`RequestWatch`).
+    public var requestTimeoutMs: Int = 0
     public var grpcCompression: GRPCCompression = .none
     /// TLS for gRPC; nil when `--ssl-grpc-use-ssl` is off.
     public var grpcTLS: GRPCTLSOptions? = nil

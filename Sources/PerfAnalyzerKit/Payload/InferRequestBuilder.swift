@@ -59,10 +59,14 @@ public struct InferRequestBuilder: InferRequestEncoding {
     /// `--request-parameter`s, sent in the request's `parameters` object.
     public var parameters: [RequestParameter]
 
+    /// Put before `/v2/...` (`-u host:port/prefix`).
+    public var pathPrefix: String
+
     public init(model: ModelDescription, host: String, headers: [HeaderField],
                 inputFormat: PerfAnalyzerOptions.TensorFormat, outputFormat: PerfAnalyzerOptions.TensorFormat,
-                parameters: [RequestParameter] = []) {
+                parameters: [RequestParameter] = [], pathPrefix: String = "") {
         self.model = model
+        self.pathPrefix = pathPrefix
         self.host = host
         self.headers = headers
         self.inputFormat = inputFormat
@@ -71,7 +75,7 @@ public struct InferRequestBuilder: InferRequestEncoding {
     }
 
     public var path: String {
-        let base = "/v2/models/\(model.name)"
+        let base = "\(pathPrefix)/v2/models/\(model.name)"
         return model.version.isEmpty ? base + "/infer" : base + "/versions/\(model.version)/infer"
     }
 

@@ -27,11 +27,14 @@ public struct DataStep: Sendable, Equatable {
 
 /// Generates the single data step used by `random` and `zero` input data.
 public enum GeneratedInputData {
+    /// Why an input cannot be generated: its shape is not known, or its bytes would not fit one request.
     public struct MissingShape: Error, CustomStringConvertible, Equatable {
         public var input: String
         public var shape: [Int64]
+        /// Set when the shape is known but too large.
+        public var tooLarge: String? = nil
         public var description: String {
-            "input '\(input)' has variable-sized dimensions \(shape); give its shape with --shape \(input):<dims>"
+            tooLarge ?? "input '\(input)' has variable-sized dimensions \(shape); give its shape with --shape \(input):<dims>"
         }
     }
 
@@ -47,10 +50,16 @@ public enum GeneratedInputData {
         var tensors: [DataStep.Tensor] = []
         for input in model.inputs {
             let shape = shapes[input.name] ?? input.shape
-            guard let count = elementCount(of: shape) else { throw MissingShape(input: input.name, shape: input.shape) }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw MissingShape(input: input.name, shape: input.shape) }
+            let perElement = input.datatype.elementSize ?? 4 + (stringData.map { $0.utf8.count } ?? stringLength)
+            guard let count = TensorShapes.elementCount(shape),
+                  let byteSize = TensorShapes.multiplied(count, perElement), byteSize <= NumericBounds.maxRequestBytes else {
+                let elements = shape.map(String.init).joined(separator: "×")
+                throw MissingShape(input: input.name, shape: shape, tooLarge: "input '\(input.name)': shape \(TensorShapes.describe(shape)) of \(input.datatype.rawValue) makes \(elements) elements of \(perElement) bytes, more than the \(NumericBounds.maxRequestBytes) bytes one request can carry")
+            }
             var bytes: [UInt8] = []
-            if let size = input.datatype.elementSize {
-                bytes = [UInt8](repeating: 0, count: count * size)
+            if input.datatype.elementSize != nil {
+                bytes = [UInt8](repeating: 0, count: byteSize)
                 if random {
                     for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: generator.next()) }
                     if input.datatype == .bool {
@@ -64,7 +73,7 @@ public enum GeneratedInputData {
                     bytes.append(contentsOf: utf8)
                 }
             } else {
-                bytes.reserveCapacity(count * (stringLength + 4))
+                bytes.reserveCapacity(byteSize)
                 for _ in 0..<count {
                     appendLittleEndian(UInt32(stringLength), to: &bytes)
                     for _ in 0..<stringLength {

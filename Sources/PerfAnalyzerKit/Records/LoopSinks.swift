@@ -35,9 +35,15 @@ final class LoopSinks: @unchecked Sendable {
     /// The window that ended at `pendingCutNs`, once a record past it arrived.
     @exclusivity(unchecked) private var finished: LoopWindow?
 
+    /// The slowest successful answer on this loop so far (`RequestWatch` scales its limit by it).
+    @exclusivity(unchecked) private(set) var slowestAnswerNs: UInt64 = 0
+
     @inline(__always)
     func deliver(_ record: borrowing RequestRecord) {
         if record.endNs >= pendingCutNs { endWindow() }
+        if record.outcome == .success, record.endNs &- record.startNs > slowestAnswerNs, record.endNs > record.startNs {
+            slowestAnswerNs = record.endNs - record.startNs
+        }
         window.record(record)
         export?.record(record)
         periods?.record(record)

@@ -80,6 +80,8 @@ public enum RequestOutcome: Sendable, Equatable, CustomStringConvertible {
     case validationFailure(String)
     /// The answer broke the protocol: no gRPC status, a response with no request in flight.
     case protocolError(String)
+    /// No answer within the request timeout (`RequestWatch`).
+    case timedOut(String)
 
     public var description: String { failureText ?? "success" }
 
@@ -87,7 +89,8 @@ public enum RequestOutcome: Sendable, Equatable, CustomStringConvertible {
     public var failureText: String? {
         switch self {
         case .success: return nil
-        case .serverError(let text), .connectionError(let text), .validationFailure(let text), .protocolError(let text): return text
+        case .serverError(let text), .connectionError(let text), .validationFailure(let text), .protocolError(let text),
+             .timedOut(let text): return text
         }
     }
 }

@@ -17,7 +17,8 @@ final class CSVReporter: RunEventConsumer, @unchecked Sendable {
         do {
             try report.write(outcome.levels, to: path)
         } catch {
-            failure = RunError("-f \(path): the CSV file could not be written: \(error.localizedDescription)")
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+            failure = RunError("-f \(path): the CSV file could not be written: \(reason ?? error.localizedDescription)")
         }
     }
 }

@@ -14,7 +14,8 @@ struct ModelDiscovery {
             throw RunError(error.description)
         }
         if !ready {
-            let check = options.wireProtocol == .grpc ? "ServerReady answered false" : "GET /v2/health/ready did not answer 200"
+            let prefix = (try? ServerAddress(parsing: options.url, defaultPort: 8000))?.pathPrefix ?? ""
+            let check = options.wireProtocol == .grpc ? "ServerReady answered false" : "GET \(prefix)/v2/health/ready did not answer 200"
             throw RunError("the server at \(options.url) is not ready (\(check))")
         }
         let name = options.modelName

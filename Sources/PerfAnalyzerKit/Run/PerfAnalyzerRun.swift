@@ -71,7 +71,7 @@ public struct PerfAnalyzerRun: Sendable {
         let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
         if let periodic = options.periodicConcurrency, let export {
             let status = try await PeriodicConcurrencyRun.run(settings: periodic, loops: loops, requestCount: requests.count,
-                                                              makeSlot: makeSlot, export: export,
+                                                              makeSlot: makeSlot, export: export, requestTimeoutMs: options.requestTimeoutMs,
                                                               interrupted: { interruption?.isRequested ?? false }, err: err)
             await transport.closeLoad()
             return status
@@ -100,9 +100,15 @@ public struct PerfAnalyzerRun: Sendable {
             interrupted: { (interruption?.isRequested ?? false) || (export?.hasFailed ?? false) },
             emit: events.emit
         )
+        driver.watchRequests(limitMs: options.requestTimeoutMs)
         let outcome = await profiler.run()
-        await driver.quiesce(timeout: .seconds(10))
-        await driver.closeSequences()
+        let abandoned = await driver.quiesce(timeout: Self.drainTime(slowestAnswerNs: driver.slowestAnswerNs))
+        if abandoned > 0 {
+            err("\(abandoned) request\(abandoned == 1 ? "" : "s") still in flight at the end of the run \(abandoned == 1 ? "was" : "were") abandoned (not counted).")
+        } else {
+            // Sequences are closed only on a server that still answers.
+            await driver.closeSequences()
+        }
         await driver.close()
         await transport.closeLoad()
 
@@ -112,6 +118,13 @@ public struct PerfAnalyzerRun: Sendable {
             return .failure
         }
         return exitStatus(outcome.ending)
+    }
+
+    /// How long the end of a run waits for the requests still in flight: a couple of seconds, or
+    /// twice the slowest answer seen, but never more than ten; what is still out is abandoned.
+    static func drainTime(slowestAnswerNs: UInt64) -> TimeAmount {
+        let twice = slowestAnswerNs > UInt64.max / 2 ? UInt64.max : slowestAnswerNs * 2
+        return .nanoseconds(Int64(min(10_000_000_000, max(2_000_000_000, twice))))
     }
 
     /// The exit status of a run that ended this way, after its last line on stderr.
@@ -148,6 +161,12 @@ public struct PerfAnalyzerRun: Sendable {
         }
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw RunError("-f \(path): the directory \(directory) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw RunError("-f \(path): is a directory; name a file") }
+            guard FileManager.default.isWritableFile(atPath: path) else {
+                throw RunError("-f \(path): the file exists and is not writable")
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import NIOCore
 enum PeriodicConcurrencyRun {
     /// Runs the schedule and writes the export; the exit status says how it went.
     static func run(settings: PeriodicConcurrency, loops: [EventLoop], requestCount: Int, makeSlot: @escaping SlotFactory,
-                    export: ProfileExportWriter, interrupted: @escaping @Sendable () -> Bool,
+                    export: ProfileExportWriter, requestTimeoutMs: Int, interrupted: @escaping @Sendable () -> Bool,
                     err: @Sendable (String) -> Void) async throws -> ExitStatus {
         let tracker = PeriodTracker(settings: settings)
         let driver = PeriodicConcurrencyDriver(
@@ -16,6 +16,7 @@ enum PeriodicConcurrencyRun {
         let level = LoadLevel.concurrency(1)
         export.consume(.levelStarting(level, phase: .measurement))
         await driver.decideWindow(measured: true)
+        driver.watchRequests(limitMs: requestTimeoutMs)
         await driver.run(stop: { interrupted() || export.hasFailed })
         let cut = try await driver.cutWindow()
         export.consume(.windowMeasured(MeasuredWindow(level: level, trial: 1, window: cut, server: nil, spread: nil,
@@ -31,7 +32,8 @@ enum PeriodicConcurrencyRun {
             ending = .completed
         }
         export.consume(.runFinished(ProfileOutcome(levels: [], ending: ending)))
-        await driver.quiesce(timeout: .seconds(10))
+        let abandoned = await driver.quiesce(timeout: PerfAnalyzerRun.drainTime(slowestAnswerNs: driver.slowestAnswerNs))
+        if abandoned > 0 { err("\(abandoned) request\(abandoned == 1 ? "" : "s") still in flight at the end of the run \(abandoned == 1 ? "was" : "were") abandoned.") }
         await driver.close()
         if let failure = export.failure {
             err("error: \(failure.description)")

@@ -61,7 +61,7 @@ struct RequestPreparation {
             case .http:
                 let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
                                                   inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat,
-                                                  parameters: options.requestParameters)
+                                                  parameters: options.requestParameters, pathPrefix: address.pathPrefix)
                 requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
             case .grpc:
                 let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming,

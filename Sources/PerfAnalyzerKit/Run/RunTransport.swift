@@ -32,18 +32,29 @@ final class RunTransport: Sendable {
         switch options.wireProtocol {
         case .http:
             let tls = try ClientTLS.forHTTPS(options.httpsTLS, address: address)
-            let connection = HTTPControlClient(group: group, address: address, headers: options.headers, tls: tls)
-            return RunTransport(address: address, control: KServeHTTPClient(connection: connection), options: options, tls: tls)
+            let connection = HTTPControlClient(group: group, address: address, headers: options.headers, tls: tls,
+                                               connectTimeoutMs: options.connectionTimeoutMs)
+            let control = DeadlineControl(base: KServeHTTPClient(connection: connection), address: address,
+                                          limitMs: options.connectionTimeoutMs, naming: .http)
+            return RunTransport(address: address, control: control, options: options, tls: tls)
         case .grpc:
+            guard address.pathPrefix.isEmpty else {
+                throw RunError("-u \(options.url): a gRPC address is host:port; gRPC has no path to put '\(address.pathPrefix)' in")
+            }
             let tls = try ClientTLS.forGRPC(options.grpcTLS)
-            if let tls { try await TLSPreflight.handshake(address: address, tls: tls, group: group) }
+            if let tls {
+                try await withServerDeadline(options.connectionTimeoutMs, what: "the TLS handshake", address: address) {
+                    try await TLSPreflight.handshake(address: address, tls: tls, group: group)
+                }
+            }
             let connection: GRPCConnection
             do {
                 connection = try GRPCConnection(address: address, tls: tls, compression: .none, eventLoopGroup: group.next())
             } catch {
                 throw RunError("-u \(options.url): \(error)")
             }
-            let control = KServeGRPCClient(connection: connection, address: address, metadata: Metadata(headers: options.headers))
+            let control = DeadlineControl(base: KServeGRPCClient(connection: connection, address: address, metadata: Metadata(headers: options.headers)),
+                                          address: address, limitMs: options.connectionTimeoutMs, naming: .grpc)
             return RunTransport(address: address, control: control, options: options, tls: tls)
         }
     }
@@ -54,9 +65,13 @@ final class RunTransport: Sendable {
         let tls = self.tls
         switch options.wireProtocol {
         case .http:
-            return { placement in HTTPSlot(placement: placement, address: address, tls: tls, requests: requests) }
+            let connectTimeoutMs = options.connectionTimeoutMs
+            return { placement in
+                HTTPSlot(placement: placement, address: address, tls: tls, requests: requests, connectTimeoutMs: connectTimeoutMs)
+            }
         case .grpc where !options.streaming && options.grpcCompression == .none:
-            let calls = HTTP2UnarySlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers)
+            let calls = HTTP2UnarySlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers,
+                                             connectTimeoutMs: options.connectionTimeoutMs)
             return { placement in HTTP2UnarySlot(placement: placement, calls: calls) }
         case .grpc:
             var connections: [GRPCConnection] = []

@@ -30,8 +30,11 @@ public enum RequestIntervalsFile {
             guard let micros = UInt64(line) else {
                 throw Failure(description: "\(place): expected a whole number of microseconds, found '\(line)'")
             }
-            let (nanos, overflow) = micros.multipliedReportingOverflow(by: 1000)
-            guard !overflow else { throw Failure(description: "\(place): '\(line)' microseconds is too long an interval") }
+            // Longer than a day, the schedule's nanosecond offsets could leave the clock's range.
+            guard micros <= 86_400_000_000 else {
+                throw Failure(description: "\(place): '\(line)' microseconds is longer than a day, the longest interval")
+            }
+            let nanos = micros * 1000
             gaps.append(nanos)
         }
         guard !gaps.isEmpty else { throw Failure(description: "--request-intervals \(path): the file holds no intervals") }

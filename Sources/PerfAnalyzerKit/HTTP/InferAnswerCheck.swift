@@ -1,0 +1,106 @@
+/// Checks, as the bytes go by, that a successful infer answer is a KServe inference response:
+/// its JSON part (the whole body, or the first Inference-Header-Content-Length bytes) is one
+/// JSON object with an "outputs" member. It does not decode values: strings and nesting are
+/// followed just far enough to find the object's end and its top-level keys, so the cost is a
+/// pass over the JSON header (a few hundred bytes when tensors travel in binary).
+struct InferAnswerCheck {
+    enum Problem: Equatable, CustomStringConvertible {
+        case notAnObject
+        case unfinished
+        case trailingBytes
+        case noOutputs
+        case headerLongerThanBody(header: Int, body: Int)
+
+        var description: String {
+            switch self {
+            case .notAnObject: return "its JSON does not start with '{'"
+            case .unfinished: return "its JSON object is cut short"
+            case .trailingBytes: return "bytes follow its JSON object"
+            case .noOutputs: return "its JSON object has no \"outputs\""
+            case .headerLongerThanBody(let header, let body):
+                return "Inference-Header-Content-Length is \(header) bytes but the body holds \(body)"
+            }
+        }
+    }
+
+    private static let outputsKey: [UInt8] = Array("outputs".utf8)
+
+    private var started = false
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    /// Within a key of the top-level object: how many bytes of "outputs" it matched (-1: not it).
+    private var keyMatched = -1
+    /// At depth 1, between '{' or ',' and ':': the next string is a key.
+    private var expectingKey = false
+    private var closed = false
+    private var sawOutputs = false
+    private(set) var problem: Problem?
+
+    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
+        guard problem == nil else { return }
+        for byte in bytes {
+            if closed {
+                if !Self.isSpace(byte) { problem = .trailingBytes; return }
+                continue
+            }
+            if inString {
+                if escaped {
+                    escaped = false
+                    keyMatched = -1
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    keyMatched = -1
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if keyMatched == Self.outputsKey.count { sawOutputs = true }
+                    keyMatched = -1
+                } else if keyMatched >= 0 {
+                    keyMatched = keyMatched < Self.outputsKey.count && Self.outputsKey[keyMatched] == byte ? keyMatched + 1 : -1
+                }
+                continue
+            }
+            if !started {
+                if Self.isSpace(byte) { continue }
+                guard byte == UInt8(ascii: "{") else { problem = .notAnObject; return }
+                started = true
+                depth = 1
+                expectingKey = true
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                keyMatched = depth == 1 && expectingKey ? 0 : -1
+            case UInt8(ascii: ":"):
+                if depth == 1 { expectingKey = false }
+            case UInt8(ascii: ","):
+                if depth == 1 { expectingKey = true }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { closed = true }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The verdict once the JSON part has been scanned in full.
+    mutating func finish() -> Problem? {
+        if problem == nil {
+            if !started { problem = .notAnObject } else if !closed { problem = .unfinished } else if !sawOutputs { problem = .noOutputs }
+        }
+        return problem
+    }
+
+    mutating func fail(_ problem: Problem) {
+        if self.problem == nil { self.problem = problem }
+    }
+
+    @inline(__always)
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+}
