@@ -107,7 +107,9 @@ struct InferAnswerCheckTests {
             (#"{"model_name":"outputs"}"#, .noOutputs),
             (#"{"nested":{"outputs":[]}}"#, .noOutputs),
             (#"{"outputs":[{"name":"O""#, .unfinished),
-            (#"{"outputs":[]} trailing"#, .trailingBytes),
+            (#"{"outputs":[]} trailing"#, .unfinished),
+            (#"{"model_name":"m"} trailing"#, .trailingBytes),
+            (#"{"model_name":"m""#, .unfinished),
             (#"[{"outputs":[]}]"#, .notAnObject),
         ]
         for (body, expected) in cases {

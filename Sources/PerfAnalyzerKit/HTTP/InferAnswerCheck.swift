@@ -1,8 +1,9 @@
 /// Checks, as the bytes go by, that a successful infer answer is a KServe inference response:
 /// its JSON part (the whole body, or the first Inference-Header-Content-Length bytes) is one
 /// JSON object with an "outputs" member. It does not decode values: strings and nesting are
-/// followed just far enough to find the object's end and its top-level keys, so the cost is a
-/// pass over the JSON header (a few hundred bytes when tensors travel in binary).
+/// followed just far enough to find its top-level keys. Once "outputs" is found (near the start
+/// in Triton's and kserve-sim's answers) the rest is not walked: only its last byte must close
+/// the object, so the cost is a pass over the header's first few dozen bytes.
 struct InferAnswerCheck {
     enum Problem: Equatable, CustomStringConvertible {
         case notAnObject
@@ -35,11 +36,17 @@ struct InferAnswerCheck {
     private var expectingKey = false
     private var closed = false
     private var sawOutputs = false
+    /// After "outputs": only the last non-space byte is kept, to check the object closes.
+    private var lastByte: UInt8 = 0
     private(set) var problem: Problem?
 
     mutating func scan(_ bytes: UnsafeRawBufferPointer) {
         guard problem == nil else { return }
-        for byte in bytes {
+        if sawOutputs, !closed {
+            noteLastByte(bytes)
+            return
+        }
+        for (index, byte) in bytes.enumerated() {
             if closed {
                 if !Self.isSpace(byte) { problem = .trailingBytes; return }
                 continue
@@ -53,7 +60,11 @@ struct InferAnswerCheck {
                     keyMatched = -1
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
-                    if keyMatched == Self.outputsKey.count { sawOutputs = true }
+                    if keyMatched == Self.outputsKey.count {
+                        sawOutputs = true
+                        noteLastByte(UnsafeRawBufferPointer(rebasing: bytes[(index + 1)...]))
+                        return
+                    }
                     keyMatched = -1
                 } else if keyMatched >= 0 {
                     keyMatched = keyMatched < Self.outputsKey.count && Self.outputsKey[keyMatched] == byte ? keyMatched + 1 : -1
@@ -87,9 +98,21 @@ struct InferAnswerCheck {
         }
     }
 
+    private mutating func noteLastByte(_ bytes: UnsafeRawBufferPointer) {
+        var index = bytes.count
+        while index > 0 {
+            index -= 1
+            if !Self.isSpace(bytes[index]) {
+                lastByte = bytes[index]
+                return
+            }
+        }
+    }
+
     /// The verdict once the JSON part has been scanned in full.
     mutating func finish() -> Problem? {
         if problem == nil {
+            if sawOutputs, !closed { closed = lastByte == UInt8(ascii: "}") }
             if !started { problem = .notAnObject } else if !closed { problem = .unfinished } else if !sawOutputs { problem = .noOutputs }
         }
         return problem

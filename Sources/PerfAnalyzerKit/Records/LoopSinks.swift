@@ -41,7 +41,7 @@ final class LoopSinks: @unchecked Sendable {
     @inline(__always)
     func deliver(_ record: borrowing RequestRecord) {
         if record.endNs >= pendingCutNs { endWindow() }
-        if record.outcome == .success, record.endNs &- record.startNs > slowestAnswerNs, record.endNs > record.startNs {
+        if case .success = record.outcome, record.endNs &- record.startNs > slowestAnswerNs, record.endNs > record.startNs {
             slowestAnswerNs = record.endNs - record.startNs
         }
         window.record(record)
