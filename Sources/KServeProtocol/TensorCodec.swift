@@ -167,7 +167,9 @@ public enum TensorCodec {
     }
 }
 
-@inline(__always)
+// Inlinable so that other modules get it specialized: the input-data loader calls it for every
+// tensor element, and an unspecialized generic call costs more than the append.
+@inlinable @inline(__always)
 public func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
     var little = value.littleEndian
     withUnsafeBytes(of: &little) { out.append(contentsOf: $0) }

@@ -125,8 +125,10 @@ struct SequenceTests {
     func httpTemplate() throws {
         let template = HTTPRequestTemplate(headStart: "POST /v2/models/m/infer HTTP/1.1\r\nHost: h\r\n",
                                            headEnd: "X-A: b\r\n\r\n",
-                                           jsonAfterBrace: Array(#""inputs":[]}"#.utf8), binary: [1, 2, 3, 4])
-        let text = String(buffer: template.render(SequenceMark(id: 12, start: true, end: false)))
+                                           jsonAfterBrace: Array(#""inputs":[]}"#.utf8), binaryCount: 4)
+        // A prepared request ends with its tensors' bytes; the template takes them from there.
+        let prepared = ByteBuffer(bytes: Array("earlier request bytes".utf8) + [1, 2, 3, 4])
+        let text = String(buffer: template.render(SequenceMark(id: 12, start: true, end: false), from: prepared))
         let parts = text.components(separatedBy: "\r\n\r\n")
         let body = parts[1].utf8.dropLast(4)
         let json = String(decoding: body, as: UTF8.self)
@@ -136,6 +138,6 @@ struct SequenceTests {
         let decoded = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
         #expect((decoded?["parameters"] as? [String: Any])?["sequence_id"] as? Int == 12)
         // Without a mark the request is the plain one.
-        #expect(String(buffer: template.render(nil)).hasSuffix("\r\n\r\n{\"inputs\":[]}\u{01}\u{02}\u{03}\u{04}"))
+        #expect(String(buffer: template.render(nil, from: prepared)).hasSuffix("\r\n\r\n{\"inputs\":[]}\u{01}\u{02}\u{03}\u{04}"))
     }
 }

@@ -31,7 +31,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             self.connectTimeoutMs = connectTimeoutMs
             self.tls = tls
             self.requests = requests
-            framed = requests.map { Self.frame($0.bytes, extra: []) }
+            framed = Self.frameAll(requests)
             var head = HPACKHeaders()
             head.add(name: ":method", value: "POST")
             head.add(name: ":scheme", value: tls == nil ? "http" : "https")
@@ -53,6 +53,23 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             buffer.writeImmutableBuffer(message)
             buffer.writeBytes(extra)
             return buffer
+        }
+
+        /// Every request's message with gRPC's prefix, written back to back into a few large
+        /// buffers rather than a buffer each (a run may hold millions).
+        static func frameAll(_ requests: [PreparedRequest]) -> [ByteBuffer] {
+            var framed = [ByteBuffer](repeating: ByteBuffer(), count: requests.count)
+            var writer = PreparedBytesWriter()
+            for (index, request) in requests.enumerated() {
+                let message = request.bytes
+                writer.write(request: index, byteCount: 5 + message.readableBytes, deliver: { framed[$0] = $1 }) { buffer in
+                    buffer.writeInteger(UInt8(0))
+                    buffer.writeInteger(UInt32(message.readableBytes))
+                    buffer.writeImmutableBuffer(message)
+                }
+            }
+            writer.finish { framed[$0] = $1 }
+            return framed
         }
 
         /// The framed message of `ticket`, with its sequence parameters when it has them.

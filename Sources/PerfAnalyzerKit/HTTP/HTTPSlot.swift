@@ -82,7 +82,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         state = .inFlight
         record = beginRecord(next, batchSize: request.batchSize)
         if let mark = next.sequence, let template = request.template {
-            handler.write(template.render(mark))
+            handler.write(template.render(mark, from: request.bytes))
         } else {
             handler.write(request.bytes)
         }

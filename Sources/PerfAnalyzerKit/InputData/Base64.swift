@@ -30,7 +30,7 @@ enum StrictBase64 {
         if length % 4 == 1 {
             throw Failure(message: "invalid base64: a single character cannot end the data (\(text.count) characters)")
         }
-        out.reserveCapacity(out.count + length / 4 * 3 + 2)
+        out.reserveForAppending(length / 4 * 3 + 2)
         let table = values
         var group: UInt32 = 0
         var filled = 0

@@ -1,14 +1,15 @@
-/// What one JSON input-data file holds.
+/// What one JSON input-data file holds; its steps went to the tables the parser filled.
 struct ParsedInputFile {
-    /// One stream when "data" holds steps, else one per array of steps.
-    var streams: [[DataStep]]
-    /// Aligned with `streams`; nil without "validation_data".
-    var validation: [[DataStep]]?
+    /// Steps per stream: one stream when "data" holds steps, else one per array of steps.
+    var streamLengths: [Int]
+    /// Aligned with `streamLengths`; nil without "validation_data".
+    var validationLengths: [Int]?
 }
 
 /// Reads one input-data document straight from its bytes, following the schema
 /// (object → "data"/"validation_data" → streams → steps → tensor values) without building a JSON
-/// tree: tensor values become their binary form as they are read.
+/// tree: tensor values become their binary form as they are read, written straight into the
+/// arena of the table their steps go to.
 struct InputDataJSONParser {
     var scanner: JSONByteScanner
     let inputs: TensorSlotTable
@@ -28,10 +29,12 @@ struct InputDataJSONParser {
 
     private struct DataArray {
         var holdsStreams: Bool
-        var streams: [[DataStep]]
+        /// Steps per stream (one entry when the array holds steps).
+        var streamLengths: [Int]
     }
 
-    mutating func parseDocument() throws(JSONLoadFailure) -> ParsedInputFile {
+    /// Parses the document, appending "data" steps to `inputSteps` and "validation_data" steps to `outputSteps`.
+    mutating func parseDocument(inputSteps: inout DataStepTable, outputSteps: inout DataStepTable) throws(JSONLoadFailure) -> ParsedInputFile {
         scanner.skipByteOrderMark()
         scanner.skipWhitespace()
         guard scanner.current == UInt8(ascii: "{"), !scanner.atEnd else {
@@ -47,12 +50,12 @@ struct InputDataJSONParser {
                 try readKeyBytes()
                 if keyScratch.elementsEqual("data".utf8) {
                     if data != nil { throw JSONLoadFailure.content("duplicate key \"data\"", at: keyStart).inside(.key("data")) }
-                    data = try parseDataArray(table: inputs, root: "data")
+                    data = try parseDataArray(table: inputs, root: "data", into: &inputSteps)
                 } else if keyScratch.elementsEqual("validation_data".utf8) {
                     if validation != nil {
                         throw JSONLoadFailure.content("duplicate key \"validation_data\"", at: keyStart).inside(.key("validation_data"))
                     }
-                    validation = try parseDataArray(table: outputs, root: "validation_data")
+                    validation = try parseDataArray(table: outputs, root: "validation_data", into: &outputSteps)
                 } else {
                     // perf_analyzer reads only "data" and "validation_data"; anything else is left alone.
                     try scanner.skipValue(depth: 1)
@@ -67,7 +70,7 @@ struct InputDataJSONParser {
             throw .content("missing \"data\": the top-level object has no \"data\" key", at: 0)
         }
         if let validation { try Self.checkAlignment(validation, with: data) }
-        return ParsedInputFile(streams: data.streams, validation: validation?.streams)
+        return ParsedInputFile(streamLengths: data.streamLengths, validationLengths: validation?.streamLengths)
     }
 
     /// "validation_data" must have the shape of "data": steps for steps, streams for streams, same counts.
@@ -80,20 +83,21 @@ struct InputDataJSONParser {
             throw fail("expected \(kind(data)) like \"data\", found \(kind(validation))", [.key("validation_data")])
         }
         guard data.holdsStreams else {
-            let expected = data.streams[0].count, found = validation.streams[0].count
+            let expected = data.streamLengths[0], found = validation.streamLengths[0]
             if expected != found { throw fail("expected \(expected) steps to match \"data\", found \(found)", [.key("validation_data")]) }
             return
         }
-        guard validation.streams.count == data.streams.count else {
-            throw fail("expected \(data.streams.count) streams to match \"data\", found \(validation.streams.count)", [.key("validation_data")])
+        guard validation.streamLengths.count == data.streamLengths.count else {
+            throw fail("expected \(data.streamLengths.count) streams to match \"data\", found \(validation.streamLengths.count)", [.key("validation_data")])
         }
-        for (index, (expected, found)) in zip(data.streams, validation.streams).enumerated() where expected.count != found.count {
-            throw fail("expected \(expected.count) steps to match data[\(index)], found \(found.count)", [.key("validation_data"), .index(index)])
+        for (index, (expected, found)) in zip(data.streamLengths, validation.streamLengths).enumerated() where expected != found {
+            throw fail("expected \(expected) steps to match data[\(index)], found \(found)", [.key("validation_data"), .index(index)])
         }
     }
 
     /// "data" (or "validation_data"): an array of steps, or an array of arrays of steps; never a mix.
-    private mutating func parseDataArray(table: TensorSlotTable, root: String) throws(JSONLoadFailure) -> DataArray {
+    private mutating func parseDataArray(table: TensorSlotTable, root: String,
+                                         into steps: inout DataStepTable) throws(JSONLoadFailure) -> DataArray {
         do throws(JSONLoadFailure) {
             guard scanner.current == UInt8(ascii: "[") else {
                 throw scanner.unexpected("expected an array of steps or of streams")
@@ -105,8 +109,7 @@ struct InputDataJSONParser {
                 throw .content("expected at least one step, found an empty array", at: arrayStart)
             }
             let holdsStreams = scanner.current == UInt8(ascii: "[")
-            var streams: [[DataStep]] = []
-            var steps: [DataStep] = []
+            var streamLengths: [Int] = []
             var index = 0
             repeat {
                 do throws(JSONLoadFailure) {
@@ -114,53 +117,53 @@ struct InputDataJSONParser {
                         guard scanner.current == UInt8(ascii: "[") else {
                             throw scanner.unexpected("expected an array of steps like \(root)[0]", then: "; \"\(root)\" cannot mix steps and streams")
                         }
-                        streams.append(try parseStream(table: table))
+                        streamLengths.append(try parseStream(table: table, into: &steps))
                     } else {
                         guard scanner.current == UInt8(ascii: "{") else {
                             let mixing = scanner.current == UInt8(ascii: "[") ? "; \"\(root)\" cannot mix steps and streams" : ""
                             throw scanner.unexpected("expected a step object like \(root)[0]", then: mixing)
                         }
-                        steps.append(try parseStep(table: table))
+                        try parseStep(table: table, into: &steps)
                     }
                 } catch {
                     throw error.inside(.index(index))
                 }
                 index += 1
             } while try scanner.continues(closer: UInt8(ascii: "]"))
-            if !holdsStreams { streams = [steps] }
-            return DataArray(holdsStreams: holdsStreams, streams: streams)
+            if !holdsStreams { streamLengths = [index] }
+            return DataArray(holdsStreams: holdsStreams, streamLengths: streamLengths)
         } catch {
             throw error.inside(.key(root))
         }
     }
 
-    /// One stream: a non-empty array of step objects.
-    private mutating func parseStream(table: TensorSlotTable) throws(JSONLoadFailure) -> [DataStep] {
+    /// One stream: a non-empty array of step objects. Returns how many steps it held.
+    private mutating func parseStream(table: TensorSlotTable, into steps: inout DataStepTable) throws(JSONLoadFailure) -> Int {
         let arrayStart = scanner.pos
         scanner.pos += 1
         scanner.skipWhitespace()
         if scanner.current == UInt8(ascii: "]") {
             throw .content("expected a stream of at least one step, found an empty array", at: arrayStart)
         }
-        var steps: [DataStep] = []
         var index = 0
         repeat {
             do throws(JSONLoadFailure) {
                 guard scanner.current == UInt8(ascii: "{") else {
                     throw scanner.unexpected("expected a step object")
                 }
-                steps.append(try parseStep(table: table))
+                try parseStep(table: table, into: &steps)
             } catch {
                 throw error.inside(.index(index))
             }
             index += 1
         } while try scanner.continues(closer: UInt8(ascii: "]"))
-        return steps
+        return index
     }
 
     /// One step: an object from tensor names to values. Required inputs must all be there; the
-    /// tensors come out in the model's order whatever the key order.
-    private mutating func parseStep(table: TensorSlotTable) throws(JSONLoadFailure) -> DataStep {
+    /// tensors come out in the model's order whatever the key order (their bytes stay in the
+    /// arena in key order).
+    private mutating func parseStep(table: TensorSlotTable, into steps: inout DataStepTable) throws(JSONLoadFailure) {
         let stepStart = scanner.pos
         scanner.pos += 1
         scanner.skipWhitespace()
@@ -190,20 +193,18 @@ struct InputDataJSONParser {
                 }
                 stepOffsets[slotIndex] = scanner.pos
                 do throws(JSONLoadFailure) {
-                    let value = try parseTensorValue(for: slot)
+                    let value = try parseTensorValue(for: slot, into: &steps.arena)
                     stepValues[slotIndex] = value
                 } catch {
                     throw error.inside(.key(slot.name))
                 }
             } while try scanner.continues(closer: UInt8(ascii: "}"))
         }
-        var tensors: [DataStep.Tensor] = []
-        tensors.reserveCapacity(table.slots.count)
         for (index, slot) in table.slots.enumerated() {
             if let value = stepValues[index] {
-                stepValues[index] = nil  // the tensor takes the only reference to the bytes
                 do throws(JSONLoadFailure) {
-                    tensors.append(try Self.resolve(value, slot: slot, at: stepOffsets[index]))
+                    let shape = try Self.resolve(value, slot: slot, at: stepOffsets[index])
+                    steps.appendTensor(slot: index, shape: shape, offset: value.offset, count: value.byteCount)
                 } catch {
                     throw error.inside(.key(slot.name))
                 }
@@ -211,7 +212,7 @@ struct InputDataJSONParser {
                 throw .content("missing input '\(slot.name)'; every step must give each required input (\(table.listing))", at: stepStart)
             }
         }
-        return DataStep(tensors: tensors)
+        steps.endStep()
     }
 
     /// Reads a key and the ':' after it into `keyScratch`, leaving the cursor on the value.

@@ -6,14 +6,15 @@ public enum InputDataLoader {
     public static func loadJSON(paths: [String], model: ModelDescription,
                                 shapes: [String: [Int64]]) throws(InputDataError) -> InputDataSet {
         guard !paths.isEmpty else { throw InputDataError("no input data files were given") }
-        let inputs = try TensorSlotTable.inputs(of: model, shapes: shapes)
-        let outputs = TensorSlotTable.outputs(of: model)
-        var files: [ParsedInputFile] = []
+        var loading = try Loading(model: model, shapes: shapes)
         for path in paths {
             let bytes = try FileBytes.contents(of: path, zeroTerminated: true)
-            files.append(try parse(sentinelTerminated: bytes, file: path, inputs: inputs, outputs: outputs))
+            // The binary form is seldom larger than the text; reserving that much touches no memory
+            // until it is used and spares the arena most of its regrowth copies.
+            loading.inputSteps.arena.reserveForAppending(bytes.count)
+            try loading.parse(sentinelTerminated: bytes, file: path)
         }
-        return combine(files)
+        return loading.dataSet
     }
 
     /// Reads a directory holding one raw file per input (and optionally per output): one stream of one step.
@@ -25,35 +26,53 @@ public enum InputDataLoader {
     /// Parses a document held in memory; `file` names it in errors. For tests and other in-memory sources.
     static func parseJSON(_ document: [UInt8], file: String, model: ModelDescription,
                           shapes: [String: [Int64]]) throws(InputDataError) -> InputDataSet {
-        let inputs = try TensorSlotTable.inputs(of: model, shapes: shapes)
+        var loading = try Loading(model: model, shapes: shapes)
         var bytes = document
         bytes.append(0)
-        return combine([try parse(sentinelTerminated: bytes, file: file, inputs: inputs, outputs: .outputs(of: model))])
+        try loading.parse(sentinelTerminated: bytes, file: file)
+        return loading.dataSet
     }
 
-    private static func parse(sentinelTerminated bytes: [UInt8], file: String, inputs: TensorSlotTable,
-                              outputs: TensorSlotTable) throws(InputDataError) -> ParsedInputFile {
-        let result: Result<ParsedInputFile, InputDataError> = bytes.withUnsafeBufferPointer { buffer in
-            var parser = InputDataJSONParser(bytes: buffer, inputs: inputs, outputs: outputs)
-            do throws(JSONLoadFailure) {
-                return .success(try parser.parseDocument())
-            } catch {
-                let document = UnsafeBufferPointer(rebasing: buffer[0..<(buffer.count - 1)])
-                return .failure(error.report(file: file, bytes: document))
-            }
-        }
-        return try result.get()
-    }
+    /// The files read so far: their steps in two tables (inputs, and outputs for validation),
+    /// shared by every file so that nothing is copied when files are combined.
+    private struct Loading {
+        let inputs: TensorSlotTable
+        let outputs: TensorSlotTable
+        var inputSteps: DataStepTable
+        var outputSteps: DataStepTable
+        var streamLengths: [Int] = []
+        var hasValidation = false
 
-    /// Appends every file's streams. When only some files give validation data, the streams of
-    /// the others get empty steps (nothing to check), so `validation` stays aligned with `streams`.
-    private static func combine(_ files: [ParsedInputFile]) -> InputDataSet {
-        var set = InputDataSet(streams: files.flatMap(\.streams))
-        if files.contains(where: { $0.validation != nil }) {
-            set.validation = files.flatMap { file in
-                file.validation ?? file.streams.map { [DataStep](repeating: DataStep(tensors: []), count: $0.count) }
+        init(model: ModelDescription, shapes: [String: [Int64]]) throws(InputDataError) {
+            inputs = try TensorSlotTable.inputs(of: model, shapes: shapes)
+            outputs = TensorSlotTable.outputs(of: model)
+            inputSteps = DataStepTable(names: inputs.slots.map(\.name), datatypes: inputs.slots.map(\.datatype))
+            outputSteps = DataStepTable(names: outputs.slots.map(\.name), datatypes: outputs.slots.map(\.datatype))
+        }
+
+        /// Appends one file's streams. A file without validation data gets empty validation steps
+        /// (nothing to check), so the outputs stay aligned with the inputs whichever files give them.
+        mutating func parse(sentinelTerminated bytes: [UInt8], file: String) throws(InputDataError) {
+            let result: Result<ParsedInputFile, InputDataError> = bytes.withUnsafeBufferPointer { buffer in
+                var parser = InputDataJSONParser(bytes: buffer, inputs: inputs, outputs: outputs)
+                do throws(JSONLoadFailure) {
+                    return .success(try parser.parseDocument(inputSteps: &inputSteps, outputSteps: &outputSteps))
+                } catch {
+                    let document = UnsafeBufferPointer(rebasing: buffer[0..<(buffer.count - 1)])
+                    return .failure(error.report(file: file, bytes: document))
+                }
+            }
+            let parsed = try result.get()
+            streamLengths += parsed.streamLengths
+            if parsed.validationLengths != nil {
+                hasValidation = true
+            } else {
+                outputSteps.appendEmptySteps(parsed.streamLengths.reduce(0, +))
             }
         }
-        return set
+
+        var dataSet: InputDataSet {
+            InputDataSet(steps: inputSteps, streamLengths: streamLengths, validationSteps: hasValidation ? outputSteps : nil)
+        }
     }
 }

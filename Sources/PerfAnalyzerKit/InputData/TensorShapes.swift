@@ -40,16 +40,20 @@ enum TensorShapes {
 
     /// Element count of BYTES data (4-byte little-endian length, then that many bytes, repeated).
     static func countByteElements(_ bytes: [UInt8]) -> Result<Int, BytesLayoutError> {
+        countByteElements(bytes[...])
+    }
+
+    static func countByteElements(_ bytes: ArraySlice<UInt8>) -> Result<Int, BytesLayoutError> {
         var count = 0
-        var offset = 0
-        while offset < bytes.count {
-            guard bytes.count - offset >= 4 else {
-                return .failure(BytesLayoutError(message: "BYTES element \(count): its 4-byte length prefix is cut short (\(bytes.count - offset) bytes left)"))
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            guard bytes.endIndex - offset >= 4 else {
+                return .failure(BytesLayoutError(message: "BYTES element \(count): its 4-byte length prefix is cut short (\(bytes.endIndex - offset) bytes left)"))
             }
             let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
             offset += 4
-            guard length <= bytes.count - offset else {
-                return .failure(BytesLayoutError(message: "BYTES element \(count): length \(length) runs past the end (\(bytes.count - offset) bytes left)"))
+            guard length <= bytes.endIndex - offset else {
+                return .failure(BytesLayoutError(message: "BYTES element \(count): length \(length) runs past the end (\(bytes.endIndex - offset) bytes left)"))
             }
             offset += length
             count += 1

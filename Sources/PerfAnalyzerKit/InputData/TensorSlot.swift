@@ -1,11 +1,19 @@
 import KServeProtocol
 
 /// One model tensor a step may name, with the shape it gets when the step gives none.
-struct TensorSlot {
+/// A class: the parser looks slots up for every tensor of every step, and a reference is
+/// cheaper to pass around than the arrays and strings inside.
+final class TensorSlot: Sendable {
     let tensor: ModelDescription.Tensor
     /// `--shape` for inputs, else the model's dims when they are fixed; nil when neither applies.
     let defaultShape: [Int64]?
     let isOutput: Bool
+
+    init(tensor: ModelDescription.Tensor, defaultShape: [Int64]?, isOutput: Bool) {
+        self.tensor = tensor
+        self.defaultShape = defaultShape
+        self.isOutput = isOutput
+    }
 
     var name: String { tensor.name }
     var datatype: DataType { tensor.datatype }

@@ -3,7 +3,9 @@ import KServeProtocol
 /// A tensor value as written in a step, before its shape is settled (a "shape" key may come
 /// after "content", so the checks wait until the whole value is read).
 struct ParsedTensorValue {
-    var bytes: [UInt8] = []
+    /// Where the value's bytes lie in the arena they were written to.
+    var offset = 0
+    var byteCount = 0
     /// Counted while parsing arrays and BYTES data; nil for fixed-size base64 data, whose count
     /// follows from its byte size.
     var elementCount: Int?
@@ -15,24 +17,26 @@ struct ParsedTensorValue {
 
 extension InputDataJSONParser {
     /// Parses one tensor value: an array, `{"b64": ...}`, or `{"content": ..., "shape": [...]}`.
-    mutating func parseTensorValue(for slot: TensorSlot) throws(JSONLoadFailure) -> ParsedTensorValue {
+    /// Its bytes are appended to `arena`; the value says where they lie.
+    mutating func parseTensorValue(for slot: TensorSlot, into arena: inout [UInt8]) throws(JSONLoadFailure) -> ParsedTensorValue {
+        var value = ParsedTensorValue(offset: arena.count)
         switch scanner.current {
         case UInt8(ascii: "["):
-            var value = ParsedTensorValue()
-            try parseContentArray(for: slot, into: &value)
-            return value
+            try parseContentArray(for: slot, into: &value, arena: &arena)
         case UInt8(ascii: "{"):
-            return try parseTensorObject(for: slot)
+            try parseTensorObject(for: slot, into: &value, arena: &arena)
         default:
             throw scanner.unexpected("expected an array, {\"b64\": ...} or {\"content\": ..., \"shape\": [...]}")
         }
+        value.byteCount = arena.count - value.offset
+        return value
     }
 
-    private mutating func parseTensorObject(for slot: TensorSlot) throws(JSONLoadFailure) -> ParsedTensorValue {
+    private mutating func parseTensorObject(for slot: TensorSlot, into value: inout ParsedTensorValue,
+                                            arena: inout [UInt8]) throws(JSONLoadFailure) {
         let objectStart = scanner.pos
         scanner.pos += 1
         scanner.skipWhitespace()
-        var value = ParsedTensorValue()
         var sawContent = false
         var sawShape = false
         if scanner.current == UInt8(ascii: "}") {
@@ -50,11 +54,11 @@ extension InputDataJSONParser {
                     }
                     sawContent = true
                     if key == "b64" {
-                        try parseBase64String(for: slot, into: &value, path: [.key("b64")])
+                        try parseBase64String(for: slot, into: &value, arena: &arena, path: [.key("b64")])
                     } else if scanner.current == UInt8(ascii: "[") {
-                        try parseContentArray(for: slot, into: &value)
+                        try parseContentArray(for: slot, into: &value, arena: &arena)
                     } else if scanner.current == UInt8(ascii: "{") {
-                        try parseBase64Object(for: slot, into: &value)
+                        try parseBase64Object(for: slot, into: &value, arena: &arena)
                     } else {
                         throw scanner.unexpected("expected an array or {\"b64\": ...}")
                     }
@@ -73,11 +77,11 @@ extension InputDataJSONParser {
         if !sawContent {
             throw .content("missing \"content\": a tensor object with a \"shape\" must hold its data in \"content\"", at: objectStart)
         }
-        return value
     }
 
     /// `"content": {"b64": "..."}`.
-    private mutating func parseBase64Object(for slot: TensorSlot, into value: inout ParsedTensorValue) throws(JSONLoadFailure) {
+    private mutating func parseBase64Object(for slot: TensorSlot, into value: inout ParsedTensorValue,
+                                            arena: inout [UInt8]) throws(JSONLoadFailure) {
         let objectStart = scanner.pos
         scanner.pos += 1
         scanner.skipWhitespace()
@@ -92,7 +96,7 @@ extension InputDataJSONParser {
                 }
                 sawBase64 = true
                 do throws(JSONLoadFailure) {
-                    try parseBase64String(for: slot, into: &value, path: [.key("content"), .key("b64")])
+                    try parseBase64String(for: slot, into: &value, arena: &arena, path: [.key("content"), .key("b64")])
                 } catch {
                     throw error.inside(.key("b64"))
                 }
@@ -103,7 +107,7 @@ extension InputDataJSONParser {
         }
     }
 
-    private mutating func parseBase64String(for slot: TensorSlot, into value: inout ParsedTensorValue,
+    private mutating func parseBase64String(for slot: TensorSlot, into value: inout ParsedTensorValue, arena: inout [UInt8],
                                             path: [JSONPathComponent]) throws(JSONLoadFailure) {
         // Errors here carry no path; the caller adds the key (or keys) that held the string.
         let start = scanner.pos
@@ -113,14 +117,14 @@ extension InputDataJSONParser {
         textScratch.removeAll(keepingCapacity: true)
         try scanner.readString(appendingTo: &textScratch)
         do throws(StrictBase64.Failure) {
-            try StrictBase64.decode(textScratch, appendingTo: &value.bytes)
+            try StrictBase64.decode(textScratch, appendingTo: &arena)
         } catch {
             throw .content(error.message, at: start)
         }
         if textScratch.count > 1 << 16 { textScratch = [] }  // do not keep a large buffer alive
         value.base64Path = path
         if slot.datatype == .bytes {
-            switch TensorShapes.countByteElements(value.bytes) {
+            switch TensorShapes.countByteElements(arena[value.offset...]) {
             case .success(let count): value.elementCount = count
             case .failure(let failure): throw .content(failure.message, at: start)
             }
@@ -128,14 +132,15 @@ extension InputDataJSONParser {
     }
 
     /// A row-major array of elements (nested arrays are flattened in order), converted as it is read.
-    private mutating func parseContentArray(for slot: TensorSlot, into value: inout ParsedTensorValue) throws(JSONLoadFailure) {
+    private mutating func parseContentArray(for slot: TensorSlot, into value: inout ParsedTensorValue,
+                                            arena: inout [UInt8]) throws(JSONLoadFailure) {
         if let size = slot.datatype.elementSize, let shape = slot.defaultShape, let count = TensorShapes.elementCount(shape) {
             // Each element takes at least two bytes of text ("1,"), which bounds what a bogus shape can reserve.
             let plausible = min(count, (scanner.end - scanner.pos) / 2 + 1)
-            value.bytes.reserveCapacity(plausible * size)
+            arena.reserveForAppending(plausible * size)
         }
         var count = 0
-        try parseElements(slot.datatype, into: &value.bytes, count: &count, depth: 0)
+        try parseElements(slot.datatype, into: &arena, count: &count, depth: 0)
         value.elementCount = count
     }
 
@@ -242,13 +247,13 @@ extension InputDataJSONParser {
         return shape
     }
 
-    /// Settles the shape of a parsed value and checks its size against it.
+    /// Settles the shape of a parsed value and checks its size against it; returns the shape.
     ///
     /// The shape is the step's "shape" when given (it must fit the model's dims), else `--shape`
     /// or the model's fixed dims. An input with variable dims and neither is an error. An output
     /// with variable dims and no "shape" gets the flat shape [elementCount]: nothing else says how
     /// its elements are laid out, and a flat shape keeps the element count for validation.
-    static func resolve(_ value: ParsedTensorValue, slot: TensorSlot, at offset: Int) throws(JSONLoadFailure) -> DataStep.Tensor {
+    static func resolve(_ value: ParsedTensorValue, slot: TensorSlot, at offset: Int) throws(JSONLoadFailure) -> [Int64] {
         let datatype = slot.datatype
         let shape: [Int64]
         if let explicit = value.explicitShape {
@@ -264,11 +269,11 @@ extension InputDataJSONParser {
                 shape = [Int64(count)]
             } else {
                 let size = datatype.elementSize ?? 1
-                guard value.bytes.count % size == 0 else {
-                    throw JSONLoadFailure.content("\(value.bytes.count) bytes of base64 data is not a whole number of \(size)-byte \(datatype.rawValue) elements", at: offset)
+                guard value.byteCount % size == 0 else {
+                    throw JSONLoadFailure.content("\(value.byteCount) bytes of base64 data is not a whole number of \(size)-byte \(datatype.rawValue) elements", at: offset)
                         .inside(path: value.base64Path ?? [])
                 }
-                shape = [Int64(value.bytes.count / size)]
+                shape = [Int64(value.byteCount / size)]
             }
         } else {
             throw .content("input '\(slot.name)' has variable-sized dims \(TensorShapes.describe(slot.tensor.shape)); give a \"shape\" next to its \"content\" or --shape \(slot.name):<dims>", at: offset)
@@ -280,13 +285,13 @@ extension InputDataJSONParser {
             guard count == expected else {
                 throw .content("expected \(expected) \(datatype.rawValue) elements for shape \(TensorShapes.describe(shape)), found \(count)", at: offset)
             }
-        } else if let expectedBytes = TensorShapes.byteCount(expected, of: datatype), value.bytes.count != expectedBytes {
-            throw JSONLoadFailure.content("expected \(expectedBytes) bytes (\(expected) \(datatype.rawValue) elements for shape \(TensorShapes.describe(shape))), found \(value.bytes.count) bytes of base64 data", at: offset)
+        } else if let expectedBytes = TensorShapes.byteCount(expected, of: datatype), value.byteCount != expectedBytes {
+            throw JSONLoadFailure.content("expected \(expectedBytes) bytes (\(expected) \(datatype.rawValue) elements for shape \(TensorShapes.describe(shape))), found \(value.byteCount) bytes of base64 data", at: offset)
                 .inside(path: value.base64Path ?? [])
         } else if TensorShapes.byteCount(expected, of: datatype) == nil {
             throw .content("shape \(TensorShapes.describe(shape)) has more bytes than can be addressed", at: offset)
         }
-        return DataStep.Tensor(name: slot.name, datatype: datatype, shape: shape, bytes: value.bytes)
+        return shape
     }
 }
 

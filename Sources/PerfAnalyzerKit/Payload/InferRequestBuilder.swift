@@ -2,20 +2,6 @@ import Foundation
 import KServeProtocol
 import NIOCore
 
-/// A complete inference request in its wire form, built once and written as is:
-/// HTTP/1.1 head and body, or a serialized gRPC `ModelInferRequest`.
-public struct PreparedRequest: Sendable {
-    public var bytes: ByteBuffer
-    /// Number of inferences the request carries (its batch size).
-    public var batchSize: Int
-    /// The request without its tensor bytes, as text, for `-v -v`.
-    public var jsonHeader: String
-    /// What the response must hold, when the input data has validation data.
-    public var expected: ExpectedOutputs? = nil
-    /// HTTP requests to a sequence model: the request in pieces, to add the sequence parameters.
-    var template: HTTPRequestTemplate? = nil
-}
-
 /// Turns the data steps of one request into its wire bytes, once, before the load starts.
 public protocol InferRequestEncoding: Sendable {
     /// One request made of `steps` stacked along the batch dimension (one step per batch entry);
@@ -50,7 +36,7 @@ struct StackedInput {
 
 /// Builds HTTP/1.1 inference requests (JSON header plus binary tensors, or all JSON).
 /// Runs before the load starts so the send path only writes prepared buffers.
-public struct InferRequestBuilder: InferRequestEncoding {
+public struct InferRequestBuilder: FramedRequestEncoding {
     public var model: ModelDescription
     public var host: String
     public var headers: [HeaderField]
@@ -100,6 +86,33 @@ public struct InferRequestBuilder: InferRequestEncoding {
                 inputs.append(.init(name: input.name, shape: input.shape, datatype: input.datatype, data: .array(values)))
             }
         }
+        let encoded = try encode(inputs: inputs, binaryCount: binary.count, sharedMemory: sharedMemory)
+        var bytes = ByteBuffer()
+        encoded.template.writeHead(nil, binaryCount: binary.count, into: &bytes)
+        bytes.writeBytes(binary)
+        return request(bytes: bytes, encoded, stepCount: steps.count)
+    }
+
+    /// Binary tensors without shared memory: one frame per layout, the head and JSON header
+    /// before the tensors' bytes.
+    func frame(for inputs: [RequestFrame.Input], stepCount: Int) throws -> RequestFrame? {
+        guard inputFormat == .binary else { return nil }
+        let batched = model.supportsBatching
+        let header = inputs.map { input in
+            InferRequestHeader.Input(name: input.name, shape: batched ? [Int64(stepCount)] + input.shape : input.shape,
+                                     datatype: input.datatype, parameters: ["binary_data_size": .int(Int64(input.byteCount))])
+        }
+        let binaryCount = inputs.reduce(0) { $0 + $1.byteCount }
+        let encoded = try encode(inputs: header, binaryCount: binaryCount, sharedMemory: nil)
+        var head = ByteBuffer()
+        encoded.template.writeHead(nil, binaryCount: binaryCount, into: &head)
+        return RequestFrame(pieces: [Array(head.readableBytesView)] + Array(repeating: [], count: inputs.count),
+                            inputs: inputs, prototype: request(bytes: ByteBuffer(), encoded, stepCount: stepCount))
+    }
+
+    /// The JSON header of a request, and the template its bytes are written from.
+    private func encode(inputs: [InferRequestHeader.Input], binaryCount: Int,
+                        sharedMemory: SharedMemoryBinding?) throws -> (json: Data, template: HTTPRequestTemplate) {
         let wantsBinaryOutput = outputFormat == .binary
         let outputs = model.outputs.map { output in
             if let slice = sharedMemory?.outputs[output.name] {
@@ -113,16 +126,19 @@ public struct InferRequestBuilder: InferRequestEncoding {
         let json = try encoder.encode(header)
 
         var headStart = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: keep-alive\r\n"
-        headStart += binary.isEmpty ? "Content-Type: application/json\r\n" : "Content-Type: application/octet-stream\r\n"
+        headStart += binaryCount == 0 ? "Content-Type: application/json\r\n" : "Content-Type: application/octet-stream\r\n"
         var headEnd = ""
         for field in headers { headEnd += "\(field.name): \(field.value)\r\n" }
         headEnd += "\r\n"
-        let template = HTTPRequestTemplate(headStart: headStart, headEnd: headEnd, jsonAfterBrace: Array(json.dropFirst()), binary: binary,
-                                           requestParameters: parameters.jsonMembers)
-        var request = PreparedRequest(bytes: template.render(nil), batchSize: batched ? steps.count : 1,
-                                      jsonHeader: String(decoding: json, as: UTF8.self))
-        if model.isSequence { request.template = template }
-        return request
+        let template = HTTPRequestTemplate(headStart: headStart, headEnd: headEnd, jsonAfterBrace: Array(json.dropFirst()),
+                                           binaryCount: binaryCount, requestParameters: parameters.jsonMembers)
+        return (json, template)
+    }
+
+    /// The request of `bytes`; only sequence models keep the template, to add their parameters.
+    private func request(bytes: ByteBuffer, _ encoded: (json: Data, template: HTTPRequestTemplate), stepCount: Int) -> PreparedRequest {
+        PreparedRequest(bytes: bytes, batchSize: model.supportsBatching ? stepCount : 1,
+                        jsonHeader: String(decoding: encoded.json, as: UTF8.self), template: model.isSequence ? encoded.template : nil)
     }
 
     private static func parameters(_ slice: SharedMemoryBinding.Slice) -> [String: JSONValue] {

@@ -53,6 +53,8 @@ enum SequenceParameters {
 
 /// An HTTP/1.1 inference request in pieces, so the sequence parameters can be put into its
 /// JSON header (which changes both lengths in the head) without encoding anything again.
+/// The tensors' bytes are not part of it: they are the tail of the prepared request, so one
+/// template serves every request of the same layout.
 struct HTTPRequestTemplate: Sendable {
     /// Request line and fixed fields, up to the length fields.
     var headStart: String
@@ -60,27 +62,35 @@ struct HTTPRequestTemplate: Sendable {
     var headEnd: String
     /// The JSON header without its opening brace.
     var jsonAfterBrace: [UInt8]
-    var binary: [UInt8]
+    /// How many bytes of tensors follow the JSON header.
+    var binaryCount: Int
     /// `--request-parameter` members of the `parameters` object (`"a":1,"b":"x"`), or "".
     var requestParameters = ""
 
-    /// The whole request, with the sequence parameters when `mark` is given.
-    func render(_ mark: SequenceMark?) -> ByteBuffer {
+    /// `prepared` (a request made from this template) with the sequence parameters when `mark` is given.
+    func render(_ mark: SequenceMark?, from prepared: ByteBuffer) -> ByteBuffer {
+        let binary = prepared.getSlice(at: prepared.readerIndex + prepared.readableBytes - binaryCount, length: binaryCount)!
+        var buffer = ByteBuffer()
+        writeHead(mark, binaryCount: binaryCount, into: &buffer)
+        buffer.writeImmutableBuffer(binary)
+        return buffer
+    }
+
+    /// Writes everything before the tensors' bytes (the HTTP head and the JSON header), with room
+    /// reserved for the tensors.
+    func writeHead(_ mark: SequenceMark?, binaryCount: Int, into buffer: inout ByteBuffer) {
         // The sequence's own members last: a parser that keeps the last of a repeated key keeps them.
         let members = [requestParameters, mark.map(SequenceParameters.jsonMembers) ?? ""].filter { !$0.isEmpty }
         let member = members.isEmpty ? "" : "\"parameters\":{" + members.joined(separator: ",") + "},"
         let jsonCount = 1 + member.utf8.count + jsonAfterBrace.count
         var head = headStart
-        if !binary.isEmpty { head += "\(BinaryTensorHeader.headerContentLength): \(jsonCount)\r\n" }
-        head += "Content-Length: \(jsonCount + binary.count)\r\n"
+        if binaryCount > 0 { head += "\(BinaryTensorHeader.headerContentLength): \(jsonCount)\r\n" }
+        head += "Content-Length: \(jsonCount + binaryCount)\r\n"
         head += headEnd
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(head.utf8.count + jsonCount + binary.count)
+        buffer.reserveCapacity(buffer.writerIndex + head.utf8.count + jsonCount + binaryCount)
         buffer.writeString(head)
         buffer.writeInteger(UInt8(ascii: "{"))
         buffer.writeString(member)
         buffer.writeBytes(jsonAfterBrace)
-        buffer.writeBytes(binary)
-        return buffer
     }
 }

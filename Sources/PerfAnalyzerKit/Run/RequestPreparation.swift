@@ -10,8 +10,8 @@ struct RequestPreparation {
 
     /// perf_analyzer's first line after reading JSON input data (its leading space included).
     static func loadedDataLine(_ dataSet: InputDataSet) -> String {
-        var line = " Successfully read data for \(dataSet.streams.count) stream/streams"
-        if dataSet.streams.count == 1 { line += " with \(dataSet.streams[0].count) step/steps" }
+        var line = " Successfully read data for \(dataSet.streamLengths.count) stream/streams"
+        if dataSet.streamLengths.count == 1 { line += " with \(dataSet.streamLengths[0]) step/steps" }
         return line + "."
     }
 
@@ -43,7 +43,7 @@ struct RequestPreparation {
                 let dataSet = try InputDataLoader.loadJSON(paths: paths, model: model, shapes: options.shapes)
                 out(Self.loadedDataLine(dataSet))
                 plan = RequestPlan(dataSet: dataSet)
-                streamLengths = dataSet.streams.map(\.count)
+                streamLengths = dataSet.streamLengths
             }
         } catch let error as GeneratedInputData.MissingShape {
             throw RunError(error.description)
