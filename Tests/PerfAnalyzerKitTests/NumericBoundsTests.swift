@@ -101,4 +101,11 @@ struct NumericBoundsTests {
             try RequestIntervalsFile.parse("10\n86400000001\n", path: "f")
         }
     }
+
+    @Test("an open sweep's next level never overflows")
+    func sweepsStopBeforeOverflow() {
+        #expect(ConcurrencySearch.nextLinear(after: 5, range: ConcurrencyRange(start: 1, end: 0, step: Int.max), metThreshold: true) == nil)
+        #expect(ConcurrencySearch.nextLinear(after: 5, range: ConcurrencyRange(start: 1, end: 0, step: 2), metThreshold: true) == 7)
+        #expect(RateSearch.nextLinear(index: 2, range: RequestRateRange(start: 1, end: 0, step: 1e308), metThreshold: true) == nil)
+    }
 }

@@ -96,9 +96,15 @@ public final class Profiler: @unchecked Sendable {
             }
         case .concurrency(let range):
             var level: Int? = range.start
+            // An open range grows until -l; never past the connections the process may open.
+            let connectionLimit = range.isOpenEnded ? NumericBounds.connectionLimit() : Int.max
             while let current = level {
                 let met = await measure(.concurrency(current))
                 level = keepGoing() ? ConcurrencySearch.nextLinear(after: current, range: range, metThreshold: met) : nil
+                if let next = level, next > connectionLimit {
+                    emit(.notice("Stopping at concurrency \(current): concurrency \(next) would need more connections than this process may open (\(connectionLimit); raise the limit with ulimit -n)."))
+                    level = nil
+                }
             }
         case .requestRate(let range) where settings.binarySearch:
             await RateSearch.binary(range: range) { rate in

@@ -51,7 +51,8 @@ public enum ConcurrencySearch {
     /// Next level of a linear sweep, or nil when done.
     public static func nextLinear(after level: Int, range: ConcurrencyRange, metThreshold: Bool) -> Int? {
         guard metThreshold else { return nil }
-        let next = level + range.step
+        let (next, overflow) = level.addingReportingOverflow(range.step)
+        guard !overflow else { return nil }
         return (range.isOpenEnded || next <= range.end) ? next : nil
     }
 
@@ -85,6 +86,7 @@ public enum RateSearch {
     public static func nextLinear(index: Int, range: RequestRateRange, metThreshold: Bool) -> Double? {
         guard metThreshold else { return nil }
         let next = range.start + Double(index) * range.step
+        guard next.isFinite else { return nil }
         // A hair of tolerance, so 0.1:0.3:0.1 ends on 0.3 and not just before it.
         return (range.isOpenEnded || next <= range.end * (1 + 1e-9)) ? next : nil
     }
