@@ -164,7 +164,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .long, help: "gRPC only: send over one bidirectional stream per concurrency slot (needed for decoupled models).")
         var streaming = false
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Longest wait, in msec, for a connection to open (TCP, TLS, the gRPC preface) and for each control call (health, metadata, config, statistics, shared memory) to answer. (default: 30000)", valueName: "ms"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Longest wait, in msec, for a connection to open and for each control call (health, metadata, config, statistics, shared memory) to answer. (default: 30000)", valueName: "ms"))
         var connectionTimeout: Int = 30_000
 
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("A request without its answer after this many msec fails, which ends the run. 0: automatic, the longer of 60 s and 10 times the slowest answer seen so far in the run. (default: 0)", valueName: "ms"))
