@@ -158,6 +158,7 @@ struct CommandLineTests {
     @Test("perf_analyzer flags not implemented yet are named, never ignored")
     func notYetImplemented() {
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--session-concurrency", "10"]) == "--session-concurrency")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--grpc-method=pkg.Svc/Call"]) == "--grpc-method")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--request-rate-range", "10"]) == nil)
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--data-directory=/tmp"]) == "--data-directory")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--streaming"]) == nil)

@@ -52,4 +52,23 @@ struct TransportOptionTests {
             "\(error)".contains(fragment)
         }
     }
+
+    @Test("--ssl-grpc-use-ssl alone, as perf_analyzer documents it, or with a value")
+    func bareUseSSL() throws {
+        #expect(CommandLineSpelling.normalized(["-i", "grpc", "--ssl-grpc-use-ssl", "--ssl-grpc-root-certifications-file", "ca.pem"])
+                == ["-i", "grpc", "--ssl-grpc-use-ssl", "true", "--ssl-grpc-root-certifications-file", "ca.pem"])
+        #expect(CommandLineSpelling.normalized(["-i", "grpc", "--ssl-grpc-use-ssl"]) == ["-i", "grpc", "--ssl-grpc-use-ssl", "true"])
+        #expect(CommandLineSpelling.normalized(["--ssl-grpc-use-ssl", "FALSE"]) == ["--ssl-grpc-use-ssl", "FALSE"])
+        #expect(CommandLineSpelling.normalized(["--", "--ssl-grpc-use-ssl"]) == ["--", "--ssl-grpc-use-ssl"])
+        let options = try PerfAnalyzerCommand.parse(CommandLineSpelling.normalized(["-m", "m", "-i", "grpc", "--ssl-grpc-use-ssl"])).resolve()
+        #expect(options.grpcTLS != nil)
+    }
+
+    @Test("no help line prints its default twice")
+    func helpDefaultsOnce() {
+        let help = PerfAnalyzerCommand.helpMessage(columns: 1000)
+        for line in help.split(separator: "\n") {
+            #expect(line.components(separatedBy: "(default:").count <= 2, "\(line)")
+        }
+    }
 }

@@ -8,6 +8,8 @@ enum NotYetImplementedFlags {
         "collect-metrics", "metrics-url", "metrics-interval",
         "triton-server-directory", "model-repository", "bls-composing-models", "model-signature-name",
         "endpoint", "schedule", "fixed-schedule", "enable-mpi",
+        // dynamic_grpc's method name; that service kind is refused too.
+        "grpc-method",
     ]
 
     /// Deprecated perf_analyzer short options (-t, -c, -d concurrency forms; -z zero data).

@@ -70,7 +70,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("File of gaps between sends, in microseconds, one per line; played in order and looped.", valueName: "file"))
         var requestIntervals: String?
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once. (default: 4)", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once.", valueName: "n"))
         var numOfSequences: Int = 4
 
         @Flag(name: .long, help: "Sequence models: never more than one request of a sequence in flight.")
@@ -131,7 +131,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models: requests per sequence; with JSON streams, loop each stream to this length. (default: 20, or the stream's length)", valueName: "n"))
         var sequenceLength: Int?
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models: how far, in percent either way, a sequence's length may vary. (default: 20)", valueName: "percent"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models: how far, in percent either way, a sequence's length may vary.", valueName: "percent"))
         var sequenceLengthVariation: Double = 20
 
         @Option(name: .long, help: ArgumentHelp("Sequence models: correlation IDs to use, start:end with end not included. (default: from 1, unbounded)", valueName: "start:end"))
@@ -164,16 +164,16 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .long, help: "gRPC only: send over one bidirectional stream per concurrency slot (needed for decoupled models).")
         var streaming = false
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Longest wait, in msec, for a connection to open and for each control call (health, metadata, config, statistics, shared memory) to answer. (default: 30000)", valueName: "ms"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Longest wait, in msec, for a connection to open and for each control call (health, metadata, config, statistics, shared memory) to answer.", valueName: "ms"))
         var connectionTimeout: Int = 30_000
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("A request without its answer after this many msec fails, which ends the run. 0: automatic, the longer of 60 s and 10 times the slowest answer seen so far in the run. (default: 0)", valueName: "ms"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("A request without its answer after this many msec fails, which ends the run. 0: automatic, the longer of 60 s and 10 times the slowest answer seen so far in the run.", valueName: "ms"))
         var requestTimeout: Int = 0
 
         @Option(name: .long, help: ArgumentHelp("gRPC only: compress requests. (default: none)", valueName: "algorithm"))
         var grpcCompressionAlgorithm: GRPCCompression?
 
-        @Option(name: .long, help: ArgumentHelp("gRPC only: true to connect over TLS. (default: false)", valueName: "bool"))
+        @Option(name: .long, help: ArgumentHelp("gRPC only: connect over TLS. Given alone, as perf_analyzer takes it, or with true or false. (default: false)", valueName: "bool"))
         var sslGrpcUseSsl: String?
 
         @Option(name: .long, help: ArgumentHelp("PEM file of the root certificates that sign the gRPC server's certificate.", valueName: "path"))

@@ -12,7 +12,7 @@ public enum PerfAnalyzerMain {
         }
         let command: PerfAnalyzerCommand
         do {
-            command = try PerfAnalyzerCommand.parse(arguments)
+            command = try PerfAnalyzerCommand.parse(CommandLineSpelling.normalized(arguments))
         } catch {
             if PerfAnalyzerCommand.exitCode(for: error) == .success {
                 print(PerfAnalyzerCommand.fullMessage(for: error))
