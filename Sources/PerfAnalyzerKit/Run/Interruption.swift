@@ -12,6 +12,9 @@ import Darwin
 /// so this is a last resort, not the way a run ends).
 public final class Interruption: @unchecked Sendable {
     private let flag = ManagedAtomic(false)
+    /// Set once the run has ended: the backstop then leaves the process alone (a program using
+    /// the library may go on after a run).
+    private let runEnded = ManagedAtomic(false)
     private let sources: [DispatchSourceSignal]
     private nonisolated(unsafe) static var keepAlive: Interruption?
 
@@ -20,6 +23,7 @@ public final class Interruption: @unchecked Sendable {
 
     public init(onFirst: @escaping @Sendable () -> Void) {
         let flag = self.flag
+        let runEnded = self.runEnded
         var made: [DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
@@ -30,6 +34,7 @@ public final class Interruption: @unchecked Sendable {
                 }
                 onFirst()
                 DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Self.graceSeconds)) {
+                    guard !runEnded.load(ordering: .relaxed) else { return }
                     Self.exitNow("error: the run did not end within \(Self.graceSeconds) s of the interrupt; exiting now")
                 }
             }
@@ -38,6 +43,11 @@ public final class Interruption: @unchecked Sendable {
         }
         sources = made
         Self.keepAlive = self
+    }
+
+    /// The run this interruption watches has ended.
+    public func markRunEnded() {
+        runEnded.store(true, ordering: .relaxed)
     }
 
     private static func exitNow(_ line: String) -> Never {

@@ -19,6 +19,7 @@ extension PerfAnalyzerRun {
             status = .failure
         }
         try? await group.shutdownGracefully()
+        interruption?.markRunEnded()
         return status
     }
 
