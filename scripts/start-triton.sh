@@ -7,7 +7,8 @@
 #
 #   LOGFILE defaults to $PERF_ANALYZER_CACHE/logs/triton-HTTP_PORT.log (pass ""
 #   to keep the default while giving extra args). Extra args go to tritonserver
-#   verbatim, e.g. --log-verbose=1.
+#   verbatim, e.g. --log-verbose=1, or --cache-config local,size=N (the cache
+#   directory is set).
 #
 # Env:
 #   PERF_ANALYZER_CACHE    cache root (default: ~/.cache/swift-perf-analyzer)
@@ -77,6 +78,7 @@ fi
 setsid "$TRITONSERVER" \
     --model-repository="$MODEL_REPO" \
     --backend-directory="$BACKENDS" \
+    --cache-directory="$SERVER_DIR/caches" \
     --http-address=127.0.0.1 --http-port="$HTTP_PORT" \
     --grpc-address=127.0.0.1 --grpc-port="$GRPC_PORT" \
     --metrics-address=127.0.0.1 --metrics-port="$METRICS_PORT" \

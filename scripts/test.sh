@@ -38,9 +38,12 @@ print(*(s.getsockname()[1] for s in socks))
 PY
 )
 work=$(mktemp -d)
-mkdir -p "$work/record"
+mkdir -p "$work/record" "$work/trace"
 echo "== starting Triton on 127.0.0.1:$http (log: $work/triton.log)" >&2
-triton_pid=$(RECORD_DIR="$work/record" scripts/start-triton.sh Tests/TritonModels "$http" "$grpc" "$metrics" "$work/triton.log")
+# A response cache for the model that enables it, and a trace file for the trace-setting tests
+# (tracing itself stays off until a test turns it on).
+triton_pid=$(RECORD_DIR="$work/record" scripts/start-triton.sh Tests/TritonModels "$http" "$grpc" "$metrics" "$work/triton.log" \
+    --cache-config local,size=1048576 --trace-config "triton,file=$work/trace/trace.json")
 cleanup() {
     scripts/stop-triton.sh "$triton_pid" >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -50,6 +53,7 @@ trap cleanup EXIT
 export TRITON_HTTP_URL="127.0.0.1:$http"
 export TRITON_GRPC_URL="127.0.0.1:$grpc"
 export TRITON_RECORD_DIR="$work/record"
+export TRITON_TRACE_FILE="$work/trace/trace.json"
 export PERF_ANALYZER_REFERENCE="$PERF_ANALYZER"
 
 echo "== testing" >&2

@@ -88,6 +88,12 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         public init(steps: [EnsembleStep]) { self.step = steps }
     }
 
+    /// `response_cache { enable: true }`: the server answers repeated requests from its cache.
+    public struct ResponseCache: Sendable, Codable, Equatable {
+        public var enable: Bool?
+        public init(enable: Bool) { self.enable = enable }
+    }
+
     public var name: String
     public var platform: String?
     public var backend: String?
@@ -97,6 +103,7 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var sequence_batching: SequenceBatching?
     public var model_transaction_policy: TransactionPolicy?
     public var ensemble_scheduling: EnsembleScheduling?
+    public var response_cache: ResponseCache?
 
     public init(name: String, platform: String? = nil, backend: String? = nil, maxBatchSize: Int64,
                 input: [Tensor], output: [Tensor], sequenceBatching: SequenceBatching? = nil,

@@ -25,6 +25,7 @@ struct CommandLineFuzzTests {
         "--periodic-concurrency-range", "--spin-before-send", "--output-shared-memory-size", "--request-parameter",
         "--connection-timeout", "--request-timeout", "--input-data", "--request-distribution", "--measurement-mode",
         "--ssl-https-verify-peer", "--ssl-https-verify-host", "--grpc-compression-algorithm", "--shared-memory",
+        "--trace-level", "--trace-rate", "--trace-count", "--log-frequency", "--bls-composing-models", "-t", "-c", "--data-directory",
     ]
 
     @Test("the corpus itself parses")
@@ -93,7 +94,7 @@ struct CommandLineFuzzTests {
         func int() -> Int { random.next() % 4 == 0 ? Int(truncatingIfNeeded: random.next()) : oddIntegers[Int(random.next() % UInt64(oddIntegers.count))] }
         func double() -> Double { oddDoubles[Int(random.next() % UInt64(oddDoubles.count))] }
         func text() -> String { values[Int(random.next() % UInt64(values.count))] }
-        switch random.next() % 22 {
+        switch random.next() % 27 {
         case 0: command.measurement.measurementInterval = int()
         case 1: command.measurement.measurementRequestCount = int()
         case 2: command.measurement.concurrencyRange = text()
@@ -115,6 +116,11 @@ struct CommandLineFuzzTests {
         case 18: command.server.requestTimeout = int()
         case 19: command.server.connectionTimeout = int()
         case 20: command.measurement.requestRateRange = text()
+        case 21: command.trace.traceRate = int()
+        case 22: command.trace.traceCount = int()
+        case 23: command.trace.logFrequency = int()
+        case 24: command.deprecated.concurrentRequests = int()
+        case 25: command.deprecated.maxConcurrency = int()
         default: command.measurement.spinBeforeSend = int()
         }
     }

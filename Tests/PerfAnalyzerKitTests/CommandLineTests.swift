@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PerfAnalyzerKit
 
@@ -160,10 +161,58 @@ struct CommandLineTests {
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--session-concurrency", "10"]) == "--session-concurrency")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--grpc-method=pkg.Svc/Call"]) == "--grpc-method")
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--request-rate-range", "10"]) == nil)
-        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--data-directory=/tmp"]) == "--data-directory")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--data-directory=/tmp"]) == nil)
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--streaming"]) == nil)
-        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "-z"]) == "-z")
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "-z"]) == nil)
+        #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--trace-level", "TIMESTAMPS"]) == nil)
         #expect(NotYetImplementedFlags.firstIn(["-m", "m", "--concurrency-range", "2"]) == nil)
+    }
+
+    @Test("deprecated -t, -c, -d, -z and --data-directory read as their replacements, with a notice each")
+    func deprecatedFlags() throws {
+        #expect(try resolve(["-m", "m", "-t", "4"]).concurrencyRange == ConcurrencyRange(start: 4, end: 4, step: 1))
+        #expect(try resolve(["-m", "m", "-t", "2", "-c", "6"]).concurrencyRange == ConcurrencyRange(start: 2, end: 6, step: 1))
+        #expect(try resolve(["-m", "m", "-c", "3"]).concurrencyRange == ConcurrencyRange(start: 1, end: 3, step: 1))
+        #expect(try resolve(["-m", "m", "-d", "-c", "8"]).concurrencyRange == ConcurrencyRange(start: 1, end: 8, step: 1))
+        // -d alone searches without an upper end, so it needs a latency limit like --concurrency-range 1:0.
+        #expect(try resolve(["-m", "m", "-d", "-l", "50"]).concurrencyRange == ConcurrencyRange(start: 1, end: 0, step: 1))
+        #expect(throws: OptionError.self) { try resolve(["-m", "m", "-d"]) }
+        #expect(try resolve(["-m", "m", "-z"]).inputData == .zero)
+        let directory = FileManager.default.temporaryDirectory.path
+        #expect(try resolve(["-m", "m", "--data-directory", directory]).inputData == .directory(directory))
+
+        let command = try PerfAnalyzerCommand.parse(["-m", "m", "-t", "2", "-c", "6", "-z"])
+        #expect(command.deprecationNotices == [
+            "warning: -t 2 -c 6 is deprecated; read as --concurrency-range 2:6:1",
+            "warning: -z is deprecated; read as --input-data zero",
+        ])
+        #expect(try PerfAnalyzerCommand.parse(["-m", "m"]).deprecationNotices.isEmpty)
+
+        for clash in [["-t", "2", "--concurrency-range", "3"], ["-c", "2", "--request-rate-range", "10"],
+                      ["-z", "--input-data", "random"], ["-z", "--data-directory", directory]] {
+            #expect(throws: OptionError.self, "\(clash)") { try resolve(["-m", "m"] + clash) }
+        }
+    }
+
+    @Test("trace settings: levels accumulate, values are checked")
+    func traceSettings() throws {
+        let options = try resolve(["-m", "m", "--trace-level", "TIMESTAMPS", "--trace-level", "TENSORS", "--trace-rate", "7",
+                                   "--trace-count", "-1", "--log-frequency", "0"])
+        #expect(options.traceSettings.settings.map(\.name) == ["trace_level", "trace_rate", "trace_count", "log_frequency"])
+        #expect(options.traceSettings.settings.map(\.values) == [["TIMESTAMPS", "TENSORS"], ["7"], ["-1"], ["0"]])
+        #expect(try resolve(["-m", "m"]).traceSettings.isEmpty)
+        for bad in [["--trace-level", "ALL"], ["--trace-rate", "0"], ["--trace-count", "-2"], ["--log-frequency", "-1"]] {
+            #expect(throws: OptionError.self, "\(bad)") { try resolve(["-m", "m"] + bad) }
+        }
+    }
+
+    @Test("--bls-composing-models: name[:version] list, spaces dropped")
+    func blsComposingModels() throws {
+        let options = try resolve(["-m", "m", "--bls-composing-models", "a:3, b ,a:3"])
+        #expect(options.blsComposingModels == [.init(name: "a", version: "3"), .init(name: "b", version: "")])
+        for bad in ["a,,b", ":3", "a:x", "a:"] {
+            #expect(throws: OptionError.self, "\(bad)") { try resolve(["-m", "m", "--bls-composing-models", bad]) }
+        }
     }
 
     @Test("server addresses")

@@ -76,6 +76,59 @@ struct ReportTests {
             """)
     }
 
+    @Test("response cache: perf_analyzer's hit and miss lines and CSV columns")
+    func responseCache() {
+        var options = PerfAnalyzerOptions()
+        options.modelName = "m"
+        var context = RunContext(options: options, isAsync: false, serverStatistics: true)
+        context.responseCache = true
+        var result = level(1, count: 100, latencyUs: 300)
+        // 90 hits of 2 µs; 10 misses of 4 µs lookup/insert plus their compute.
+        result.server!.model.cacheHitCount = 90
+        result.server!.model.cacheHitNs = 90 * 2_000
+        result.server!.model.cacheMissCount = 10
+        result.server!.model.cacheMissNs = 10 * 4_000
+        for keyPath in [\ServerModelStats.computeInputCount, \.computeInferCount, \.computeOutputCount] {
+            result.server!.model[keyPath: keyPath] = 10
+        }
+        result.server!.model.computeInputNs = 10 * 10_000
+        result.server!.model.computeInferNs = 10 * 100_000
+        result.server!.model.computeOutputNs = 10 * 20_000
+        let block = ConsoleReport(context: context).levelBlock(result)
+        #expect(block.contains("""
+                Cache hit count: 90
+                Cache miss count: 10
+                Successful request count: 100
+                Avg request latency: 200 usec (overhead 135 usec + queue 50 usec + cache hit/miss 15 usec)
+                  Average Cache Hit Latency: 2 usec
+                  Average Cache Miss Latency: 134 usec (cache lookup/insertion 4 usec + compute input 10 usec + compute infer 100 usec + compute output 20 usec)
+
+            """))
+        let csv = CSVReport(percentile: nil, verbose: false, serverStatistics: true, responseCache: true)
+        #expect(csv.header.contains("Server Compute Output,Server Cache Hit,Server Cache Miss,Client Recv"))
+        #expect(csv.row(result).hasPrefix("1,100,10,"))
+        #expect(csv.row(result).contains(",99,50,10,100,20,2,4,5,"))
+        #expect(!CSVReport(percentile: nil, verbose: false, serverStatistics: true).header.contains("Cache"))
+        #expect(!ConsoleReport(context: RunContext(options: options, isAsync: false, serverStatistics: true)).levelBlock(result).contains("Cache"))
+    }
+
+    @Test("-v prints the client's overhead; a busy client is warned about whatever the verbosity")
+    func clientOverhead() {
+        var options = PerfAnalyzerOptions()
+        options.modelName = "m"
+        var result = level(1, count: 100, latencyUs: 300)
+        result.client.loopBusyNs = 250_000_000
+        result.client.loopSpanNs = 1_000_000_000
+        let quiet = ConsoleReport(context: RunContext(options: options, isAsync: false, serverStatistics: true))
+        #expect(!quiet.levelBlock(result).contains("Avg client overhead"))
+        #expect(!quiet.levelBlock(result).contains("[WARNING]"))
+        options.verbosity = 1
+        let verbose = ConsoleReport(context: RunContext(options: options, isAsync: false, serverStatistics: true))
+        #expect(verbose.levelBlock(result).contains("    Throughput: 100 infer/sec\n    Avg client overhead: 25.00%\n    Avg latency:"))
+        result.client.loopBusyNs = 600_000_000
+        #expect(quiet.levelBlock(result).hasSuffix("\n[WARNING] Perf Analyzer is not able to keep up with the desired load. The results may not be accurate."))
+    }
+
     @Test("settings block names the mode, window and call style")
     func settings() {
         var options = PerfAnalyzerOptions()

@@ -106,6 +106,9 @@ extension ModelConfig {
             ensembleSteps: proto.ensembleScheduling.step.isEmpty ? nil
                 : proto.ensembleScheduling.step.map { EnsembleStep(modelName: $0.modelName, modelVersion: $0.modelVersion) }
         )
+        if proto.hasResponseCache {
+            response_cache = ResponseCache(enable: proto.responseCache.enable)
+        }
         if isSequence, proto.sequenceBatching.maxSequenceIdleMicroseconds > 0 {
             sequence_batching?.max_sequence_idle_microseconds = FlexibleUInt64(proto.sequenceBatching.maxSequenceIdleMicroseconds)
         }

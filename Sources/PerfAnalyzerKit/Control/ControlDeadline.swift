@@ -112,6 +112,12 @@ struct DeadlineControl: InferenceServerControl {
         }
     }
 
+    func updateTraceSettings(_ settings: TraceSettings) async throws {
+        try await deadline(naming.name("POST \(address.pathPrefix)/v2/trace/setting", grpc: "TraceSetting")) {
+            try await base.updateTraceSettings(settings)
+        }
+    }
+
     /// Closing is bounded by each client itself (a gRPC connection cancels what a silent server
     /// holds after a short grace), and must finish before the event loops shut down.
     func close() async {

@@ -16,7 +16,15 @@ protocol InferenceServerControl: Sendable {
     func unregisterSystemSharedMemory(name: String) async throws
     func registerCUDASharedMemory(name: String, rawHandle: [UInt8], deviceID: Int, byteSize: Int) async throws
     func unregisterCUDASharedMemory(name: String) async throws
+    /// Triton's global trace settings (`--trace-*`); failures are ``ServerError``s.
+    func updateTraceSettings(_ settings: TraceSettings) async throws
     func close() async
+}
+
+extension InferenceServerControl {
+    func updateTraceSettings(_ settings: TraceSettings) async throws {
+        throw ServerError("this service kind takes no trace settings")
+    }
 }
 
 extension KServeHTTPClient: InferenceServerControl {

@@ -29,6 +29,11 @@ public struct RunContext: Sendable {
     public var isDecoupled: Bool
     /// Sequence models: completed sequences are counted.
     public var isSequence: Bool
+    /// The response cache is on for the model or a composing model: cache hits and misses are
+    /// reported, in the console and as CSV columns.
+    public var responseCache = false
+    /// The cache is on for the (ensemble) model itself.
+    public var topLevelResponseCache = false
 
     public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         modelName = options.modelName

@@ -79,6 +79,16 @@ struct KServeGRPCClient: InferenceServerControl {
         try await sharedMemoryCall { _ = try await service.cudaSharedMemoryUnregister(request, metadata: metadata, options: .control) }
     }
 
+    func updateTraceSettings(_ settings: TraceSettings) async throws {
+        var request = Inference_TraceSettingRequest()
+        for setting in settings.settings {
+            var value = Inference_TraceSettingRequest.SettingValue()
+            value.value = setting.values
+            request.settings[setting.name] = value
+        }
+        _ = try await call { try await service.traceSetting(request, metadata: metadata, options: .control) }
+    }
+
     func close() async {
         await connection.close()
     }

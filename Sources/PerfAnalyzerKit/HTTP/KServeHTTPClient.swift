@@ -53,6 +53,16 @@ public struct KServeHTTPClient: Sendable {
         try await decode(StatisticsResponse.self, path: "/v2/models/stats", what: "model statistics")
     }
 
+    /// POST /v2/trace/setting: the levels as a list, every other setting as a string.
+    public func updateTraceSettings(_ settings: TraceSettings) async throws {
+        let fields = settings.settings.map { setting -> String in
+            let values = setting.values.map { "\"\($0)\"" }
+            return "\"\(setting.name)\":" + (setting.name == "trace_level" ? "[\(values.joined(separator: ","))]" : values[0])
+        }
+        let response = try await connection.post("/v2/trace/setting", json: "{" + fields.joined(separator: ",") + "}")
+        guard response.status == 200 else { throw ServerError(Self.errorText(response)) }
+    }
+
     private func decode<T: Decodable>(_ type: T.Type, path: String, what: String) async throws -> T {
         let response = try await connection.get(path)
         guard response.status == 200 else { throw ServerError(Self.errorText(response)) }

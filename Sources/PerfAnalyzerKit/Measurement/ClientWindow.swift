@@ -30,6 +30,11 @@ public struct ClientWindow: Sendable {
     public var sequenceCount: Int = 0
     /// How sends kept to their schedule; nil when sends follow answers (concurrency mode).
     public var schedule: ScheduleFigures?
+    /// CPU time the event loops used in the window, and the loops' time it spans (one window
+    /// length per loop): their ratio is the client's overhead, perf_analyzer's "Avg client
+    /// overhead" (its share of time the load threads were not waiting).
+    public var loopBusyNs: UInt64 = 0
+    public var loopSpanNs: UInt64 = 0
 
     public init(startNs: UInt64, endNs: UInt64 = 0, scheduled: Bool = false) {
         self.startNs = startNs
@@ -97,6 +102,8 @@ public struct ClientWindow: Sendable {
         responseCount += other.responseCount
         lastResponseSumNs &+= other.lastResponseSumNs
         sequenceCount += other.sequenceCount
+        loopBusyNs &+= other.loopBusyNs
+        loopSpanNs &+= other.loopSpanNs
         if let theirs = other.schedule {
             if schedule == nil { schedule = ScheduleFigures() }
             schedule!.merge(theirs)
@@ -104,6 +111,11 @@ public struct ClientWindow: Sendable {
     }
 
     public var durationNs: UInt64 { endNs > startNs ? endNs - startNs : 0 }
+
+    /// Percent of the load threads' time spent working rather than waiting.
+    public var clientOverheadPercent: Double {
+        loopSpanNs > 0 ? min(100, Double(loopBusyNs) * 100 / Double(loopSpanNs)) : 0
+    }
 
     public var averageLatencyNs: UInt64 { requestCount > 0 ? latencySumNs / UInt64(requestCount) : 0 }
 

@@ -16,6 +16,12 @@ public struct ServerModelStats: Sendable, Equatable {
     public var computeInferNs: UInt64 = 0
     public var computeOutputCount: UInt64 = 0
     public var computeOutputNs: UInt64 = 0
+    /// Response cache: requests answered from the cache, and lookups that missed (each
+    /// miss then computes and inserts), with the time each took.
+    public var cacheHitCount: UInt64 = 0
+    public var cacheHitNs: UInt64 = 0
+    public var cacheMissCount: UInt64 = 0
+    public var cacheMissNs: UInt64 = 0
 
     public init(name: String, version: String) {
         self.name = name
@@ -38,6 +44,10 @@ public struct ServerModelStats: Sendable, Equatable {
         computeInferNs = infer.compute_infer.ns.value
         computeOutputCount = infer.compute_output.count.value
         computeOutputNs = infer.compute_output.ns.value
+        cacheHitCount = infer.cache_hit?.count.value ?? 0
+        cacheHitNs = infer.cache_hit?.ns.value ?? 0
+        cacheMissCount = infer.cache_miss?.count.value ?? 0
+        cacheMissNs = infer.cache_miss?.ns.value ?? 0
     }
 
     /// `end - start`, field by field (a counter that went backwards, a server restart, gives 0).
@@ -57,6 +67,10 @@ public struct ServerModelStats: Sendable, Equatable {
         result.computeInferNs = minus(end.computeInferNs, start.computeInferNs)
         result.computeOutputCount = minus(end.computeOutputCount, start.computeOutputCount)
         result.computeOutputNs = minus(end.computeOutputNs, start.computeOutputNs)
+        result.cacheHitCount = minus(end.cacheHitCount, start.cacheHitCount)
+        result.cacheHitNs = minus(end.cacheHitNs, start.cacheHitNs)
+        result.cacheMissCount = minus(end.cacheMissCount, start.cacheMissCount)
+        result.cacheMissNs = minus(end.cacheMissNs, start.cacheMissNs)
         return result
     }
 
@@ -73,6 +87,10 @@ public struct ServerModelStats: Sendable, Equatable {
         computeInferNs += other.computeInferNs
         computeOutputCount += other.computeOutputCount
         computeOutputNs += other.computeOutputNs
+        cacheHitCount += other.cacheHitCount
+        cacheHitNs += other.cacheHitNs
+        cacheMissCount += other.cacheMissCount
+        cacheMissNs += other.cacheMissNs
     }
 
     // Averages in µs, truncated as perf_analyzer truncates them.
@@ -84,6 +102,17 @@ public struct ServerModelStats: Sendable, Equatable {
     /// All three compute phases per request, in µs.
     public var averageComputeUs: UInt64 {
         computeInputCount > 0 ? (computeInputNs + computeInferNs + computeOutputNs) / computeInputCount / 1000 : 0
+    }
+    var averageCacheHitNs: UInt64 { cacheHitCount > 0 ? cacheHitNs / cacheHitCount : 0 }
+    var averageCacheMissNs: UInt64 { cacheMissCount > 0 ? cacheMissNs / cacheMissCount : 0 }
+    public var averageCacheHitUs: UInt64 { cacheHitCount > 0 ? cacheHitNs / cacheHitCount / 1000 : 0 }
+    /// The cache lookup and insertion of a miss (its compute is counted apart).
+    public var averageCacheMissUs: UInt64 { cacheMissCount > 0 ? cacheMissNs / cacheMissCount / 1000 : 0 }
+    /// With the cache on, a request either hits or computes: the time of both kinds of answer
+    /// per request that got one.
+    public var averageCacheOrComputeUs: UInt64 {
+        let count = computeInputCount + cacheHitCount
+        return count > 0 ? (computeInputNs + computeInferNs + computeOutputNs + cacheHitNs + cacheMissNs) / count / 1000 : 0
     }
     /// Request time the server spent outside queue and compute (parsing, scheduling, responding).
     public var averageOverheadUs: UInt64 {

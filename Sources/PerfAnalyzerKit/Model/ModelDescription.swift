@@ -57,8 +57,14 @@ public struct ModelDescription: Sendable, Equatable {
     /// Set when the config has `sequence_batching`.
     public var sequenceControls: SequenceControls?
     public var isDecoupled: Bool
-    /// Every model an ensemble runs, depth first; empty for other models.
+    /// Every model an ensemble runs (or a BLS model calls, from `--bls-composing-models`);
+    /// empty for other models.
     public var composingModels: [ComposingModel]
+    /// The response cache is on for the model or one of its composing models: the server's
+    /// cache hits and misses are reported (perf_analyzer's rule).
+    public var responseCacheEnabled: Bool = false
+    /// The cache is on for the model itself, not only for its steps.
+    public var topLevelResponseCache: Bool = false
 
     public var isSequence: Bool { sequenceControls != nil }
     public var isEnsemble: Bool { platform == "ensemble" }
@@ -123,7 +129,7 @@ extension ModelDescription {
             controls = found
         }
         let composing = (config?.ensemble_scheduling?.step ?? []).map(ComposingModel.init(step:))
-        return ModelDescription(
+        var description = ModelDescription(
             name: metadata.name,
             version: requestedVersion,
             platform: config?.platform ?? metadata.platform ?? "",
@@ -134,6 +140,9 @@ extension ModelDescription {
             isDecoupled: config?.model_transaction_policy?.decoupled ?? false,
             composingModels: composing
         )
+        description.topLevelResponseCache = config?.response_cache?.enable ?? false
+        description.responseCacheEnabled = description.topLevelResponseCache
+        return description
     }
 
     /// `-b` must fit the model: batching models take up to `max_batch_size`, others only 1.

@@ -3,17 +3,12 @@
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
         "session-concurrency",
-        "data-directory",
-        "trace-level", "trace-rate", "trace-count", "log-frequency",
         "collect-metrics", "metrics-url", "metrics-interval",
-        "triton-server-directory", "model-repository", "bls-composing-models", "model-signature-name",
+        "triton-server-directory", "model-repository", "model-signature-name",
         "endpoint", "schedule", "fixed-schedule", "enable-mpi",
         // dynamic_grpc's method name; that service kind is refused too.
         "grpc-method",
     ]
-
-    /// Deprecated perf_analyzer short options (-t, -c, -d concurrency forms; -z zero data).
-    static let short: Set<Character> = ["t", "c", "d", "z"]
 
     /// The first argument naming a flag we do not implement yet, as the user wrote it.
     static func firstIn(_ arguments: [String]) -> String? {
@@ -22,8 +17,6 @@ enum NotYetImplementedFlags {
             if argument.hasPrefix("--") {
                 let name = argument.dropFirst(2).split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
                 if long.contains(name) { return "--" + name }
-            } else if argument.hasPrefix("-"), argument.count == 2, let letter = argument.last, short.contains(letter) {
-                return argument
             }
         }
         return nil

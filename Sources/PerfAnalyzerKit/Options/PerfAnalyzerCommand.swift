@@ -29,6 +29,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Only 'triton' is supported.", valueName: "kind"))
         var serviceKind: String = "triton"
 
+        @Option(name: .long, help: ArgumentHelp("Models a BLS model calls, name[:version] separated by commas; their server statistics are reported as an ensemble's composing models are.", valueName: "models"))
+        var blsComposingModels: String?
+
         @Flag(name: .long, help: "Print the version and exit.")
         var version = false
 
@@ -225,16 +228,43 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         public init() {}
     }
 
+    public struct Trace: ParsableArguments {
+        @Option(name: .long, help: ArgumentHelp("Triton's trace level: OFF, TIMESTAMPS or TENSORS. Repeat to trace several. Sent to the server's trace settings before the load.", valueName: "level"))
+        var traceLevel: [String] = []
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Trace one request in this many. (server default: 1000)", valueName: "n"))
+        var traceRate: Int?
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop tracing after this many traces; -1 for no limit. (server default: -1)", valueName: "n"))
+        var traceCount: Int?
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Write the trace file after every this many traces (to <trace file>.0, .1, ...); 0 writes it at server shutdown. (server default: 0)", valueName: "n"))
+        var logFrequency: Int?
+
+        public init() {}
+    }
+
     @OptionGroup(title: "General options") public var general: General
     @OptionGroup(title: "Measurement parameters") public var measurement: Measurement
     @OptionGroup(title: "Input data options") public var inputData: InputData
     @OptionGroup(title: "Server details") public var server: Server
     @OptionGroup(title: "Other options") public var other: Other
+    @OptionGroup(title: "Server trace settings") public var trace: Trace
+    @OptionGroup(title: "Deprecated perf_analyzer options") public var deprecated: Deprecated
 
     public init() {}
 
     /// Resolves and checks the parsed flags. Throws one `OptionError` line for the first problem.
     public func resolve() throws(OptionError) -> PerfAnalyzerOptions {
+        var command = self
+        try command.foldDeprecatedFlags()
+        return try command.resolvedOptions()
+    }
+
+    /// One line for each deprecated flag on the command line, for stderr.
+    public var deprecationNotices: [String] { deprecated.notices }
+
+    private func resolvedOptions() throws(OptionError) -> PerfAnalyzerOptions {
         var options = PerfAnalyzerOptions()
         guard let model = general.model, !model.isEmpty else { throw OptionError("-m: the model name is required") }
         options.modelName = model
@@ -244,6 +274,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             throw OptionError("--service-kind \(general.serviceKind): only 'triton' is implemented")
         }
 
+        if let text = general.blsComposingModels {
+            options.blsComposingModels = try Self.composingModels(text)
+        }
         options.wireProtocol = server.wireProtocol
         try NumericBounds.check(server.connectionTimeout, in: 1...NumericBounds.maxMilliseconds, flag: "--connection-timeout",
                                 expected: "a timeout from 1 to \(NumericBounds.maxMilliseconds) msec")
@@ -355,6 +388,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         case .requestIntervals: try checkIntervals(options)
         }
 
+        options.traceSettings = try TraceSettings(levels: trace.traceLevel, rate: trace.traceRate, count: trace.traceCount,
+                                                  logFrequency: trace.logFrequency)
         options.csvPath = other.csvFile
         options.verboseCSV = other.verboseCsv
         if let path = other.profileExportFile {
@@ -409,6 +444,25 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         if options.warmupRequestCount > 0, range.end != range.start {
             throw OptionError("--warmup-request-count works with a single --concurrency-range value")
         }
+    }
+
+    /// `--bls-composing-models a:3,b`: spaces are dropped, as perf_analyzer drops them.
+    static func composingModels(_ text: String) throws(OptionError) -> [ModelDescription.ComposingModel] {
+        var models: [ModelDescription.ComposingModel] = []
+        for entry in text.filter({ !$0.isWhitespace }).split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            let version = parts.count > 1 ? String(parts[1]) : ""
+            guard !name.isEmpty else {
+                throw OptionError("--bls-composing-models \(text): expected model names, name[:version] separated by commas; found an empty name")
+            }
+            guard version.allSatisfy(\.isNumber), parts.count == 1 || !version.isEmpty else {
+                throw OptionError("--bls-composing-models \(text): the version of '\(name)' must be a number, found '\(version)'")
+            }
+            let model = ModelDescription.ComposingModel(name: name, version: version)
+            if !models.contains(model) { models.append(model) }
+        }
+        return models
     }
 
     /// `--input-data` values: one of random, zero or a directory, or any number of JSON files.

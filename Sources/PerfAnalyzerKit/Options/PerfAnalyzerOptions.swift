@@ -80,6 +80,11 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     /// Bytes per output and batch entry for outputs whose size the model does not fix.
     public var outputSharedMemorySize: Int = 102_400
 
+    /// `--trace-*` and `--log-frequency`: Triton's trace settings, sent before the load.
+    public var traceSettings = TraceSettings()
+    /// `--bls-composing-models`: models a BLS model calls, reported as an ensemble's steps are.
+    public var blsComposingModels: [ModelDescription.ComposingModel] = []
+
     /// `--request-parameter`: parameters every inference request carries.
     public var requestParameters: [RequestParameter] = []
 

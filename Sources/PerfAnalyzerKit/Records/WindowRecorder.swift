@@ -43,10 +43,20 @@ final class WindowRecorder: RequestRecordSink, @unchecked Sendable {
         window.recordFailure(.connectionError(message))
     }
 
-    /// Closes the current window at `nowNs` and starts the next one there.
+    /// The loop thread's CPU clock at the start of the current window; nil until the first cut
+    /// (the recorder is made off its loop), so the first window has no overhead figure.
+    @exclusivity(unchecked) private var busyAtStartNs: UInt64?
+
+    /// Closes the current window at `nowNs` and starts the next one there. Runs on the loop.
     func cut(at nowNs: UInt64) -> ClientWindow {
         var finished = window
         finished.endNs = nowNs
+        let busyNs = ThreadCPUClock.now()
+        if let start = busyAtStartNs, busyNs >= start {
+            finished.loopBusyNs = busyNs - start
+            finished.loopSpanNs = finished.durationNs
+        }
+        busyAtStartNs = busyNs
         window = ClientWindow(startNs: nowNs, scheduled: scheduled)
         return finished
     }

@@ -11,13 +11,24 @@ public struct CSVReport: Sendable {
     /// Request-rate and interval runs: the first column is the rate, and `--verbose-csv` adds
     /// the send lag and the latency from the intended send time after perf_analyzer's columns.
     public var isScheduled: Bool
+    /// The model (or a composing model) has the response cache on: perf_analyzer's
+    /// "Server Cache Hit" and "Server Cache Miss" columns follow the compute columns.
+    public var responseCache: Bool
 
-    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isScheduled: Bool = false) {
+    public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isScheduled: Bool = false,
+                responseCache: Bool = false) {
         self.percentile = percentile
         self.verbose = verbose
         self.serverStatistics = serverStatistics
         self.isDecoupled = isDecoupled
         self.isScheduled = isScheduled
+        self.responseCache = responseCache
+    }
+
+    private var cacheColumns: [String] { responseCache ? ["Server Cache Hit", "Server Cache Miss"] : [] }
+
+    private func cacheCells(_ server: ServerModelStats) -> [String] {
+        responseCache ? [String(server.averageCacheHitUs), String(server.averageCacheMissUs)] : []
     }
 
     static let scheduleColumns = ["Send Lag p50", "Send Lag p99", "Send Lag Max", "p50 latency from intended send", "p99 latency from intended send"]
@@ -30,6 +41,7 @@ public struct CSVReport: Sendable {
         columns.append("Client Send")
         if serverStatistics {
             columns += ["Network+Server Send/Recv", "Server Queue", "Server Compute Input", "Server Compute Infer", "Server Compute Output"]
+            columns += cacheColumns
         }
         columns.append("Client Recv")
         columns += ConsoleReport.reportedPercentiles(percentile).map { "p\($0) latency" }
@@ -54,6 +66,7 @@ public struct CSVReport: Sendable {
             cells.append(String(server.averageComputeInputUs))
             cells.append(String(server.averageComputeInferUs))
             cells.append(String(server.averageComputeOutputUs))
+            cells += cacheCells(server)
         }
         cells.append(String(client.averageReceiveNs / 1000))
         for percentile in ConsoleReport.reportedPercentiles(percentile) {
@@ -78,7 +91,7 @@ public struct CSVReport: Sendable {
         let queueNs = server.queueCount > 0 ? server.queueNs / server.queueCount : 0
         let computeNs = server.computeInputCount > 0
             ? (server.computeInputNs + server.computeInferNs + server.computeOutputNs) / server.computeInputCount : 0
-        let accounted = queueNs + computeNs
+        let accounted = queueNs + computeNs + server.averageCacheHitNs + server.averageCacheMissNs
         return wait > accounted ? (wait - accounted) / 1000 : 0
     }
 
@@ -94,7 +107,9 @@ public struct CSVReport: Sendable {
         let sorted = levels.sorted { $0.client.throughput < $1.client.throughput }
         var documents: [(String, String, String)] = []
         for (index, part) in first.composing.enumerated() {
-            var lines = ["\(levelColumn),Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv"]
+            let columns = [levelColumn, "Inferences/Second", "Client Send", "Network+Server Send/Recv", "Server Queue", "Server Compute Input",
+                           "Server Compute Infer", "Server Compute Output"] + cacheColumns + ["Client Recv"]
+            var lines = [columns.joined(separator: ",")]
             for level in sorted {
                 guard let server = level.server, index < server.composing.count else { continue }
                 let stats = server.composing[index]
@@ -103,8 +118,12 @@ public struct CSVReport: Sendable {
                 let computeNs = stats.computeInputCount > 0
                     ? (stats.computeInputNs + stats.computeInferNs + stats.computeOutputNs) / stats.computeInputCount : 0
                 let requestNs = stats.successCount > 0 ? stats.successNs / stats.successCount : 0
-                let overhead = requestNs > queueNs + computeNs ? (requestNs - queueNs - computeNs) / 1000 : 0
-                lines.append("\(level.level.value),\(formatG(ratio * level.client.throughput)),0,\(overhead),\(stats.averageQueueUs),\(stats.averageComputeInputUs),\(stats.averageComputeInferUs),\(stats.averageComputeOutputUs),0")
+                let accounted = queueNs + computeNs + stats.averageCacheHitNs + stats.averageCacheMissNs
+                let overhead = requestNs > accounted ? (requestNs - accounted) / 1000 : 0
+                let cells = [level.level.value, formatG(ratio * level.client.throughput), "0", String(overhead), String(stats.averageQueueUs),
+                             String(stats.averageComputeInputUs), String(stats.averageComputeInferUs), String(stats.averageComputeOutputUs)]
+                    + cacheCells(stats) + ["0"]
+                lines.append(cells.joined(separator: ","))
             }
             documents.append((part.name, part.version, lines.joined(separator: "\n") + "\n"))
         }

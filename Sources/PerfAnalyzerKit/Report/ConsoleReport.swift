@@ -83,6 +83,9 @@ public struct ConsoleReport: Sendable {
         }
         lines.append("    Throughput: \(formatG(client.throughput)) infer/sec")
         if isDecoupled { lines.append("    Response Throughput: \(formatG(client.responseThroughput)) infer/sec") }
+        if context.verbosity > 0 {
+            lines.append("    Avg client overhead: \(String(format: "%.2f", client.clientOverheadPercent))%")
+        }
         if context.percentile == nil {
             lines.append("    Avg latency: \(client.averageLatencyNs / 1000) usec (standard deviation \(UInt64(client.latencyStandardDeviationUs)) usec)")
         }
@@ -97,8 +100,14 @@ public struct ConsoleReport: Sendable {
             lines.append("  Server: ")
             lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))
         }
+        if client.clientOverheadPercent > Self.overloadedClientPercent {
+            lines.append("[WARNING] Perf Analyzer is not able to keep up with the desired load. The results may not be accurate.")
+        }
         return lines.joined(separator: "\n")
     }
+
+    /// Busier than this, the load threads may have held requests back (perf_analyzer's threshold).
+    static let overloadedClientPercent = 50.0
 
     /// Beyond perf_analyzer: how late sends went out, and the latency counted from when each
     /// request was meant to go, which keeps waits inside the client in view.
@@ -129,21 +138,46 @@ public struct ConsoleReport: Sendable {
 
     private func serverLines(_ stats: ServerModelStats, composing: [ServerModelStats], indent: String) -> [String] {
         if stats.successCount == 0 { return ["\(indent)Request count: 0"] }
+        let cache = context.responseCache
         var lines = [
             "\(indent)Inference count: \(stats.inferenceCount)",
             "\(indent)Execution count: \(stats.executionCount)",
-            "\(indent)Successful request count: \(stats.successCount)",
         ]
+        if cache {
+            lines.append("\(indent)Cache hit count: \(stats.cacheHitCount)")
+            lines.append("\(indent)Cache miss count: \(stats.cacheMissCount)")
+        }
+        lines.append("\(indent)Successful request count: \(stats.successCount)")
+        // perf_analyzer sets the cache latencies further in: two steps more per nesting level.
+        let cacheIndent = String(repeating: " ", count: max(0, indent.count - 2) * 2 + 2)
+        func minus(_ total: UInt64, _ parts: UInt64) -> UInt64 { total > parts ? total - parts : 0 }
         if composing.isEmpty {
-            lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(stats.averageOverheadUs) usec + queue \(stats.averageQueueUs) usec + compute input \(stats.averageComputeInputUs) usec + compute infer \(stats.averageComputeInferUs) usec + compute output \(stats.averageComputeOutputUs) usec)")
+            if cache {
+                let answer = stats.averageCacheOrComputeUs
+                lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(minus(stats.averageRequestUs, stats.averageQueueUs + answer)) usec + queue \(stats.averageQueueUs) usec + cache hit/miss \(answer) usec)")
+                lines.append("\(cacheIndent)Average Cache Hit Latency: \(stats.averageCacheHitUs) usec")
+                lines.append("\(cacheIndent)Average Cache Miss Latency: \(stats.averageCacheMissUs + stats.averageComputeUs) usec (cache lookup/insertion \(stats.averageCacheMissUs) usec + compute input \(stats.averageComputeInputUs) usec + compute infer \(stats.averageComputeInferUs) usec + compute output \(stats.averageComputeOutputUs) usec)")
+            } else {
+                lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(stats.averageOverheadUs) usec + queue \(stats.averageQueueUs) usec + compute input \(stats.averageComputeInputUs) usec + compute infer \(stats.averageComputeInferUs) usec + compute output \(stats.averageComputeOutputUs) usec)")
+            }
             lines.append("")
             return lines
         }
-        // An ensemble does no work of its own: its time is the sum of its steps'.
+        // An ensemble (or a BLS model) is reported as the sum of its steps' times.
         let queue = composing.reduce(0) { $0 + $1.averageQueueUs }
         let compute = composing.reduce(0) { $0 + $1.averageComputeUs }
-        let overhead = stats.averageRequestUs > queue + compute ? stats.averageRequestUs - queue - compute : 0
-        lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(overhead) usec + queue \(queue) usec + compute \(compute) usec)")
+        if cache {
+            let answer = composing.reduce(0) { $0 + $1.averageCacheOrComputeUs }
+            let hit = composing.reduce(stats.averageCacheHitUs) { $0 + $1.averageCacheHitUs }
+            let miss = composing.reduce(stats.averageCacheMissUs) { $0 + $1.averageCacheMissUs }
+            // With the cache on the ensemble itself, a hit skips the steps: no split to give.
+            lines.append(context.topLevelResponseCache ? "\(indent)Avg request latency: \(stats.averageRequestUs) usec"
+                : "\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(minus(stats.averageRequestUs, queue + answer)) usec + queue \(queue) usec + cache hit/miss \(answer) usec)")
+            lines.append("\(cacheIndent)Average Cache Hit Latency: \(hit) usec")
+            lines.append("\(cacheIndent)Average Cache Miss Latency: \(miss + compute) usec ")
+        } else {
+            lines.append("\(indent)Avg request latency: \(stats.averageRequestUs) usec (overhead \(minus(stats.averageRequestUs, queue + compute)) usec + queue \(queue) usec + compute \(compute) usec)")
+        }
         lines.append("")
         lines.append("  Composing models: ")
         for part in composing {

@@ -45,25 +45,39 @@ struct ModelDiscovery {
         if description.isDecoupled && !options.streaming {
             throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with -i grpc --streaming")
         }
+        // A BLS model's calls are named on the command line; each must exist on the server.
+        for model in options.blsComposingModels {
+            do {
+                _ = try await server.modelConfig(name: model.name, version: model.version)
+            } catch let error as ServerError {
+                let named = model.version.isEmpty ? "'\(model.name)'" : "'\(model.name)' version \(model.version)"
+                throw RunError("--bls-composing-models: the server has no model \(named): \(error.description)")
+            }
+        }
         // perf_analyzer lists composing models by name (then version), whatever the step order.
-        let composing = try await expandComposing(description.composingModels, server: server)
+        var cacheInSteps = false
+        let composing = try await expandComposing(options.blsComposingModels + description.composingModels, server: server,
+                                                  cacheFound: &cacheInSteps)
+        description.responseCacheEnabled = description.responseCacheEnabled || cacheInSteps
         var seen = Set<ModelDescription.ComposingModel>()
         description.composingModels = composing.filter { seen.insert($0).inserted }
             .sorted { ($0.name, $0.version) < ($1.name, $1.version) }
         return description
     }
 
-    /// Composing models, depth first, nested ensembles expanded.
+    /// Composing models, depth first, nested ensembles expanded; notes whether any of them
+    /// has the response cache on.
     private func expandComposing(_ models: [ModelDescription.ComposingModel], server: any InferenceServerControl,
-                                 depth: Int = 0) async throws -> [ModelDescription.ComposingModel] {
+                                 depth: Int = 0, cacheFound: inout Bool) async throws -> [ModelDescription.ComposingModel] {
         guard depth < 8 else { return models }
         var result: [ModelDescription.ComposingModel] = []
         for model in models {
             result.append(model)
-            if let config = try? await server.modelConfig(name: model.name, version: model.version),
-               let steps = config.ensemble_scheduling?.step, !steps.isEmpty {
+            guard let config = try? await server.modelConfig(name: model.name, version: model.version) else { continue }
+            if config.response_cache?.enable == true { cacheFound = true }
+            if let steps = config.ensemble_scheduling?.step, !steps.isEmpty {
                 let nested = steps.map(ModelDescription.ComposingModel.init(step:))
-                result += try await expandComposing(nested, server: server, depth: depth + 1)
+                result += try await expandComposing(nested, server: server, depth: depth + 1, cacheFound: &cacheFound)
             }
         }
         return result

@@ -26,6 +26,7 @@ public enum PerfAnalyzerMain {
             print("perf-analyzer \(PerfAnalyzerCommand.version) (swift-perf-analyzer; command line of perf_analyzer 2.50)")
             return ExitStatus.success.rawValue
         }
+        for notice in command.deprecationNotices { errorLine(notice) }
         let options: PerfAnalyzerOptions
         do {
             options = try command.resolve()

@@ -32,6 +32,13 @@ public struct PerfAnalyzerRun: Sendable {
                          sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?) async throws -> ExitStatus {
         let server = transport.control
         let description = try await ModelDiscovery(options: options).discover(server)
+        if !options.traceSettings.isEmpty {
+            do {
+                try await server.updateTraceSettings(options.traceSettings)
+            } catch let error as ServerError {
+                throw RunError("--trace-level/--trace-rate/--trace-count/--log-frequency: the server did not take the trace settings: \(error.description)")
+            }
+        }
         let metadata = try? await server.serverMetadata()
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
@@ -50,13 +57,16 @@ public struct PerfAnalyzerRun: Sendable {
         let sequences = description.isSequence
             ? SequenceSource(streams: prepared.streams, streamsSetLength: prepared.streamsSetLength, options: options.sequences) : nil
         if let sequences { try checkSequenceIDs(sequences) }
-        let context = RunContext(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
+        var context = RunContext(options: options, isAsync: isAsync, serverStatistics: serverStatistics,
                                  isDecoupled: description.isDecoupled, isSequence: description.isSequence)
+        context.responseCache = description.responseCacheEnabled
+        context.topLevelResponseCache = description.topLevelResponseCache
         let console = ConsoleReporter(report: ConsoleReport(context: context), out: out, err: err)
         var consumers: [any RunEventConsumer] = [console]
         let csv = options.csvPath.map { path in
             CSVReporter(report: CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
-                                          isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled), path: path)
+                                          isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled,
+                                          responseCache: description.responseCacheEnabled), path: path)
         }
         if let csv { consumers.append(csv) }
         let export = exportFile.map { file in
