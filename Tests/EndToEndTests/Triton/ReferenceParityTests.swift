@@ -76,6 +76,27 @@ struct ReferenceParityTests {
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
+    @Test("response cache: same cache lines and CSV columns", arguments: [[] as [String], ["--verbose-csv"]])
+    func responseCache(extra: [String]) throws {
+        let result = try both(["-m", "identity_fp32_cached", "--input-data", "zero", "--request-count", "200"] + extra)
+        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
+    }
+
+    @Test("--bls-composing-models: same composing-model sections")
+    func blsComposingModels() throws {
+        let result = try both(["-m", "bls_add_sub_identity", "--bls-composing-models", "add_sub,identity_int32", "--request-count", "100"])
+        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
+    }
+
+    @Test("deprecated -t: the same level as perf_analyzer")
+    func deprecatedConcurrency() throws {
+        let result = try both(["-m", "identity_fp32", "-t", "3", "-p", "500", "-s", "100"])
+        #expect(levels(result.ours.1) == ["3"])
+        #expect(levels(result.ours.1) == levels(result.theirs.1))
+    }
+
     @Test("gRPC: same CSV header, levels and report sections", arguments: [[] as [String], ["--async", "--verbose-csv"]])
     func grpcSweep(extra: [String]) throws {
         let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra, grpc: true)
