@@ -1,5 +1,6 @@
 import Atomics
 import KServeProtocol
+import NIOConcurrencyHelpers
 
 /// A control call (or connection step) that got no answer in time.
 public struct ServerTimeout: Error, CustomStringConvertible {
@@ -20,20 +21,25 @@ func withServerDeadline<Value: Sendable>(_ limitMs: Int, what: String, address: 
                                          _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, Error>) in
         let settled = ManagedAtomic(false)
-        let call = Task {
-            let result: Result<Value, Error>
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            if settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
-                continuation.resume(with: result)
-            }
-        }
-        Task {
+        let call = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        let timer = Task {
             try? await Task.sleep(nanoseconds: UInt64(limitMs) * 1_000_000)
+            // Cancelled: the call answered first.
+            if Task.isCancelled { return }
             if settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
-                call.cancel()
+                call.withLockedValue { $0?.cancel() }
                 continuation.resume(throwing: ServerTimeout(what: what, address: address, limitMs: limitMs))
             }
         }
+        let task = Task {
+            let result: Result<Value, Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            if settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+                timer.cancel()
+                continuation.resume(with: result)
+            }
+        }
+        call.withLockedValue { $0 = task }
     }
 }
 
