@@ -23,6 +23,7 @@ public final class KServeSimulator: Sendable {
         var port: Int
         var grpc: GRPCSide
         var sharedMemory: SharedMemoryRegistry
+        var metrics: MetricsListener?
     }
 
     /// The gRPC service, or with the silent fault a listener that never speaks.
@@ -57,6 +58,12 @@ public final class KServeSimulator: Sendable {
     /// The bound gRPC port while running.
     public var grpcPort: Int? { state.withLockedValue { $0?.grpc.port } }
 
+    /// The bound metrics port while running, when metrics are served.
+    public var metricsPort: Int? { state.withLockedValue { $0?.metrics?.port } }
+
+    /// How many times the metrics page has been read.
+    public var metricsReads: Int { state.withLockedValue { $0?.metrics?.reads.current ?? 0 } }
+
     /// Binds both listeners and starts serving; returns the HTTP port (the picked one when configured as 0).
     /// TLS files are read and checked first, so a bad one fails before anything listens.
     @discardableResult
@@ -70,6 +77,13 @@ public final class KServeSimulator: Sendable {
         }
         guard config.delayMicroseconds >= 0 else {
             throw SimulatorError.invalidConfiguration("delay must not be negative")
+        }
+        if let metricsPort = config.metricsPort, !(0...65535).contains(metricsPort) {
+            throw SimulatorError.invalidConfiguration("metrics port \(metricsPort) is out of range")
+        }
+        guard (0...SimulatorConfiguration.maximumMetricsDelayMilliseconds).contains(config.metricsDelayMilliseconds) else {
+            throw SimulatorError.invalidConfiguration(
+                "the metrics delay must be in 0...\(SimulatorConfiguration.maximumMetricsDelayMilliseconds) ms")
         }
         if let fault = config.fault {
             guard fault.after >= 0 else {
@@ -121,14 +135,29 @@ public final class KServeSimulator: Sendable {
             throw error
         }
 
+        var metrics: MetricsListener? = nil
+        if let metricsPort = config.metricsPort {
+            do {
+                metrics = try await MetricsListener.start(host: config.host, port: metricsPort,
+                                                          delay: .milliseconds(Int64(config.metricsDelayMilliseconds)), group: group)
+            } catch {
+                await grpc.stop()
+                try? await channel.close()
+                try? await group.shutdownGracefully()
+                recorder?.close()
+                throw Self.listenFailure(error, host: config.host, port: metricsPort)
+            }
+        }
+
         let stored = state.withLockedValue { running -> Bool in
             guard running == nil else { return false }
             running = Running(group: group, channel: channel, recorder: recorder, port: port, grpc: grpc,
-                              sharedMemory: core.sharedMemory)
+                              sharedMemory: core.sharedMemory, metrics: metrics)
             return true
         }
         guard stored else {
             // Lost a race with a concurrent start(): undo ours.
+            await metrics?.stop()
             await grpc.stop()
             try? await channel.close()
             try? await group.shutdownGracefully()
@@ -183,6 +212,7 @@ public final class KServeSimulator: Sendable {
             defer { running = nil }
             return running
         }) else { return }
+        await running.metrics?.stop()
         await running.grpc.stop()
         try? await running.channel.close()
         // Even when the loops fail to stop: a request still holding a mapping then fails

@@ -20,6 +20,11 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var systemSharedMemory: SystemSharedMemorySupport
     /// When set, the simulator misbehaves on purpose (see ``SimulatorFault``).
     public var fault: SimulatorFault?
+    /// When set, Prometheus metrics (``SimulatedMetrics``) are served at `GET /metrics` on this
+    /// port, plain HTTP; 0 lets the kernel pick a free one (see ``KServeSimulator/metricsPort``).
+    public var metricsPort: Int?
+    /// How long each metrics answer is held back, to play a slow endpoint.
+    public var metricsDelayMilliseconds: Int
 
     /// The system shared-memory extension as offered, missing (a server without it, for
     /// clients' error paths), or present and refusing every registration.
@@ -38,7 +43,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         recordPath: String? = nil,
         tls: TLSSettings? = nil,
         systemSharedMemory: SystemSharedMemorySupport = .offered,
-        fault: SimulatorFault? = nil
+        fault: SimulatorFault? = nil,
+        metricsPort: Int? = nil,
+        metricsDelayMilliseconds: Int = 0
     ) {
         self.host = host
         self.httpPort = httpPort
@@ -49,5 +56,10 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.tls = tls
         self.systemSharedMemory = systemSharedMemory
         self.fault = fault
+        self.metricsPort = metricsPort
+        self.metricsDelayMilliseconds = metricsDelayMilliseconds
     }
+
+    /// The longest `metricsDelayMilliseconds`: an hour.
+    public static let maximumMetricsDelayMilliseconds = 3_600_000
 }

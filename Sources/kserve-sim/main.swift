@@ -57,6 +57,15 @@ struct KServeSimCommand: AsyncParsableCommand {
             refused that way counts as a failure when it arrives; with the other modes the \
             model runs and counts as usual (a success when it succeeds). --record writes faulted \
             requests too, with "fault": "MODE".
+
+            Metrics (--metrics-port): GET /metrics on that port (plain HTTP) answers \
+            Prometheus text as Triton's metrics endpoint does: nv_gpu_utilization, \
+            nv_gpu_power_usage, nv_gpu_memory_used_bytes and nv_gpu_memory_total_bytes for two \
+            simulated GPUs (the second's series carry a device label before gpu_uuid), \
+            nv_cpu_utilization, nv_cpu_memory_used_bytes and nv_cpu_memory_total_bytes, with \
+            values that vary from read to read within fixed ranges, and \
+            kserve_sim_metrics_reads_total, the reads served so far (this one included). Once \
+            listening it prints a third line, "kserve-sim: metrics listening on HOST:PORT".
             """)
 
     @Option(help: "Address to listen on.")
@@ -108,7 +117,24 @@ struct KServeSimCommand: AsyncParsableCommand {
                                valueName: "ms"))
     var faultDelayMilliseconds: Int?
 
+    @Option(name: .customLong("metrics-port"),
+            help: ArgumentHelp("Serve Prometheus metrics at GET /metrics on this port; 0 picks a free one (printed when listening). (default: no metrics)",
+                               valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-delay-ms"),
+            help: ArgumentHelp("Hold back each metrics answer this long, to play a slow endpoint (default 0; needs --metrics-port).",
+                               valueName: "ms"))
+    var metricsDelayMilliseconds: Int?
+
     func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535") }
+        if let metricsDelayMilliseconds {
+            guard metricsPort != nil else { throw ValidationError("--metrics-delay-ms needs --metrics-port") }
+            guard (0...SimulatorConfiguration.maximumMetricsDelayMilliseconds).contains(metricsDelayMilliseconds) else {
+                throw ValidationError("--metrics-delay-ms must be in 0...\(SimulatorConfiguration.maximumMetricsDelayMilliseconds)")
+            }
+        }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535") }
         guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
         guard delayMicroseconds >= 0 else { throw ValidationError("--delay-us must not be negative") }
@@ -151,7 +177,7 @@ struct KServeSimCommand: AsyncParsableCommand {
         let simulator = KServeSimulator(configuration: SimulatorConfiguration(
             host: host, httpPort: httpPort, grpcPort: grpcPort, delayMicroseconds: delayMicroseconds,
             threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls, systemSharedMemory: systemSharedMemory,
-            fault: simulatorFault))
+            fault: simulatorFault, metricsPort: metricsPort, metricsDelayMilliseconds: metricsDelayMilliseconds ?? 0))
         // Ignore the signals before listening, so one arriving early still stops us cleanly.
         let termination = TerminationSignal()
         let port: Int
@@ -169,6 +195,10 @@ struct KServeSimCommand: AsyncParsableCommand {
         fflush(nil)
         print("kserve-sim: \(secure ? "gRPC+TLS" : "gRPC") listening on \(host):\(simulator.grpcPort ?? grpcPort)")
         fflush(nil)
+        if let port = simulator.metricsPort {
+            print("kserve-sim: metrics listening on \(host):\(port)")
+            fflush(nil)
+        }
         // On stderr, so that scripts reading the listening lines from stdout see no change.
         if let simulatorFault { FileHandleOutput.standardError("kserve-sim: \(simulatorFault)") }
         await termination.wait()
