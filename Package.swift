@@ -99,7 +99,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PerfAnalyzerKit", "KServeProtocol"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PerfAnalyzerKit", "KServeProtocol", "KServeSim"]),
         .testTarget(
             name: "KServeSimTests",
             dependencies: [

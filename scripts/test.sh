@@ -52,6 +52,7 @@ trap cleanup EXIT
 
 export TRITON_HTTP_URL="127.0.0.1:$http"
 export TRITON_GRPC_URL="127.0.0.1:$grpc"
+export TRITON_METRICS_URL="127.0.0.1:$metrics"
 export TRITON_RECORD_DIR="$work/record"
 export TRITON_TRACE_FILE="$work/trace/trace.json"
 export PERF_ANALYZER_REFERENCE="$PERF_ANALYZER"

@@ -143,6 +143,29 @@ struct ProfilerTests {
         #expect(abs(((spreads.last ?? nil) ?? 0) - 0.02) < 1e-9)
     }
 
+    @Test("the client's CPU time is summed over the reported windows only, and divided by their requests")
+    func clientCPU() async throws {
+        let options = try PerfAnalyzerCommand.parse(["-m", "m", "-p", "1", "--concurrency-range", "2"]).resolve()
+        let context = RunContext(options: options, isAsync: false, serverStatistics: false)
+        let model = ModelDescription(name: "m", version: "1", platform: "", maxBatchSize: 0, inputs: [], outputs: [])
+        // The clock moves 1, 2, 3, 4 ms between its readings: at the level's start, then at each cut.
+        let readings = NIOLockedValueBox<UInt64>(0)
+        let clock: @Sendable () -> UInt64 = {
+            readings.withLockedValue { count in
+                defer { count += 1 }
+                return count * (count + 1) / 2 * 1_000_000
+            }
+        }
+        let driver = ScriptedDriver { _, window in (requests: [50, 100, 102, 101][min(window, 3)], latencyUs: 1000) }
+        let profiler = Profiler(settings: Profiler.Settings(context: context), driver: driver, model: model, modelVersion: "",
+                                statistics: nil, cpuClock: clock, interrupted: { false }, emit: EventLog().append)
+        let outcome = await profiler.run()
+        // Four windows; the first (1 ms) is not among the three reported.
+        #expect(outcome.levels.first?.clientCPUNs == 9_000_000)
+        #expect(outcome.levels.first?.clientCPUPerRequestNs == 9_000_000 / 303)
+        #expect(outcome.levels.first?.serverMetrics == nil)
+    }
+
     @Test("never three windows within -s after -r windows: unstable, the run's first level ends it")
     func unstable() async throws {
         let (outcome, log, _) = try await profile(["--concurrency-range", "1:3", "-r", "5"]) { _, window in

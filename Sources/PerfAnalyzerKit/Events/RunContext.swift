@@ -34,6 +34,8 @@ public struct RunContext: Sendable {
     public var responseCache = false
     /// The cache is on for the (ensemble) model itself.
     public var topLevelResponseCache = false
+    /// `--collect-metrics`: each level has a `Server Prometheus Metrics` section.
+    public var collectsServerMetrics: Bool
 
     public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         modelName = options.modelName
@@ -58,6 +60,7 @@ public struct RunContext: Sendable {
         self.serverStatistics = serverStatistics
         self.isDecoupled = isDecoupled
         self.isSequence = isSequence
+        collectsServerMetrics = options.serverMetrics != nil
     }
 
     /// One level only, named by no header (`--request-intervals`).

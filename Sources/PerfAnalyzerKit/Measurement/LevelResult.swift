@@ -5,16 +5,29 @@ public struct LevelResult: Sendable {
     public var server: ServerWindowStats?
     /// Set with `--percentile`; otherwise the average latency is the stabilizing one.
     public var percentile: Int?
+    /// With `--collect-metrics`: the server's metrics merged over the reported windows.
+    public var serverMetrics: ServerMetrics?
+    /// The client process's CPU time (user + system) over the reported windows, ns.
+    public var clientCPUNs: UInt64?
 
-    public init(level: LoadLevel, client: ClientWindow, server: ServerWindowStats?, percentile: Int?) {
+    public init(level: LoadLevel, client: ClientWindow, server: ServerWindowStats?, percentile: Int?,
+                serverMetrics: ServerMetrics? = nil, clientCPUNs: UInt64? = nil) {
         self.level = level
         self.client = client
         self.server = server
         self.percentile = percentile
+        self.serverMetrics = serverMetrics
+        self.clientCPUNs = clientCPUNs
     }
 
     public init(concurrency: Int, client: ClientWindow, server: ServerWindowStats?, percentile: Int?) {
         self.init(level: .concurrency(concurrency), client: client, server: server, percentile: percentile)
+    }
+
+    /// The client's CPU time per request measured, ns; nil when not measured or nothing completed.
+    public var clientCPUPerRequestNs: UInt64? {
+        guard let clientCPUNs, client.requestCount > 0 else { return nil }
+        return clientCPUNs / UInt64(client.requestCount)
     }
 
     /// The latency stability and `-l` were judged on, in ns.

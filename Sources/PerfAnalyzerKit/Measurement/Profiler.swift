@@ -48,14 +48,22 @@ public final class Profiler: @unchecked Sendable {
     private let selector: ServerStatsSelector
     private let emit: @Sendable (RunEvent) -> Void
     private let interrupted: @Sendable () -> Bool
+    /// With `--collect-metrics`: reads the server's metrics while each level is measured.
+    private let metrics: ServerMetricsCollector?
+    /// The process's CPU time, ns; sampled at each window cut.
+    private let cpuClock: @Sendable () -> UInt64
 
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
          statistics: (@Sendable () async throws -> StatisticsResponse)?,
+         metrics: ServerMetricsCollector? = nil,
+         cpuClock: @escaping @Sendable () -> UInt64 = ProcessCPUTime.nowNs,
          interrupted: @escaping @Sendable () -> Bool,
          emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
         self.driver = driver
         self.statistics = statistics
+        self.metrics = metrics
+        self.cpuClock = cpuClock
         self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
         self.emit = emit
         self.interrupted = interrupted
@@ -128,15 +136,19 @@ public final class Profiler: @unchecked Sendable {
     }
 
     private func profileLevelCatching(_ level: LoadLevel) async -> Result<LevelResult, LevelEnding> {
+        let result: Result<LevelResult, LevelEnding>
         do {
-            return .success(try await profileLevel(level))
+            result = .success(try await profileLevel(level))
         } catch let ending as LevelEnding {
-            return .failure(ending)
+            result = .failure(ending)
         } catch let error as RunError {
-            return .failure(.failed(.setup(error.description)))
+            result = .failure(.failed(.setup(error.description)))
         } catch {
-            return .failure(.failed(.setup("\(error)")))
+            result = .failure(.failed(.setup("\(error)")))
         }
+        // The metrics are read only while a level is measured, however it ended.
+        await metrics?.stopLevel()
+        return result
     }
 
     /// Measures one level: windows until stable (or `-r` trials), merged over the last three.
@@ -155,18 +167,27 @@ public final class Profiler: @unchecked Sendable {
             driver.setSendBudget(settings.requestCount)
         }
         driver.start(level)
+        metrics?.startLevel()
+        var cpuAtCut = cpuClock()
 
-        var windows: [(client: ClientWindow, server: ServerWindowStats?)] = []
+        var windows: [MeasuredParts] = []
         var figures: [WindowFigures] = []
         let trials = settings.requestCount > 0 ? 1 : settings.maxTrials
         var stable = false
         for trial in 1...trials {
             try await waitForWindowEnd(completedAtStart: completedAtStart)
             let cut = try await driver.cutWindow()
+            let cpuNow = cpuClock()
+            let cpuNs = cpuNow > cpuAtCut ? cpuNow - cpuAtCut : 0
+            cpuAtCut = cpuNow
+            // Reads completed by now belong to this window, as perf_analyzer takes them.
+            let harvest = metrics?.harvest()
+            for notice in harvest?.notices ?? [] { emit(.notice(notice)) }
             let client = cut.client
             completedAtStart = driver.completedCount
             // A request's failure (a lost server among them) is the first thing to report.
             if let failure = client.firstFailure { throw LevelEnding.failed(.request(failure)) }
+            if let failure = harvest?.failure { throw LevelEnding.failed(.setup(failure.description)) }
             // Interrupted: no more questions to a server that may be the reason for the interrupt.
             if interrupted() { throw LevelEnding.interrupted }
             let endStats = try await fetchStatistics()
@@ -175,7 +196,7 @@ public final class Profiler: @unchecked Sendable {
             if interrupted() { throw LevelEnding.interrupted }
             guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
-            windows.append((client, server))
+            windows.append(MeasuredParts(client: client, server: server, cpuNs: cpuNs, metricsReads: harvest?.reads ?? []))
             figures.append(window)
             emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: cut, server: server,
                                                 spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
@@ -204,7 +225,9 @@ public final class Profiler: @unchecked Sendable {
             merged.merge(window.client)
             if let part = window.server { server?.add(part) }
         }
-        let result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile)
+        let serverMetrics = metrics.map { _ in ServerMetrics(merging: windows.flatMap(\.metricsReads)) }
+        let result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile,
+                                 serverMetrics: serverMetrics, clientCPUNs: windows.reduce(0) { $0 + $1.cpuNs })
         if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
             throw LevelEnding.shortfall(.overLatencyLimit)
         }
@@ -259,6 +282,16 @@ public final class Profiler: @unchecked Sendable {
     private func stabilizingLatency(_ window: ClientWindow) -> UInt64 {
         settings.percentile.map { window.latencyPercentileNs($0) } ?? window.averageLatencyNs
     }
+}
+
+/// What the profiler keeps of one window of a level until the level is merged.
+private struct MeasuredParts {
+    var client: ClientWindow
+    var server: ServerWindowStats?
+    /// The client process's CPU time during the window.
+    var cpuNs: UInt64
+    /// The server metrics read during the window.
+    var metricsReads: [ServerMetricsRead]
 }
 
 /// C's `%g`: six significant digits, trailing zeros dropped (how perf_analyzer prints rates).

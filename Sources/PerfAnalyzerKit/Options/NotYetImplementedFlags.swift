@@ -3,7 +3,6 @@
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
         "session-concurrency",
-        "collect-metrics", "metrics-url", "metrics-interval",
         "triton-server-directory", "model-repository", "model-signature-name",
         "endpoint", "schedule", "fixed-schedule", "enable-mpi",
         // dynamic_grpc's method name; that service kind is refused too.

@@ -209,6 +209,15 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("HTTPS: the private key's format. (default: PEM)", valueName: "type"))
         var sslHttpsPrivateKeyType: HTTPSTLSOptions.FileFormat?
 
+        @Flag(name: .long, help: "Read the server's Prometheus metrics while each level is measured and report, per GPU, utilization, power and memory (console; with -f and --verbose-csv also the CSV), plus the server's CPU utilization and memory.")
+        var collectMetrics = false
+
+        @Option(name: .long, help: ArgumentHelp("With --collect-metrics: where the metrics are, host:port/path or http://host:port/path (path /metrics when left out). (default: the host of -u, port 8002, /metrics)", valueName: "url"))
+        var metricsUrl: String?
+
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --collect-metrics: msec between two reads of the metrics. (default: 1000)", valueName: "ms"))
+        var metricsInterval: Int?
+
         public init() {}
     }
 
@@ -286,6 +295,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         options.requestTimeoutMs = server.requestTimeout
         options.url = server.url ?? (options.wireProtocol == .grpc ? "localhost:8001" : "localhost:8000")
         try server.resolveTransport(into: &options)
+        try server.resolveServerMetrics(into: &options)
 
         for text in other.header {
             guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
@@ -412,6 +422,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             }
             guard options.profileExportPath != nil else {
                 throw OptionError("--periodic-concurrency-range records its run only in the profile export; add --profile-export-file FILE")
+            }
+            if options.serverMetrics != nil {
+                throw OptionError("--collect-metrics: a periodic concurrency run has no levels to report metrics with")
             }
             options.periodicConcurrency = try PeriodicConcurrency(parsing: text, requestPeriod: measurement.requestPeriod)
         }

@@ -14,15 +14,19 @@ public struct CSVReport: Sendable {
     /// The model (or a composing model) has the response cache on: perf_analyzer's
     /// "Server Cache Hit" and "Server Cache Miss" columns follow the compute columns.
     public var responseCache: Bool
+    /// `--collect-metrics`: with `--verbose-csv`, perf_analyzer's four GPU columns and our two
+    /// server CPU columns.
+    public var serverMetrics: Bool
 
     public init(percentile: Int?, verbose: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isScheduled: Bool = false,
-                responseCache: Bool = false) {
+                responseCache: Bool = false, serverMetrics: Bool = false) {
         self.percentile = percentile
         self.verbose = verbose
         self.serverStatistics = serverStatistics
         self.isDecoupled = isDecoupled
         self.isScheduled = isScheduled
         self.responseCache = responseCache
+        self.serverMetrics = serverMetrics
     }
 
     private var cacheColumns: [String] { responseCache ? ["Server Cache Hit", "Server Cache Miss"] : [] }
@@ -32,6 +36,11 @@ public struct CSVReport: Sendable {
     }
 
     static let scheduleColumns = ["Send Lag p50", "Send Lag p99", "Send Lag Max", "p50 latency from intended send", "p99 latency from intended send"]
+    /// perf_analyzer's, right after `response wait`.
+    static let gpuColumns = ["Avg GPU Utilization", "Avg GPU Power Usage", "Max GPU Memory Usage", "Total GPU Memory"]
+    /// Ours, after every perf_analyzer column.
+    static let serverCPUColumns = ["Avg Server CPU Utilization", "Max Server CPU Memory"]
+    static let clientCPUColumn = "Client CPU per Request"
 
     private var levelColumn: String { isScheduled ? "Request Rate" : "Concurrency" }
 
@@ -48,6 +57,8 @@ public struct CSVReport: Sendable {
         if verbose {
             if percentile == nil { columns.append("Avg latency") }
             columns += ["request/response", "response wait"]
+            if serverMetrics { columns += Self.gpuColumns + Self.serverCPUColumns }
+            columns.append(Self.clientCPUColumn)
             if isScheduled { columns += Self.scheduleColumns }
         }
         return columns.joined(separator: ",")
@@ -76,6 +87,8 @@ public struct CSVReport: Sendable {
             if percentile == nil { cells.append(String(client.averageLatencyNs / 1000)) }
             cells.append(String(split.sendUs + split.receiveUs))
             cells.append(String(split.waitUs))
+            if serverMetrics { cells += Self.serverMetricsCells(level.serverMetrics ?? ServerMetrics(merging: [])) }
+            cells.append(level.clientCPUPerRequestNs.map { String($0 / 1000) } ?? "")
             if isScheduled {
                 let schedule = client.schedule ?? ScheduleFigures()
                 cells += [schedule.sendLagPercentileNs(50), schedule.sendLagPercentileNs(99), schedule.maxSendLagNs,
@@ -83,6 +96,23 @@ public struct CSVReport: Sendable {
             }
         }
         return cells.joined(separator: ",")
+    }
+
+    /// perf_analyzer's GPU cells, `uuid:value;` per GPU sorted by UUID (utilization as a fraction,
+    /// power in watts, memory in bytes), then the server's CPU utilization (a fraction) and
+    /// memory (bytes), empty when its metrics lack them.
+    static func serverMetricsCells(_ metrics: ServerMetrics) -> [String] {
+        func cell<Value>(_ values: [String: Value], _ text: (Value) -> String) -> String {
+            values.keys.sorted().map { "\($0):\(text(values[$0]!));" }.joined()
+        }
+        return [
+            cell(metrics.gpuUtilization, formatG),
+            cell(metrics.gpuPowerWatts, formatG),
+            cell(metrics.gpuMemoryUsedBytes) { String($0) },
+            cell(metrics.gpuMemoryTotalBytes) { String($0) },
+            metrics.cpuUtilization.map(formatG) ?? "",
+            metrics.cpuMemoryUsedBytes.map { String($0) } ?? "",
+        ]
     }
 
     /// The client's wait that the server's queue and compute times do not account for.

@@ -96,9 +96,16 @@ public struct ConsoleReport: Sendable {
         if let schedule = client.schedule {
             lines.append(contentsOf: Self.scheduleLines(schedule))
         }
+        if let cpu = result.clientCPUPerRequestNs {
+            lines.append(Self.clientCPULine(cpuPerRequestNs: cpu))
+        }
         if serverStatistics, let server = result.server {
             lines.append("  Server: ")
             lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))
+        }
+        if context.collectsServerMetrics {
+            lines.append("  Server Prometheus Metrics: ")
+            lines.append(contentsOf: Self.serverMetricsLines(result.serverMetrics ?? ServerMetrics(merging: [])))
         }
         if client.clientOverheadPercent > Self.overloadedClientPercent {
             lines.append("[WARNING] Perf Analyzer is not able to keep up with the desired load. The results may not be accurate.")
@@ -108,6 +115,35 @@ public struct ConsoleReport: Sendable {
 
     /// Busier than this, the load threads may have held requests back (perf_analyzer's threshold).
     static let overloadedClientPercent = 50.0
+
+    /// Beyond perf_analyzer (perf_analyzer#326): what a request cost this process in CPU time.
+    static func clientCPULine(cpuPerRequestNs: UInt64) -> String {
+        "    Client CPU per request: \(cpuPerRequestNs / 1000) usec (user + system time of this process)"
+    }
+
+    /// Most GPUs listed one by one; with more, the CSV has them.
+    static let maxGPUsListed = 16
+
+    /// perf_analyzer's per-GPU sections (sorted by GPU UUID), then ours: the server's CPU
+    /// utilization and memory, when its metrics carry them.
+    static func serverMetricsLines(_ metrics: ServerMetrics) -> [String] {
+        var lines: [String] = []
+        if metrics.gpuCount > maxGPUsListed {
+            lines.append("    \(metrics.gpuCount) GPUs, too many to list here: -f with --verbose-csv writes each GPU's figures")
+        } else {
+            func section<Value>(_ title: String, _ values: [String: Value], _ text: (Value) -> String) {
+                lines.append("    \(title):")
+                for uuid in values.keys.sorted() { lines.append("      \(uuid) : \(text(values[uuid]!))") }
+            }
+            section("Avg GPU Utilization", metrics.gpuUtilization) { "\(formatG($0 * 100))%" }
+            section("Avg GPU Power Usage", metrics.gpuPowerWatts) { "\(formatG($0)) watts" }
+            section("Max GPU Memory Usage", metrics.gpuMemoryUsedBytes) { "\($0) bytes" }
+            section("Total GPU Memory", metrics.gpuMemoryTotalBytes) { "\($0) bytes" }
+        }
+        if let cpu = metrics.cpuUtilization { lines.append("    Avg CPU Utilization: \(formatG(cpu * 100))%") }
+        if let memory = metrics.cpuMemoryUsedBytes { lines.append("    Max CPU Memory Usage: \(memory) bytes") }
+        return lines
+    }
 
     /// Beyond perf_analyzer: how late sends went out, and the latency counted from when each
     /// request was meant to go, which keeps waits inside the client in view.

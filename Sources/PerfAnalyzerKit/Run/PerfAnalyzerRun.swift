@@ -29,7 +29,8 @@ public struct PerfAnalyzerRun: Sendable {
     /// The run itself, once its transport, regions and export file exist: discover, prepare,
     /// compose the driver, the profiler and the event consumers, measure, report.
     func profile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
-                         sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?) async throws -> ExitStatus {
+                         sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?,
+                         metrics: ServerMetricsCollector?) async throws -> ExitStatus {
         let server = transport.control
         let description = try await ModelDiscovery(options: options).discover(server)
         if !options.traceSettings.isEmpty {
@@ -40,6 +41,15 @@ public struct PerfAnalyzerRun: Sendable {
             }
         }
         let metadata = try? await server.serverMetadata()
+        if let metrics {
+            // One read before any load: a metrics URL that does not answer stops the run here.
+            do {
+                _ = try await metrics.probe()
+            } catch {
+                throw RunError(error.description)
+            }
+            for notice in metrics.harvest().notices { err(notice) }
+        }
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
         let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
@@ -66,7 +76,8 @@ public struct PerfAnalyzerRun: Sendable {
         let csv = options.csvPath.map { path in
             CSVReporter(report: CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
                                           isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled,
-                                          responseCache: description.responseCacheEnabled), path: path)
+                                          responseCache: description.responseCacheEnabled,
+                                          serverMetrics: options.serverMetrics != nil), path: path)
         }
         if let csv { consumers.append(csv) }
         let export = exportFile.map { file in
@@ -105,7 +116,7 @@ public struct PerfAnalyzerRun: Sendable {
         let events = RunEventFanOut(consumers)
         let profiler = Profiler(
             settings: Profiler.Settings(context: context),
-            driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics,
+            driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics, metrics: metrics,
             // A failed export write stops the run like Ctrl-C: what was measured is reported.
             interrupted: { (interruption?.isRequested ?? false) || (export?.hasFailed ?? false) },
             emit: events.emit

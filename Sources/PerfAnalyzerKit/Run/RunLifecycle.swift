@@ -36,17 +36,22 @@ extension PerfAnalyzerRun {
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
         let transport = try await RunTransport.open(options: options, group: group)
         var sharedMemory: SharedMemoryRegions? = nil
+        // Its own event loop, shut down on every way out.
+        let metrics = options.serverMetrics.map { ServerMetricsCollector(options: $0, timeoutMs: options.connectionTimeoutMs) }
         do {
             switch options.sharedMemory {
             case .none: break
             case .system: sharedMemory = try SharedMemoryRegions.make(kind: .system)
             case .cuda: sharedMemory = try SharedMemoryRegions.make(kind: .cuda(device: 0))
             }
-            let status = try await openExportAndProfile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory)
+            let status = try await openExportAndProfile(transport: transport, group: group, interruption: interruption,
+                                                        sharedMemory: sharedMemory, metrics: metrics)
+            await metrics?.close()
             await sharedMemory?.release(from: transport.control)
             await transport.close()
             return status
         } catch {
+            await metrics?.close()
             // Regions go back whatever failed: the server forgets them, /dev/shm and the GPU lose them.
             await sharedMemory?.release(from: transport.control)
             await transport.close()
@@ -54,8 +59,8 @@ extension PerfAnalyzerRun {
         }
     }
 
-    private func openExportAndProfile(transport: RunTransport, group: MultiThreadedEventLoopGroup,
-                         interruption: Interruption?, sharedMemory: SharedMemoryRegions?) async throws -> ExitStatus {
+    private func openExportAndProfile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
+                                      sharedMemory: SharedMemoryRegions?, metrics: ServerMetricsCollector?) async throws -> ExitStatus {
         try checkCSVDestination()
         // The export file is made first, so a path that cannot be written stops the run before anything is sent.
         var exportFile: ProfileExportWriter.ExportFile? = nil
@@ -68,7 +73,7 @@ extension PerfAnalyzerRun {
         }
         do {
             return try await profile(transport: transport, group: group, interruption: interruption, sharedMemory: sharedMemory,
-                                     exportFile: exportFile)
+                                     exportFile: exportFile, metrics: metrics)
         } catch {
             // A run that never started leaves no empty export behind.
             if let exportFile, !exportFile.wasWritten { exportFile.remove() }

@@ -12,6 +12,8 @@ final class SimulatorProcess: @unchecked Sendable {
     /// The gRPC port, and whether both listeners speak TLS.
     let grpcPort: Int
     let usesTLS: Bool
+    /// The metrics port, when started with `--metrics-port`.
+    let metricsPort: Int?
 
     init(arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: BuiltTools.kserveSim)
@@ -21,10 +23,11 @@ final class SimulatorProcess: @unchecked Sendable {
         process.standardError = FileHandle.standardError
         try process.run()
         // The simulator prints "kserve-sim: HTTP listening on 127.0.0.1:PORT", then the same
-        // for gRPC ("HTTPS" and "gRPC+TLS" with TLS), once it listens.
+        // for gRPC ("HTTPS" and "gRPC+TLS" with TLS), then for metrics if asked, once it listens.
+        let expectedLines = arguments.contains("--metrics-port") ? 3 : 2
         var lines = Data()
         let handle = output.fileHandleForReading
-        while lines.filter({ $0 == UInt8(ascii: "\n") }).count < 2 {
+        while lines.filter({ $0 == UInt8(ascii: "\n") }).count < expectedLines {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             lines.append(chunk)
@@ -33,12 +36,13 @@ final class SimulatorProcess: @unchecked Sendable {
         let ports = text.split(separator: "\n").compactMap { line in
             line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         }
-        guard ports.count == 2 else {
+        guard ports.count == expectedLines else {
             process.terminate()
             throw SimulatorError(message: "kserve-sim did not report its ports; it printed: \(text)")
         }
         port = ports[0]
         grpcPort = ports[1]
+        metricsPort = expectedLines == 3 ? ports[2] : nil
         usesTLS = text.contains("HTTPS listening")
     }
 
@@ -73,6 +77,23 @@ final class SimulatorProcess: @unchecked Sendable {
             throw SimulatorError(message: "no statistics for \(model)")
         }
         return entry
+    }
+
+    /// `--metrics-url` for the simulator's metrics endpoint.
+    var metricsURL: String { "127.0.0.1:\(metricsPort ?? 0)/metrics" }
+
+    /// How many times the metrics page was read before this call (which reads it once more).
+    func metricsReads() async throws -> Int {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connection = HTTPControlClient(group: group, address: ServerAddress(host: "127.0.0.1", port: metricsPort ?? 0), headers: [])
+        let response = try await connection.get("/metrics")
+        await connection.close()
+        try await group.shutdownGracefully()
+        guard response.status == 200,
+              let count = try PrometheusText.parse(response.text).first(where: { $0.name == "kserve_sim_metrics_reads_total" }) else {
+            throw SimulatorError(message: "no read count in the metrics page: \(response.status) \(response.text)")
+        }
+        return Int(count.value) - 1
     }
 
     struct SimulatorError: Error, CustomStringConvertible {

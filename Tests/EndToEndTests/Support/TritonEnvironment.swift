@@ -29,6 +29,14 @@ struct TritonEnvironment {
                                  referencePerfAnalyzer: try value("PERF_ANALYZER_REFERENCE"))
     }
 
+    /// Triton's metrics endpoint, host:port (scripts/test.sh exports TRITON_METRICS_URL).
+    static func metricsURL() throws -> String {
+        guard let value = ProcessInfo.processInfo.environment["TRITON_METRICS_URL"], !value.isEmpty else {
+            throw Missing(variable: "TRITON_METRICS_URL")
+        }
+        return value
+    }
+
     /// Triton's own statistics for one model (summed over versions).
     func statistics(model: String) async throws -> (success: UInt64, inferences: UInt64) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

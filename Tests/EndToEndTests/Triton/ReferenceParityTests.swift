@@ -35,10 +35,23 @@ struct ReferenceParityTests {
                 (theirs.stdout, (try? String(contentsOfFile: theirCSV, encoding: .utf8)) ?? ""))
     }
 
+    /// Lines only our report has (docs/compatibility.md): the client's CPU per request, and the
+    /// server's CPU figures under the metrics section.
+    private static let ourLines = ["    Client CPU per request: ", "    Avg CPU Utilization: ", "    Max CPU Memory Usage: "]
+    /// CSV columns only ours has, after all of perf_analyzer's.
+    private static let ourColumns = [",Avg Server CPU Utilization", ",Max Server CPU Memory", ",Client CPU per Request"]
+
+    /// Our CSV header without our own columns: what perf_analyzer's must be.
+    private func theirPart(ofHeader header: Substring?) -> String? {
+        header.map { Self.ourColumns.reduce(String($0)) { $0.replacingOccurrences(of: $1, with: "") } }
+    }
+
     /// The report's structure: each line's label (text before the first ':' or digit run),
-    /// with the levels' own numbers kept for the level headers.
+    /// with the levels' own numbers kept for the level headers. Our own extra lines are left out.
     private func skeleton(_ stdout: String) -> [String] {
-        stdout.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in !Self.ourLines.contains { line.hasPrefix($0) } }
+            .map { line -> String in
             if line.hasPrefix("Request concurrency:") || line.hasPrefix("Concurrency:") {
                 return String(line.prefix { $0 != "," })
             }
@@ -57,7 +70,7 @@ struct ReferenceParityTests {
         let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra)
         let ourLines = result.ours.1.split(separator: "\n")
         let theirLines = result.theirs.1.split(separator: "\n")
-        #expect(ourLines.first == theirLines.first)
+        #expect(theirPart(ofHeader: ourLines.first) == theirLines.first.map(String.init))
         #expect(levels(result.ours.1) == levels(result.theirs.1))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
@@ -65,14 +78,14 @@ struct ReferenceParityTests {
     @Test("fixed request count, batch 4: same sections and header")
     func requestCount() throws {
         let result = try both(["-m", "identity_fp32", "--concurrency-range", "2", "--request-count", "400", "-b", "4"])
-        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
     @Test("ensemble: composing-model sections match")
     func ensemble() throws {
         let result = try both(["-m", "ensemble_add_sub_identity", "--concurrency-range", "1", "--request-count", "200"])
-        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
@@ -100,8 +113,21 @@ struct ReferenceParityTests {
     @Test("gRPC: same CSV header, levels and report sections", arguments: [[] as [String], ["--async", "--verbose-csv"]])
     func grpcSweep(extra: [String]) throws {
         let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra, grpc: true)
-        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(levels(result.ours.1) == levels(result.theirs.1))
+        #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
+    }
+
+    @Test("--collect-metrics with --verbose-csv: the same metrics section (no GPU on this Triton) and the same GPU columns",
+          arguments: [false, true])
+    func collectMetrics(grpc: Bool) throws {
+        let metrics = try TritonEnvironment.metricsURL()
+        let result = try both(["-m", "identity_fp32", "--concurrency-range", "1", "-p", "500", "-s", "100", "--verbose-csv",
+                               "--collect-metrics", "--metrics-url", metrics, "--metrics-interval", "200"], grpc: grpc)
+        let theirHeader = result.theirs.1.split(separator: "\n").first.map(String.init)
+        #expect(theirHeader?.hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory") == true)
+        #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == theirHeader)
+        #expect(result.theirs.0.contains("  Server Prometheus Metrics: \n    Avg GPU Utilization:\n"))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
@@ -114,7 +140,7 @@ struct ReferenceParityTests {
         try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
         let result = try both(["-m", "repeat_decoupled", "--streaming", "--concurrency-range", "1:2", "-p", "500", "-s", "100",
                                "--input-data", input], grpc: true)
-        #expect(result.ours.1.split(separator: "\n").first == result.theirs.1.split(separator: "\n").first)
+        #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(result.ours.1.hasPrefix("Concurrency,Inferences/Second,Response Throughput,"))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
