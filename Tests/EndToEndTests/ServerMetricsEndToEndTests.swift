@@ -49,13 +49,12 @@ struct ServerMetricsEndToEndTests {
             #expect((SimulatedMetrics.cpuUtilizationRange.lowerBound * 100...SimulatedMetrics.cpuUtilizationRange.upperBound * 100).contains(cpu))
             #expect(SimulatedMetrics.cpuMemoryUsedRange.contains(UInt64(try #require(block.cpuMemoryBytes))))
         }
-        // Each level's figures come from several reads: an average strictly inside the range
-        // needs more than one (the first GPU's values step through the range from one read to the next).
-        // Reads: one before any load, then one every 100 ms while each level's windows run.
+        // Reads: one before any load, then one every 100 ms while each level's windows run (a
+        // loaded machine may stretch the sleeps; reading once a window would fall far below).
         let windows = result.stdout.components(separatedBy: "  Pass [").count - 1
         let reads = try await sim.metricsReads()
         let expected = 1 + windows * 10
-        #expect(reads >= 1 + windows * 6 && reads <= expected + 2 * blocks.count + 2,
+        #expect(reads >= 1 + windows * 5 && reads <= expected + 2 * blocks.count + 2,
                 "kserve-sim served \(reads) reads over \(windows) windows of 1000 ms at one per 100 ms")
 
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)

@@ -225,7 +225,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .customShort("f"), help: ArgumentHelp("Write the results as CSV to this file.", valueName: "file"))
         var csvFile: String?
 
-        @Flag(name: .long, help: "Add the average latency and the HTTP time split to the CSV.")
+        @Flag(name: .long, help: "Add the average latency, the HTTP time split and the client's CPU per request to the CSV (with --collect-metrics, the server metrics too).")
         var verboseCsv = false
 
         @Option(name: .long, help: ArgumentHelp("Write every measured request (send time, inputs, response times and outputs) and each level's window boundaries to this JSON file, in perf_analyzer's profile export format. The file must not exist.", valueName: "path"))
