@@ -97,6 +97,10 @@ class LoadEngine: @unchecked Sendable {
         self.counters = counters
         let now = MonotonicClock.now()
         self.loops = loops.map { LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled))) }
+        for share in self.loops {
+            let window = share.sinks.window
+            share.loop.execute { window.startCPUClock() }
+        }
         self.makeSlot = makeSlot
     }
 

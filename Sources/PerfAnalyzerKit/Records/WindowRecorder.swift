@@ -1,3 +1,5 @@
+import KServeProtocol
+
 /// The window aggregate: folds the records of one event loop into the current window's counts
 /// and HDR histograms, so its memory is flat however many requests there were.
 ///
@@ -43,20 +45,27 @@ final class WindowRecorder: RequestRecordSink, @unchecked Sendable {
         window.recordFailure(.connectionError(message))
     }
 
-    /// The loop thread's CPU clock at the start of the current window; nil until the first cut
-    /// (the recorder is made off its loop), so the first window has no overhead figure.
-    @exclusivity(unchecked) private var busyAtStartNs: UInt64?
+    /// The loop thread's CPU clock and the monotonic clock when they were last read; nil until
+    /// `startCPUClock` runs on the loop (the recorder is made off it).
+    @exclusivity(unchecked) private var cpuMark: (busyNs: UInt64, atNs: UInt64)?
+
+    /// Reads the loop thread's CPU clock once, on the loop, before the load starts.
+    func startCPUClock() {
+        cpuMark = (ThreadCPUClock.now(), MonotonicClock.now())
+    }
 
     /// Closes the current window at `nowNs` and starts the next one there. Runs on the loop.
     func cut(at nowNs: UInt64) -> ClientWindow {
         var finished = window
         finished.endNs = nowNs
         let busyNs = ThreadCPUClock.now()
-        if let start = busyAtStartNs, busyNs >= start {
-            finished.loopBusyNs = busyNs - start
-            finished.loopSpanNs = finished.durationNs
+        let atNs = MonotonicClock.now()
+        // Busy time and elapsed time over the same span, from the last reading to this one.
+        if let mark = cpuMark, busyNs >= mark.busyNs, atNs > mark.atNs {
+            finished.loopBusyNs = busyNs - mark.busyNs
+            finished.loopSpanNs = atNs - mark.atNs
         }
-        busyAtStartNs = busyNs
+        cpuMark = (busyNs, atNs)
         window = ClientWindow(startNs: nowNs, scheduled: scheduled)
         return finished
     }

@@ -207,7 +207,7 @@ struct TritonServerFeaturesTests {
     func clientOverhead() throws {
         let triton = try TritonEnvironment.current()
         let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
-            "-m", "identity_fp32", "-u", triton.httpURL, "-v", "-p", "500", "--concurrency-range", "2",
+            "-m", "identity_fp32", "-u", triton.httpURL, "-v", "--request-count", "300", "--concurrency-range", "2",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("    Avg client overhead: ") }, "\(result.stdout)")
