@@ -6,8 +6,8 @@
 # Usage:   scripts/install-triton.sh
 # Env:     PERF_ANALYZER_CACHE  cache root (default: ~/.cache/swift-perf-analyzer)
 # Output:  the last line on stdout is the absolute path of the tritonserver binary.
-#          `source scripts/triton-env.sh` afterwards exports TRITONSERVER and
-#          TRITON_BACKENDS.
+#          `source scripts/triton-env.sh` afterwards exports TRITONSERVER,
+#          TRITON_BACKENDS and TRITON_SERVER_DIRECTORY (for --service-kind triton_c_api).
 #
 # Safe to run repeatedly: every step checks whether it is already done.
 set -euo pipefail
@@ -75,6 +75,28 @@ else
     log "already unpacked: $TRITON_ROOT"
 fi
 
+# --- server directory for --service-kind triton_c_api -------------------------
+# The C API kind (ours and perf_analyzer's) opens DIR/lib/libtritonserver.so and loads
+# backends from DIR/backends. The wheel's server folder already has backends/ and caches/;
+# lib/ gets links to libtritonserver and every library bundled beside it, under their own
+# names. lib/ sits where bin/tritonserver's RPATH (${ORIGIN}/../lib) expects it, and
+# backends/python/ keeps the depth its RPATH needs to reach nvidia_pytriton.libs.
+# The bundled libraries carry no RUNPATH of their own, so libtritonserver's indirect
+# dependencies (libcurl's libnghttp2, ...) are found only when lib/ is searched: perf_analyzer
+# needs LD_LIBRARY_PATH=DIR/lib; perf-analyzer opens them from DIR/lib itself.
+server_lib="$SERVER_DIR/lib"
+mkdir -p "$server_lib" "$SERVER_DIR/repoagents"
+for library in "$TRITON_ROOT"/nvidia_pytriton.libs/*; do
+    ln -sfn "../../../nvidia_pytriton.libs/$(basename "$library")" "$server_lib/$(basename "$library")"
+done
+triton_library=$(cd "$TRITON_ROOT/nvidia_pytriton.libs" && ls libtritonserver-*.so 2>/dev/null | head -n 1)
+[ -n "$triton_library" ] || fail "libtritonserver-*.so missing from $TRITON_ROOT/nvidia_pytriton.libs"
+ln -sfn "../../../nvidia_pytriton.libs/$triton_library" "$server_lib/libtritonserver.so"
+if LD_LIBRARY_PATH="$server_lib" ldd "$server_lib/libtritonserver.so" | grep -q 'not found'; then
+    LD_LIBRARY_PATH="$server_lib" ldd "$server_lib/libtritonserver.so" | grep 'not found' >&2
+    fail "$server_lib/libtritonserver.so has unresolved shared libraries (see above)"
+fi
+
 # --- sanity checks -----------------------------------------------------------
 TRITONSERVER="$SERVER_DIR/bin/tritonserver"
 STUB="$SERVER_DIR/backends/python/triton_python_backend_stub"
@@ -87,5 +109,5 @@ for bin in "$TRITONSERVER" "$STUB"; do
 done
 /usr/bin/python3 -c 'import numpy' 2>/dev/null \
     || fail "Debian's /usr/bin/python3 cannot import numpy (python3-numpy broken?)"
-log "Triton ready. Backends: $SERVER_DIR/backends"
+log "Triton ready. Backends: $SERVER_DIR/backends; C API server directory: $SERVER_DIR"
 echo "$TRITONSERVER"

@@ -56,6 +56,8 @@ export TRITON_METRICS_URL="127.0.0.1:$metrics"
 export TRITON_RECORD_DIR="$work/record"
 export TRITON_TRACE_FILE="$work/trace/trace.json"
 export PERF_ANALYZER_REFERENCE="$PERF_ANALYZER"
+# The C API tests start Triton inside perf-analyzer from this directory (set by triton-env.sh).
+export TRITON_SERVER_DIRECTORY
 
 echo "== testing" >&2
 swift test --skip-build

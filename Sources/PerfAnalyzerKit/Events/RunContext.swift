@@ -40,6 +40,7 @@ public struct RunContext: Sendable {
     public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         modelName = options.modelName
         modelVersion = options.modelVersion
+        serviceKind = options.tritonCAPI == nil ? "triton" : "triton_c_api"
         wireProtocol = options.wireProtocol
         batchSize = options.batchSize
         loadMode = options.loadMode

@@ -3,7 +3,7 @@
 enum NotYetImplementedFlags {
     static let long: Set<String> = [
         "session-concurrency",
-        "triton-server-directory", "model-repository", "model-signature-name",
+        "model-signature-name",
         "endpoint", "schedule", "fixed-schedule", "enable-mpi",
         // dynamic_grpc's method name; that service kind is refused too.
         "grpc-method",

@@ -26,7 +26,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .customShort("v"), help: "Verbose output; give it twice for extra detail.")
         var verbose: Int
 
-        @Option(name: .long, help: ArgumentHelp("Only 'triton' is supported.", valueName: "kind"))
+        @Option(name: .long, help: ArgumentHelp("'triton': a server over HTTP or gRPC; 'triton_c_api': Triton inside this process through libtritonserver (--triton-server-directory, --model-repository).", valueName: "kind"))
         var serviceKind: String = "triton"
 
         @Option(name: .long, help: ArgumentHelp("Models a BLS model calls, name[:version] separated by commas; their server statistics are reported as an ensemble's composing models are.", valueName: "models"))
@@ -218,6 +218,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --collect-metrics: msec between two reads of the metrics. (default: 1000)", valueName: "ms"))
         var metricsInterval: Int?
 
+        @Option(name: .long, help: ArgumentHelp("--service-kind triton_c_api: the Triton install holding lib/libtritonserver.so and backends/. (default: /opt/tritonserver)", valueName: "path"))
+        var tritonServerDirectory: String?
+
+        @Option(name: .long, help: ArgumentHelp("--service-kind triton_c_api: the model repository the in-process server loads (required there).", valueName: "path"))
+        var modelRepository: String?
+
         public init() {}
     }
 
@@ -279,9 +285,8 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         options.modelName = model
         options.modelVersion = general.modelVersion
         options.verbosity = general.verbose
-        guard general.serviceKind.lowercased() == "triton" else {
-            throw OptionError("--service-kind \(general.serviceKind): only 'triton' is implemented")
-        }
+        options.tritonCAPI = try resolveServiceKind()
+        if options.tritonCAPI != nil { try checkCAPIConnectionFlags() }
 
         if let text = general.blsComposingModels {
             options.blsComposingModels = try Self.composingModels(text)
@@ -411,6 +416,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             }
             options.profileExportPath = path
         }
+        if options.tritonCAPI != nil { try checkCAPIRestrictions(options) }
         try NumericBounds.check(measurement.requestPeriod, in: 1...NumericBounds.maxRequestCount, flag: "--request-period",
                                 expected: "a number of responses from 1 to \(NumericBounds.maxRequestCount)")
         if let text = measurement.periodicConcurrencyRange {

@@ -23,7 +23,17 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
         case cuda
     }
 
+    /// `--service-kind triton_c_api`: Triton inside this process, through libtritonserver.
+    public struct TritonCAPI: Sendable, Equatable {
+        /// `--triton-server-directory`: holds `lib/libtritonserver.so`, `backends/`, `repoagents/`, `caches/`.
+        public var serverDirectory: String
+        /// `--model-repository`.
+        public var modelRepository: String
+    }
+
     // Model and server
+    /// nil for `--service-kind triton` (a server over HTTP or gRPC).
+    public var tritonCAPI: TritonCAPI? = nil
     public var modelName: String = ""
     public var modelVersion: String = ""
     public var url: String = "localhost:8000"

@@ -5,7 +5,8 @@ extension PerfAnalyzerCommand.Server {
         let isHTTPS = options.url.lowercased().hasPrefix("https://")
 
         if streaming {
-            guard isGRPC else { throw OptionError("--streaming: streaming needs -i grpc") }
+            // The C API streams too: a decoupled model answers through the same callback.
+            guard isGRPC || options.tritonCAPI != nil else { throw OptionError("--streaming: streaming needs -i grpc") }
             options.streaming = true
         }
         if let value = grpcCompressionAlgorithm {
@@ -68,5 +69,68 @@ extension PerfAnalyzerCommand.Server {
             throw OptionError("--ssl-https-client-certificate-file and --ssl-https-private-key-file go together (mutual TLS needs both)")
         }
         options.httpsTLS = https
+    }
+}
+
+extension PerfAnalyzerCommand {
+    /// `--service-kind`, with the two flags that only its C API form takes.
+    func resolveServiceKind() throws(OptionError) -> PerfAnalyzerOptions.TritonCAPI? {
+        switch general.serviceKind.lowercased() {
+        case "triton":
+            if server.tritonServerDirectory != nil { throw OptionError("--triton-server-directory: applies to --service-kind triton_c_api") }
+            if server.modelRepository != nil { throw OptionError("--model-repository: applies to --service-kind triton_c_api") }
+            return nil
+        case "triton_c_api":
+            guard let repository = server.modelRepository, !repository.isEmpty else {
+                throw OptionError("--service-kind triton_c_api: --model-repository is required (the repository the in-process server loads)")
+            }
+            let directory = server.tritonServerDirectory ?? "/opt/tritonserver"
+            guard !directory.isEmpty else { throw OptionError("--triton-server-directory: the path is empty") }
+            return PerfAnalyzerOptions.TritonCAPI(serverDirectory: directory, modelRepository: repository)
+        default:
+            throw OptionError("--service-kind \(general.serviceKind): expected 'triton' or 'triton_c_api' (tfserving, torchserve, openai and dynamic_grpc are not implemented)")
+        }
+    }
+
+    /// `--service-kind triton_c_api` has no connection: an address, headers, compression or TLS
+    /// are refused by name, before the protocol's own checks would word them for a network.
+    /// `-i` is accepted and ignored, as perf_analyzer does.
+    func checkCAPIConnectionFlags() throws(OptionError) {
+        let kind = "--service-kind triton_c_api"
+        if server.url != nil { throw OptionError("-u: \(kind) runs Triton inside this process; there is no server address") }
+        if !other.header.isEmpty { throw OptionError("-H: \(kind) sends no HTTP request to carry headers") }
+        if server.grpcCompressionAlgorithm != nil { throw OptionError("--grpc-compression-algorithm: \(kind) sends nothing over gRPC to compress") }
+        let tls: [(String, Bool)] = [
+            ("--ssl-grpc-use-ssl", server.sslGrpcUseSsl != nil),
+            ("--ssl-grpc-root-certifications-file", server.sslGrpcRootCertificationsFile != nil),
+            ("--ssl-grpc-private-key-file", server.sslGrpcPrivateKeyFile != nil),
+            ("--ssl-grpc-certificate-chain-file", server.sslGrpcCertificateChainFile != nil),
+            ("--ssl-https-verify-peer", server.sslHttpsVerifyPeer != nil),
+            ("--ssl-https-verify-host", server.sslHttpsVerifyHost != nil),
+            ("--ssl-https-ca-certificates-file", server.sslHttpsCaCertificatesFile != nil),
+            ("--ssl-https-client-certificate-file", server.sslHttpsClientCertificateFile != nil),
+            ("--ssl-https-client-certificate-type", server.sslHttpsClientCertificateType != nil),
+            ("--ssl-https-private-key-file", server.sslHttpsPrivateKeyFile != nil),
+            ("--ssl-https-private-key-type", server.sslHttpsPrivateKeyType != nil),
+        ]
+        if let flag = tls.first(where: { $0.1 })?.0 { throw OptionError("\(flag): \(kind) has no connection for TLS to protect") }
+    }
+
+    /// What else `--service-kind triton_c_api` cannot honour, each refused by name: tensors go as
+    /// raw memory, and some features are not implemented for this kind.
+    func checkCAPIRestrictions(_ options: PerfAnalyzerOptions) throws(OptionError) {
+        let kind = "--service-kind triton_c_api"
+        if options.inputTensorFormat == .json || options.outputTensorFormat == .json {
+            let flag = options.inputTensorFormat == .json ? "--input-tensor-format" : "--output-tensor-format"
+            throw OptionError("\(flag) json: \(kind) hands tensors to Triton as raw memory; there is no wire format to choose")
+        }
+        if options.sharedMemory != .none {
+            throw OptionError("--shared-memory \(options.sharedMemory.rawValue): not implemented for \(kind) (inputs are already handed to the in-process server in place; registering regions with it is not supported)")
+        }
+        if !options.requestParameters.isEmpty { throw OptionError("--request-parameter: not implemented for \(kind)") }
+        if options.profileExportPath != nil {
+            throw OptionError("--profile-export-file: not implemented for \(kind) (the export decodes outputs from response bytes, which an in-process run does not keep)")
+        }
+        if measurement.periodicConcurrencyRange != nil { throw OptionError("--periodic-concurrency-range: not implemented for \(kind)") }
     }
 }

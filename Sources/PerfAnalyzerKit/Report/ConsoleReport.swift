@@ -15,8 +15,9 @@ public struct ConsoleReport: Sendable {
     /// Each method returns whole lines without the final newline; the printer adds it.
     public func settingsBlock() -> String {
         var lines = ["*** Measurement Settings ***"]
-        lines.append("  Batch size: \(context.batchSize)")
-        lines.append("  Service Kind: TRITON")
+        // perf_analyzer shows it for the triton kind, and for others when -b is given.
+        if context.serviceKind == "triton" || context.batchSize != 1 { lines.append("  Batch size: \(context.batchSize)") }
+        lines.append("  Service Kind: \(context.serviceKind.uppercased())")
         if context.warmupRequestCount > 0 {
             lines.append("  Sending \(context.warmupRequestCount) warmup request\(context.warmupRequestCount > 1 ? "s" : "")")
         }
@@ -157,9 +158,10 @@ public struct ConsoleReport: Sendable {
     }
 
     /// How the client spent a request's time, in perf_analyzer's words for each protocol;
-    /// a decoupled model's requests have no single response to split, so the line is blank.
+    /// a decoupled model's requests have no single response to split, and an in-process run no
+    /// protocol to split it by, so the line is blank, as perf_analyzer leaves it.
     private func clientTimeLine(_ split: ClientTimeSplit) -> String {
-        if isDecoupled { return "    " }
+        if isDecoupled || context.serviceKind == "triton_c_api" { return "    " }
         switch (context.wireProtocol, context.verbosity > 0) {
         case (.http, true):
             return "    Avg HTTP time: \(split.requestUs) usec (send \(split.sendUs) usec + response wait \(split.waitUs) usec + receive \(split.receiveUs) usec)"

@@ -13,6 +13,9 @@ struct ModelDiscovery {
         } catch let error as ConnectionError {
             throw RunError(error.description)
         }
+        if !ready, options.tritonCAPI != nil {
+            throw RunError("the in-process Triton server is not ready")
+        }
         if !ready {
             let prefix = (try? ServerAddress(parsing: options.url, defaultPort: 8000))?.pathPrefix ?? ""
             let check = options.wireProtocol == .grpc ? "ServerReady answered false" : "GET \(prefix)/v2/health/ready did not answer 200"
@@ -43,7 +46,8 @@ struct ModelDiscovery {
             throw RunError("-b \(options.batchSize): model '\(name)' is a sequence model; its requests carry batch size 1")
         }
         if description.isDecoupled && !options.streaming {
-            throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with -i grpc --streaming")
+            let flags = options.tritonCAPI == nil ? "-i grpc --streaming" : "--streaming"
+            throw RunError("model '\(name)' is decoupled (it may answer a request with any number of responses): run it with \(flags)")
         }
         // A BLS model's calls are named on the command line; each must exist on the server.
         for model in options.blsComposingModels {

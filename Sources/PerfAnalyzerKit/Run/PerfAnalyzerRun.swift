@@ -89,7 +89,8 @@ public struct PerfAnalyzerRun: Sendable {
         out(console.report.settingsBlock())
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
-        let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled)
+        let makeSlot = try transport.slotFactory(loops: loops, requests: requests, isDecoupled: description.isDecoupled,
+                                                 cAPIRequests: prepared.cAPIRequests)
         if let periodic = options.periodicConcurrency, let export {
             let status = try await PeriodicConcurrencyRun.run(settings: periodic, loops: loops, requestCount: requests.count,
                                                               makeSlot: makeSlot, export: export, requestTimeoutMs: options.requestTimeoutMs,

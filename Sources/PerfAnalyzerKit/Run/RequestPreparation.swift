@@ -25,6 +25,8 @@ struct RequestPreparation {
         /// With `--profile-export-file`: each request's `request_inputs`, encoded once. Like
         /// perf_analyzer, the export shows the first data step of a batched request.
         var exportInputs: [[UInt8]] = []
+        /// `--service-kind triton_c_api`: every request's input tensors, as the C API takes them.
+        var cAPIRequests: CAPIRequestTable? = nil
     }
 
     /// The wire bytes of every request the run will send, built before the load starts.
@@ -51,22 +53,32 @@ struct RequestPreparation {
             throw RunError(error.description)
         }
         var requests: [PreparedRequest]
+        var cAPIRequests: CAPIRequestTable? = nil
         let layout = sharedMemory.map {
             SharedMemoryLayout(regions: $0, model: model, batchSize: options.batchSize,
                                outputSizePerEntry: options.outputSharedMemorySize, separateOutputs: plan.expected != nil)
         }
         let bind = layout.map { $0.bind(index:steps:) }
         do {
-            switch options.wireProtocol {
-            case .http:
-                let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
-                                                  inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat,
-                                                  parameters: options.requestParameters, pathPrefix: address.pathPrefix)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
-            case .grpc:
-                let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming,
-                                                      parameters: options.requestParameters)
-                requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
+            if options.tritonCAPI != nil {
+                guard plan.expected == nil else {
+                    throw RunError("--input-data: validation_data is not implemented for --service-kind triton_c_api (its load never reads outputs back)")
+                }
+                let table = CAPIRequestTable.Builder()
+                requests = try plan.requests(batchSize: options.batchSize, builder: CAPIRequestEncoding(model: model, table: table))
+                cAPIRequests = table.finish()
+            } else {
+                switch options.wireProtocol {
+                case .http:
+                    let builder = InferRequestBuilder(model: model, host: address.hostHeader, headers: options.headers,
+                                                      inputFormat: options.inputTensorFormat, outputFormat: options.outputTensorFormat,
+                                                      parameters: options.requestParameters, pathPrefix: address.pathPrefix)
+                    requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
+                case .grpc:
+                    let builder = GRPCInferRequestBuilder(model: model, requestsFinalResponseMarker: model.isDecoupled && options.streaming,
+                                                          parameters: options.requestParameters)
+                    requests = try plan.requests(batchSize: options.batchSize, builder: builder, bindSharedMemory: bind)
+                }
             }
         } catch let error as RequestPlan.PlanError {
             throw RunError(error.description)
@@ -86,7 +98,7 @@ struct RequestPreparation {
                 return start..<(start + length)
             }.filter { !$0.isEmpty }
         }
-        var prepared = PreparedRequests(requests: requests, streams: streams, streamsSetLength: streamLengths != nil)
+        var prepared = PreparedRequests(requests: requests, streams: streams, streamsSetLength: streamLengths != nil, cAPIRequests: cAPIRequests)
         if options.profileExportPath != nil {
             prepared.exportInputs = requests.indices.map { index in
                 ProfileExportWriter.encodeInputs(plan.steps[(index * options.batchSize) % plan.steps.count])

@@ -4,7 +4,8 @@ import NIOCore
 import NIOPosix
 
 /// The protocol side of a run: the control client the run asks about the model, and the
-/// slots that carry the load, over HTTP/1.1 or gRPC, with or without TLS.
+/// slots that carry the load, over HTTP/1.1 or gRPC, with or without TLS, or through the C API
+/// of a Triton running in this process.
 final class RunTransport: Sendable {
     let address: ServerAddress
     let control: any InferenceServerControl
@@ -12,17 +13,24 @@ final class RunTransport: Sendable {
     private let tls: ClientTLS?
     /// gRPC connections of the load, one per event loop.
     private let loadConnections = NIOLockedValueBox<[GRPCConnection]>([])
+    /// `--service-kind triton_c_api`: the server the slots call; stopped when `control` closes.
+    private let inProcess: InProcessTritonServer?
 
-    private init(address: ServerAddress, control: any InferenceServerControl, options: PerfAnalyzerOptions, tls: ClientTLS?) {
+    private init(address: ServerAddress, control: any InferenceServerControl, options: PerfAnalyzerOptions, tls: ClientTLS?,
+                 inProcess: InProcessTritonServer? = nil) {
         self.address = address
         self.control = control
         self.options = options
         self.tls = tls
+        self.inProcess = inProcess
     }
 
     /// Parses the URL, loads the TLS files and, for TLS over gRPC, completes one handshake,
     /// so certificate problems are told in one line before anything is sent.
     static func open(options: PerfAnalyzerOptions, group: MultiThreadedEventLoopGroup) async throws -> RunTransport {
+        if let settings = options.tritonCAPI {
+            return try await openInProcess(settings, options: options)
+        }
         let address: ServerAddress
         do {
             address = try ServerAddress(parsing: options.url, defaultPort: options.wireProtocol == .grpc ? 8001 : 8000)
@@ -59,10 +67,36 @@ final class RunTransport: Sendable {
         }
     }
 
+    /// Starts Triton in this process; its control plane answers through the C API.
+    private static func openInProcess(_ settings: PerfAnalyzerOptions.TritonCAPI, options: PerfAnalyzerOptions) async throws -> RunTransport {
+        let server: InProcessTritonServer
+        do {
+            server = try await InProcessTritonServer.start(.init(serverDirectory: settings.serverDirectory,
+                                                                 modelRepository: settings.modelRepository, verbosity: options.verbosity))
+        } catch {
+            throw RunError(error.description)
+        }
+        // No address is used in process; the request builders never run for this kind.
+        let address = ServerAddress(host: "in-process", port: 0)
+        return RunTransport(address: address, control: CAPIControl(server: server), options: options, tls: nil, inProcess: server)
+    }
+
     /// How to make the run's slots on `loops`.
-    func slotFactory(loops: [EventLoop], requests: [PreparedRequest], isDecoupled: Bool) throws -> SlotFactory {
+    func slotFactory(loops: [EventLoop], requests: [PreparedRequest], isDecoupled: Bool,
+                     cAPIRequests: CAPIRequestTable? = nil) throws -> SlotFactory {
         let address = self.address
         let tls = self.tls
+        if let inProcess, let cAPIRequests {
+            let version: Int64
+            do {
+                version = try InProcessTritonServer.version(options.modelVersion)
+            } catch {
+                throw RunError(error.description)
+            }
+            let shared = CAPISlot.Shared(server: inProcess, table: cAPIRequests, requests: requests, modelName: options.modelName,
+                                         modelVersion: version, isDecoupled: isDecoupled)
+            return { placement in CAPISlot(placement: placement, shared: shared) }
+        }
         switch options.wireProtocol {
         case .http:
             let connectTimeoutMs = options.connectionTimeoutMs

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import PerfAnalyzerKit
+
+private func resolve(_ arguments: [String]) throws -> PerfAnalyzerOptions {
+    try PerfAnalyzerCommand.parse(["-m", "m"] + arguments).resolve()
+}
+
+@Suite("Command line: --service-kind triton_c_api")
+struct TritonCAPIOptionTests {
+    @Test("the kind takes a repository and a server directory, /opt/tritonserver by default")
+    func settings() throws {
+        let defaults = try resolve(["--service-kind", "triton_c_api", "--model-repository", "/models"])
+        #expect(defaults.tritonCAPI == .init(serverDirectory: "/opt/tritonserver", modelRepository: "/models"))
+        let given = try resolve(["--service-kind=triton_c_api", "--model-repository=/models", "--triton-server-directory=/srv/triton",
+                                 "-i", "grpc", "--streaming", "--async"])
+        #expect(given.tritonCAPI == .init(serverDirectory: "/srv/triton", modelRepository: "/models"))
+        #expect(given.streaming)
+        #expect(try resolve([]).tritonCAPI == nil)
+    }
+
+    @Test("what the kind cannot honour is refused by name", arguments: [
+        (["--service-kind", "triton_c_api"], "--service-kind triton_c_api: --model-repository is required"),
+        (["--model-repository", "/m"], "--model-repository: applies to --service-kind triton_c_api"),
+        (["--triton-server-directory", "/t"], "--triton-server-directory: applies to --service-kind triton_c_api"),
+        (["--service-kind", "openai"], "--service-kind openai: expected 'triton' or 'triton_c_api'"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "-u", "h:1"], "-u: --service-kind triton_c_api runs Triton inside this process"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "--shared-memory", "cuda"], "--shared-memory cuda: not implemented"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "--output-tensor-format", "json"], "--output-tensor-format json:"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "-i", "grpc", "--grpc-compression-algorithm", "gzip"],
+         "--grpc-compression-algorithm: --service-kind triton_c_api sends nothing over gRPC"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "--streaming", "--periodic-concurrency-range", "1:2",
+          "--profile-export-file", "/tmp/never-\(UUID().uuidString).json"], "--profile-export-file: not implemented"),
+    ])
+    func refused(arguments: [String], message: String) {
+        #expect(throws: OptionError.self) { try resolve(arguments) }
+        do {
+            _ = try resolve(arguments)
+        } catch let error as OptionError {
+            #expect(error.description.hasPrefix(message), "\(error.description)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test("DT_NEEDED entries are read from an ELF library; anything else has none")
+    func neededLibraries() throws {
+        let needed = ELFNeededLibraries.read(path: "/proc/self/exe")
+        #expect(needed.contains { $0.hasPrefix("libc.so") }, "\(needed)")
+        let text = FileManager.default.temporaryDirectory.appendingPathComponent("not-elf-\(UUID().uuidString)")
+        try "not a library".write(to: text, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: text) }
+        #expect(ELFNeededLibraries.read(path: text.path).isEmpty)
+        #expect(ELFNeededLibraries.read(path: "/nonexistent").isEmpty)
+    }
+
+    @Test("a library that will not load is one line naming it and dlopen's reason")
+    func unloadable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("capi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("lib"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: TritonServerError.self) { try TritonLibraryLoader.load(serverDirectory: directory.path) }
+        try "garbage".write(to: directory.appendingPathComponent("lib/libtritonserver.so"), atomically: true, encoding: .utf8)
+        do {
+            _ = try TritonLibraryLoader.load(serverDirectory: directory.path)
+            Issue.record("a garbage library loaded")
+        } catch {
+            #expect(error.description.hasPrefix("--triton-server-directory: cannot load \(directory.path)/lib/libtritonserver.so: "))
+            #expect(!error.description.contains("\n"))
+        }
+    }
+}
