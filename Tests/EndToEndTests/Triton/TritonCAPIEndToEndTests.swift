@@ -88,6 +88,14 @@ struct TritonCAPIEndToEndTests {
         #expect(try workspace.recorded("identity_fp32").count == 300)
         // 300 sends at 400 per second take 0.75 s, whatever the server's start took on top.
         #expect(Date().timeIntervalSince(started) > 0.75)
+
+        // Custom intervals drive the same slots.
+        let intervals = workspace.root.appendingPathComponent("intervals.txt")
+        try "2000\n1000\n".write(to: intervals, atomically: true, encoding: .utf8)
+        let scheduled = try run(workspace, model: "identity_fp32", ["--request-intervals", intervals.path, "--request-count", "100"])
+        #expect(scheduled.status == 0, "\(scheduled.stderr)")
+        #expect(reportedCount("Request count", in: scheduled.stdout) == 100)
+        #expect(try workspace.recorded("identity_fp32").count == 400)
     }
 
     @Test("--input-data: each request carries the file's steps in turn")
@@ -112,6 +120,17 @@ struct TritonCAPIEndToEndTests {
             #expect(values == steps[index % 3], "request \(index)")
         }
         #expect(received.allSatisfy { $0.inputs.allSatisfy { $0.shape == [1, 4] } })
+
+        // Validation would need the outputs read back, which this kind does not do: refused in one line.
+        let validated = workspace.root.appendingPathComponent("validated.json")
+        try """
+            {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [5, 6, 7, 8]}],
+             "validation_data": [{"OUTPUT0": [6, 8, 10, 12], "OUTPUT1": [-4, -4, -4, -4]}]}
+            """.write(to: validated, atomically: true, encoding: .utf8)
+        let refused = try run(workspace, model: "add_sub", ["--input-data", validated.path, "--request-count", "5"])
+        #expect(refused.status == 99)
+        #expect(refused.stderr.contains("validation_data is not implemented for --service-kind triton_c_api"), "\(refused.stderr)")
+        #expect(try workspace.recorded("add_sub").count == 30)
     }
 
     @Test("a sequence model: correlation IDs and START/END flags reach the server, each sequence whole")
