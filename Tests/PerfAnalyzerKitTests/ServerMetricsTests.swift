@@ -15,7 +15,7 @@ struct ServerMetricsTests {
         #expect(throws: OptionError("--metrics-interval: only with --collect-metrics (it says how often to read the server's metrics)")) {
             try resolve(["--metrics-interval", "100"])
         }
-        #expect(NotYetImplementedFlags.firstIn(["--collect-metrics", "--metrics-url", "x", "--metrics-interval", "5"]) == nil)
+        #expect(RefusedFlags.firstIn(["--collect-metrics", "--metrics-url", "x", "--metrics-interval", "5"]) == nil)
     }
 
     @Test("defaults: the host of -u on port 8002, /metrics, every 1000 ms")

@@ -87,8 +87,13 @@ extension PerfAnalyzerCommand {
             let directory = server.tritonServerDirectory ?? "/opt/tritonserver"
             guard !directory.isEmpty else { throw OptionError("--triton-server-directory: the path is empty") }
             return PerfAnalyzerOptions.TritonCAPI(serverDirectory: directory, modelRepository: repository)
+        case "openai":
+            throw OptionError("--service-kind openai: not implemented yet (perf-analyzer takes triton and triton_c_api)")
+        case "tfserving", "torchserve", "dynamic_grpc":
+            let server = ["tfserving": "TensorFlow Serving", "torchserve": "TorchServe", "dynamic_grpc": "custom gRPC service"][general.serviceKind.lowercased()]!
+            throw OptionError("--service-kind \(general.serviceKind): not supported: there is no \(server) here to test it against, so perf-analyzer takes triton and triton_c_api only")
         default:
-            throw OptionError("--service-kind \(general.serviceKind): expected 'triton' or 'triton_c_api' (tfserving, torchserve, openai and dynamic_grpc are not implemented)")
+            throw OptionError("--service-kind \(general.serviceKind): expected triton or triton_c_api (perf_analyzer's other kinds: tfserving, torchserve, openai, dynamic_grpc)")
         }
     }
 

@@ -6,8 +6,8 @@ import Foundation
 public enum PerfAnalyzerMain {
     public static func run(arguments: [String]) async -> Int32 {
         let errorLine: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if let flag = NotYetImplementedFlags.firstIn(arguments) {
-            errorLine("error: \(flag) is a perf_analyzer flag that perf-analyzer does not implement yet")
+        if let flag = RefusedFlags.firstIn(arguments) {
+            errorLine("error: \(RefusedFlags.refusal(flag))")
             return ExitStatus.failure.rawValue
         }
         let command: PerfAnalyzerCommand
