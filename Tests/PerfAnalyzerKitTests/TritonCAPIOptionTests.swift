@@ -47,6 +47,22 @@ struct TritonCAPIOptionTests {
         }
     }
 
+    @Test("--request-parameter is taken with the kind; the C form keeps the last of a name, in order")
+    func requestParameters() throws {
+        let options = try resolve(["--service-kind", "triton_c_api", "--model-repository", "/m",
+                                   "--request-parameter", "a:1:int", "--request-parameter", "b:x:string",
+                                   "--request-parameter", "a:true:bool"])
+        #expect(options.requestParameters.count == 3)
+        let table = CAPIRequestParameters(options.requestParameters)
+        #expect(table.parameters.map { String(cString: $0.name) } == ["b", "a"])
+        guard case .string(let text) = table.parameters[0].value, case .bool(true) = table.parameters[1].value else {
+            Issue.record("\(table.parameters.map(\.value))")
+            return
+        }
+        #expect(String(cString: text) == "x")
+        #expect(CAPIRequestParameters([]).parameters.isEmpty)
+    }
+
     @Test("DT_NEEDED entries are read from an ELF library; anything else has none")
     func neededLibraries() throws {
         let needed = ELFNeededLibraries.read(path: "/proc/self/exe")

@@ -16,6 +16,8 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         var modelName: String
         var modelVersion: Int64
         var isDecoupled: Bool
+        /// `--request-parameter`, set on every request (none: the loop does nothing).
+        var parameters: CAPIRequestParameters
     }
 
     let shared: Shared
@@ -82,6 +84,15 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             if let error = api.requestAppendInputData(request, input.name, input.bytes, input.byteCount, TritonServerAPI.memoryCPU, 0) {
                 return abandon(error)
             }
+        }
+        for parameter in shared.parameters.parameters {
+            let error: OpaquePointer?
+            switch parameter.value {
+            case .string(let value): error = api.requestSetStringParameter(request, parameter.name, value)
+            case .int(let value): error = api.requestSetIntParameter(request, parameter.name, value)
+            case .bool(let value): error = api.requestSetBoolParameter(request, parameter.name, value)
+            }
+            if let error { return abandon(error) }
         }
         if let mark = ticket.sequence {
             if let error = api.requestSetCorrelationID(request, mark.id) { return abandon(error) }

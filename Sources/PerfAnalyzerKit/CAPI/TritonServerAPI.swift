@@ -62,6 +62,9 @@ final class TritonServerAPI: Sendable {
     typealias RequestAppendInputData = @convention(c) (OpaquePointer?, UnsafePointer<CChar>, UnsafeRawPointer?, Int, UInt32, Int64) -> ErrorPointer
     typealias RequestSetUInt64 = @convention(c) (OpaquePointer?, UInt64) -> ErrorPointer
     typealias RequestSetUInt32 = @convention(c) (OpaquePointer?, UInt32) -> ErrorPointer
+    typealias RequestSetStringParameter = @convention(c) (OpaquePointer?, UnsafePointer<CChar>, UnsafePointer<CChar>) -> ErrorPointer
+    typealias RequestSetIntParameter = @convention(c) (OpaquePointer?, UnsafePointer<CChar>, Int64) -> ErrorPointer
+    typealias RequestSetBoolParameter = @convention(c) (OpaquePointer?, UnsafePointer<CChar>, Bool) -> ErrorPointer
     typealias RequestSetReleaseCallback = @convention(c) (OpaquePointer?, RequestReleaseFn, UnsafeMutableRawPointer?) -> ErrorPointer
     typealias RequestSetResponseCallback = @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutableRawPointer?,
                                                            ResponseCompleteFn, UnsafeMutableRawPointer?) -> ErrorPointer
@@ -118,6 +121,9 @@ final class TritonServerAPI: Sendable {
     let requestAppendInputData: RequestAppendInputData
     let requestSetCorrelationID: RequestSetUInt64
     let requestSetFlags: RequestSetUInt32
+    let requestSetStringParameter: RequestSetStringParameter
+    let requestSetIntParameter: RequestSetIntParameter
+    let requestSetBoolParameter: RequestSetBoolParameter
     let requestSetReleaseCallback: RequestSetReleaseCallback
     let requestSetResponseCallback: RequestSetResponseCallback
     let inferAsync: InferAsync
@@ -172,6 +178,9 @@ final class TritonServerAPI: Sendable {
         requestAppendInputData = try symbol("TRITONSERVER_InferenceRequestAppendInputData")
         requestSetCorrelationID = try symbol("TRITONSERVER_InferenceRequestSetCorrelationId")
         requestSetFlags = try symbol("TRITONSERVER_InferenceRequestSetFlags")
+        requestSetStringParameter = try symbol("TRITONSERVER_InferenceRequestSetStringParameter")
+        requestSetIntParameter = try symbol("TRITONSERVER_InferenceRequestSetIntParameter")
+        requestSetBoolParameter = try symbol("TRITONSERVER_InferenceRequestSetBoolParameter")
         requestSetReleaseCallback = try symbol("TRITONSERVER_InferenceRequestSetReleaseCallback")
         requestSetResponseCallback = try symbol("TRITONSERVER_InferenceRequestSetResponseCallback")
         inferAsync = try symbol("TRITONSERVER_ServerInferAsync")

@@ -132,7 +132,6 @@ extension PerfAnalyzerCommand {
         if options.sharedMemory != .none {
             throw OptionError("--shared-memory \(options.sharedMemory.rawValue): not implemented for \(kind) (inputs are already handed to the in-process server in place; registering regions with it is not supported)")
         }
-        if !options.requestParameters.isEmpty { throw OptionError("--request-parameter: not implemented for \(kind)") }
         if options.profileExportPath != nil {
             throw OptionError("--profile-export-file: not implemented for \(kind) (the export decodes outputs from response bytes, which an in-process run does not keep)")
         }

@@ -94,7 +94,8 @@ final class RunTransport: Sendable {
                 throw RunError(error.description)
             }
             let shared = CAPISlot.Shared(server: inProcess, table: cAPIRequests, requests: requests, modelName: options.modelName,
-                                         modelVersion: version, isDecoupled: isDecoupled)
+                                         modelVersion: version, isDecoupled: isDecoupled,
+                                         parameters: CAPIRequestParameters(options.requestParameters))
             return { placement in CAPISlot(placement: placement, shared: shared) }
         }
         switch options.wireProtocol {

@@ -133,6 +133,25 @@ struct TritonCAPIEndToEndTests {
         #expect(try workspace.recorded("add_sub").count == 30)
     }
 
+    @Test("--request-parameter: every request reaches the model with each parameter, typed")
+    func requestParameters() throws {
+        let workspace = try Workspace(models: ["add_sub"])
+        defer { workspace.remove() }
+        let result = try run(workspace, model: "add_sub", [
+            "--concurrency-range", "2", "--request-count", "20", "--request-parameter", "max_tokens:256:int",
+            "--request-parameter", "mode:Slow:string", "--request-parameter", "mode:Fast:string", "--request-parameter", "greedy:false:bool",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(reportedCount("Request count", in: result.stdout) == 20)
+        let received = try workspace.recorded("add_sub")
+        #expect(received.count == 20)
+        for request in received {
+            let parameters = try #require(request.parameters)
+            // The later of two parameters with one name wins, as over HTTP and gRPC.
+            #expect(parameters == .object(["max_tokens": .int(256), "mode": .string("Fast"), "greedy": .bool(false)]), "\(parameters)")
+        }
+    }
+
     @Test("a sequence model: correlation IDs and START/END flags reach the server, each sequence whole")
     func sequences() throws {
         let workspace = try Workspace(models: ["sequence_accumulator"])
@@ -235,7 +254,6 @@ struct TritonCAPIEndToEndTests {
         (["--profile-export-file", "/tmp/capi-export-never.json"], "--profile-export-file: not implemented for --service-kind triton_c_api"),
         (["--input-tensor-format", "json"], "--input-tensor-format json: --service-kind triton_c_api"),
         (["--ssl-grpc-use-ssl"], "--ssl-grpc-use-ssl: --service-kind triton_c_api"),
-        (["--request-parameter", "a:1:int"], "--request-parameter: not implemented for --service-kind triton_c_api"),
     ])
     func refused(extra: [String], message: String) throws {
         let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
