@@ -1,4 +1,6 @@
 import Foundation
+import KServeProtocol
+import NIOCore
 import Testing
 @testable import PerfAnalyzerKit
 
@@ -61,6 +63,34 @@ struct TritonCAPIOptionTests {
         }
         #expect(String(cString: text) == "x")
         #expect(CAPIRequestParameters([]).parameters.isEmpty)
+    }
+
+    @Test("captured outputs decode by name and are validated as the other kinds' outputs are")
+    func capturedOutputs() throws {
+        for datatype in DataType.allCases {
+            #expect(CAPIRequestTable.dataType(tritonCode: CAPIRequestTable.tritonDataType(datatype)) == datatype)
+        }
+        #expect(CAPIRequestTable.dataType(tritonCode: 0) == nil)
+        // The form `capture` writes: count, then per output name, datatype, shape and bytes.
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt32(1))
+        buffer.writeInteger(UInt32(7))
+        buffer.writeString("OUTPUT0")
+        buffer.writeInteger(CAPIRequestTable.tritonDataType(.int32))
+        buffer.writeInteger(UInt32(2))
+        buffer.writeInteger(Int64(1))
+        buffer.writeInteger(Int64(2))
+        buffer.writeInteger(UInt64(8))
+        buffer.writeBytes([1, 0, 0, 0, 5, 0, 0, 0] as [UInt8])
+        let tensors = try #require(CAPIResponseOutputs.tensors(buffer))
+        #expect(tensors == [.init(name: "OUTPUT0", datatype: .int32, shape: [1, 2], bytes: [1, 0, 0, 0, 5, 0, 0, 0])])
+        let matching = ExpectedOutputs(steps: [0], tensors: [.init(name: "OUTPUT0", datatype: .int32, shape: [2], bytes: [1, 0, 0, 0, 5, 0, 0, 0])])
+        #expect(CAPIResponseOutputs.mismatch(buffer, expected: matching) == nil)
+        let other = ExpectedOutputs(steps: [0], tensors: [.init(name: "OUTPUT0", datatype: .int32, shape: [2], bytes: [1, 0, 0, 0, 6, 0, 0, 0])])
+        #expect(CAPIResponseOutputs.mismatch(buffer, expected: other) == "validation failed for output 'OUTPUT0', data step 0, index 1: expected 6, received 5")
+        let missing = ExpectedOutputs(steps: [0], tensors: [.init(name: "OUTPUT1", datatype: .int32, shape: [1], bytes: [0, 0, 0, 0])])
+        #expect(CAPIResponseOutputs.mismatch(buffer, expected: missing) == "validation of data step 0: the response has no output 'OUTPUT1'")
+        #expect(CAPIResponseOutputs.tensors(buffer.getSlice(at: 0, length: 10)!) == nil)
     }
 
     @Test("DT_NEEDED entries are read from an ELF library; anything else has none")

@@ -58,6 +58,11 @@ final class CAPIRequestTable: @unchecked Sendable {
         }
     }
 
+    /// The KServe datatype of a TRITONSERVER_DataType; nil for INVALID or an unknown code.
+    static func dataType(tritonCode: UInt32) -> DataType? {
+        DataType.allCases.first { tritonDataType($0) == tritonCode }
+    }
+
     /// Collects the stacked inputs of each request as `RequestPlan` builds them, in order.
     final class Builder: Sendable {
         private let collected = NIOLockedValueBox<[[StackedInput]]>([])

@@ -27,10 +27,14 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     @exclusivity(unchecked) private var serial: UInt64 = 0
     @exclusivity(unchecked) private var record = RequestRecord(ticket: SendTicket(request: 0), startNs: 0, batchSize: 0)
     private let responses: ResponseLog?
+    /// Whether Triton's callback copies each response's outputs out for this slot: only when
+    /// the run validates them, so the plain load never touches them.
+    let readsOutputs: Bool
 
     init(placement: SlotPlacement, shared: Shared) {
         self.shared = shared
         api = shared.server.api
+        readsOutputs = shared.requests.contains { $0.expected != nil }
         responses = shared.isDecoupled ? ResponseLog(keepsBodies: false) : nil
         super.init(placement: placement)
     }
@@ -119,12 +123,18 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     /// A response (or the final flag alone) of request `serial` arrived at `nowNs`.
-    func responseArrived(serial: UInt64, atNs nowNs: UInt64, hasResponse: Bool, isFinal: Bool, error: String?) {
+    /// `outputs`: what `CAPIResponseOutputs` captured, when this slot reads them.
+    func responseArrived(serial: UInt64, atNs nowNs: UInt64, hasResponse: Bool, isFinal: Bool, error: String?, outputs: ByteBuffer? = nil) {
         guard inFlight, serial == self.serial else { return }
         if hasResponse {
             record.responseCount += 1
             if record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
             responses?.append(atNs: nowNs, body: nil)
+        }
+        if error == nil, let outputs, let expected = shared.requests[record.request].expected,
+           let mismatch = CAPIResponseOutputs.mismatch(outputs, expected: expected) {
+            end(.validationFailure(mismatch), atNs: nowNs)
+            return
         }
         if let error {
             end(.serverError(error), atNs: nowNs)
@@ -172,6 +182,10 @@ enum CAPICallbacks {
         guard let userp else { return }
         let unmanaged = Unmanaged<CAPICall>.fromOpaque(userp)
         let call = unmanaged.takeUnretainedValue()
+        if call.slot.readsOutputs {
+            responseWithOutputs(response, flags: flags, call: unmanaged, atNs: nowNs)
+            return
+        }
         let api = call.slot.shared.server.api
         // The error is owned by the response: described, not deleted.
         let errorText = response.flatMap { api.responseError($0) }.map { api.describe($0) }
@@ -181,6 +195,29 @@ enum CAPICallbacks {
         if isFinal { unmanaged.release() }
         call.slot.eventLoop.execute {
             call.slot.responseArrived(serial: call.serial, atNs: nowNs, hasResponse: hasResponse, isFinal: isFinal, error: errorText)
+        }
+    }
+
+    /// The same for a slot that reads outputs: they are copied out before the response is freed.
+    private static func responseWithOutputs(_ response: OpaquePointer?, flags: UInt32, call unmanaged: Unmanaged<CAPICall>, atNs nowNs: UInt64) {
+        let call = unmanaged.takeUnretainedValue()
+        let api = call.slot.shared.server.api
+        var errorText = response.flatMap { api.responseError($0) }.map { api.describe($0) }
+        var outputs: ByteBuffer? = nil
+        if let response, errorText == nil {
+            do {
+                outputs = try CAPIResponseOutputs.capture(response, api: api)
+            } catch {
+                errorText = error.description
+            }
+        }
+        if let response, let error = api.responseDelete(response) { api.errorDelete(error) }
+        let isFinal = flags & TritonServerAPI.responseCompleteFinal != 0
+        let hasResponse = response != nil
+        if isFinal { unmanaged.release() }
+        call.slot.eventLoop.execute { [outputs, errorText] in
+            call.slot.responseArrived(serial: call.serial, atNs: nowNs, hasResponse: hasResponse, isFinal: isFinal, error: errorText,
+                                      outputs: outputs)
         }
     }
 }

@@ -72,9 +72,14 @@ final class TritonServerAPI: Sendable {
     typealias ResponseError = @convention(c) (OpaquePointer?) -> ErrorPointer
     typealias ResponseDelete = @convention(c) (OpaquePointer?) -> ErrorPointer
     typealias ResponseOutputCount = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt32>) -> ErrorPointer
+    typealias ResponseOutput = @convention(c) (OpaquePointer?, UInt32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<UInt32>,
+                                               UnsafeMutablePointer<UnsafePointer<Int64>?>, UnsafeMutablePointer<UInt64>,
+                                               UnsafeMutablePointer<UnsafeRawPointer?>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<UInt32>,
+                                               UnsafeMutablePointer<Int64>, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> ErrorPointer
 
     // Values of Triton's C enums and flags (tritonserver.h, API 1.x).
     static let memoryCPU: UInt32 = 0
+    static let memoryGPU: UInt32 = 2
     static let flagSequenceStart: UInt32 = 1
     static let flagSequenceEnd: UInt32 = 2
     static let responseCompleteFinal: UInt32 = 1
@@ -130,6 +135,7 @@ final class TritonServerAPI: Sendable {
     let responseError: ResponseError
     let responseDelete: ResponseDelete
     let responseOutputCount: ResponseOutputCount
+    let responseOutput: ResponseOutput
 
     /// Resolves every function up front, so a library that lacks one fails before the server starts.
     init(handle: UnsafeMutableRawPointer, path: String) throws(TritonServerError) {
@@ -187,6 +193,7 @@ final class TritonServerAPI: Sendable {
         responseError = try symbol("TRITONSERVER_InferenceResponseError")
         responseDelete = try symbol("TRITONSERVER_InferenceResponseDelete")
         responseOutputCount = try symbol("TRITONSERVER_InferenceResponseOutputCount")
+        responseOutput = try symbol("TRITONSERVER_InferenceResponseOutput")
     }
 
     /// The text of a Triton error ("CODE: message"), which the caller still owns.

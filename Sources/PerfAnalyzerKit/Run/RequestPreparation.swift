@@ -61,9 +61,6 @@ struct RequestPreparation {
         let bind = layout.map { $0.bind(index:steps:) }
         do {
             if options.tritonCAPI != nil {
-                guard plan.expected == nil else {
-                    throw RunError("--input-data: validation_data is not implemented for --service-kind triton_c_api (its load never reads outputs back)")
-                }
                 let table = CAPIRequestTable.Builder()
                 requests = try plan.requests(batchSize: options.batchSize, builder: CAPIRequestEncoding(model: model, table: table))
                 cAPIRequests = table.finish()

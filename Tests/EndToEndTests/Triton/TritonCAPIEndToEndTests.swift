@@ -120,17 +120,32 @@ struct TritonCAPIEndToEndTests {
             #expect(values == steps[index % 3], "request \(index)")
         }
         #expect(received.allSatisfy { $0.inputs.allSatisfy { $0.shape == [1, 4] } })
+    }
 
-        // Validation would need the outputs read back, which this kind does not do: refused in one line.
-        let validated = workspace.root.appendingPathComponent("validated.json")
+    @Test("validation_data: matching outputs pass, batched too; a wrong expectation fails the run naming the output")
+    func validation() throws {
+        let workspace = try Workspace(models: ["add_sub"])
+        defer { workspace.remove() }
+        let good = workspace.root.appendingPathComponent("good.json")
         try """
-            {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [5, 6, 7, 8]}],
-             "validation_data": [{"OUTPUT0": [6, 8, 10, 12], "OUTPUT1": [-4, -4, -4, -4]}]}
-            """.write(to: validated, atomically: true, encoding: .utf8)
-        let refused = try run(workspace, model: "add_sub", ["--input-data", validated.path, "--request-count", "5"])
-        #expect(refused.status == 99)
-        #expect(refused.stderr.contains("validation_data is not implemented for --service-kind triton_c_api"), "\(refused.stderr)")
-        #expect(try workspace.recorded("add_sub").count == 30)
+            {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 1, 1, 1]}, {"INPUT0": [5, 5, 5, 5], "INPUT1": [2, 3, 4, 5]}],
+             "validation_data": [{"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 2, 3]}, {"OUTPUT0": [7, 8, 9, 10], "OUTPUT1": [3, 2, 1, 0]}]}
+            """.write(to: good, atomically: true, encoding: .utf8)
+        let passing = try run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "-b", "2"])
+        #expect(passing.status == 0, "\(passing.stderr)")
+        #expect(reportedCount("Request count", in: passing.stdout) == 20)
+        let unbatched = try run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "--concurrency-range", "2"])
+        #expect(unbatched.status == 0, "\(unbatched.stderr)")
+
+        let bad = workspace.root.appendingPathComponent("bad.json")
+        try """
+            {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 1, 1, 1]}],
+             "validation_data": [{"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 9, 3]}]}
+            """.write(to: bad, atomically: true, encoding: .utf8)
+        let failing = try run(workspace, model: "add_sub", ["--input-data", bad.path, "--request-count", "20"])
+        #expect(failing.status != 0)
+        #expect(failing.stderr.contains("validation failed for output 'OUTPUT1', data step 0, index 2: expected 9, received 2"), "\(failing.stderr)")
+        #expect(failing.stderr.split(separator: "\n").filter { $0.contains("validation failed") }.count == 1, "\(failing.stderr)")
     }
 
     @Test("--request-parameter: every request reaches the model with each parameter, typed")
