@@ -36,7 +36,7 @@ struct TritonCAPIOptionTests {
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "-i", "grpc", "--grpc-compression-algorithm", "gzip"],
          "--grpc-compression-algorithm: --service-kind triton_c_api sends nothing over gRPC"),
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "--streaming", "--periodic-concurrency-range", "1:2",
-          "--profile-export-file", "/tmp/never-\(UUID().uuidString).json"], "--profile-export-file: not implemented"),
+          "--profile-export-file", "/tmp/never-\(UUID().uuidString).json"], "--periodic-concurrency-range: not implemented"),
     ])
     func refused(arguments: [String], message: String) {
         #expect(throws: OptionError.self) { try resolve(arguments) }
@@ -91,6 +91,16 @@ struct TritonCAPIOptionTests {
         let missing = ExpectedOutputs(steps: [0], tensors: [.init(name: "OUTPUT1", datatype: .int32, shape: [1], bytes: [0, 0, 0, 0])])
         #expect(CAPIResponseOutputs.mismatch(buffer, expected: missing) == "validation of data step 0: the response has no output 'OUTPUT1'")
         #expect(CAPIResponseOutputs.tensors(buffer.getSlice(at: 0, length: 10)!) == nil)
+        // The export decodes the same form, as it decodes a response body.
+        let exported = try ExportResponseOutputs.tensors(ExportBatch.Body(bytes: buffer, headerLength: nil), wire: .cAPI)
+        #expect(exported.map(\.name) == ["OUTPUT0"] && exported.map(\.datatype) == [.int32] && exported.map(\.bytes) == [[1, 0, 0, 0, 5, 0, 0, 0]])
+    }
+
+    @Test("--profile-export-file is taken with the kind")
+    func profileExport() throws {
+        let path = "/tmp/never-\(UUID().uuidString).json"
+        let options = try resolve(["--service-kind", "triton_c_api", "--model-repository", "/m", "--profile-export-file", path])
+        #expect(options.profileExportPath == path)
     }
 
     @Test("DT_NEEDED entries are read from an ELF library; anything else has none")

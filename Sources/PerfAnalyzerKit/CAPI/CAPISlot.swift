@@ -28,14 +28,14 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     @exclusivity(unchecked) private var record = RequestRecord(ticket: SendTicket(request: 0), startNs: 0, batchSize: 0)
     private let responses: ResponseLog?
     /// Whether Triton's callback copies each response's outputs out for this slot: only when
-    /// the run validates them, so the plain load never touches them.
+    /// the run validates them or exports them, so the plain load never touches them.
     let readsOutputs: Bool
 
     init(placement: SlotPlacement, shared: Shared) {
         self.shared = shared
         api = shared.server.api
-        readsOutputs = shared.requests.contains { $0.expected != nil }
-        responses = shared.isDecoupled ? ResponseLog(keepsBodies: false) : nil
+        readsOutputs = placement.sinks.keepsResponseBodies || shared.requests.contains { $0.expected != nil }
+        responses = shared.isDecoupled ? ResponseLog(keepsBodies: placement.sinks.keepsResponseBodies) : nil
         super.init(placement: placement)
     }
 
@@ -129,7 +129,9 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if hasResponse {
             record.responseCount += 1
             if record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
-            responses?.append(atNs: nowNs, body: nil)
+            responses?.append(atNs: nowNs, body: outputs)
+            // The export's sink takes a unary answer's outputs from the record, as it takes a body.
+            if responses == nil, sinks.keepsResponseBodies { record.body = outputs }
         }
         if error == nil, let outputs, let expected = shared.requests[record.request].expected,
            let mismatch = CAPIResponseOutputs.mismatch(outputs, expected: expected) {
@@ -150,6 +152,7 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if record.firstResponseNs == 0, outcome == .success { record.firstResponseNs = nowNs }
         record.outcome = outcome
         finish(record)
+        record.body = nil
         becameIdle()
         pump()
     }

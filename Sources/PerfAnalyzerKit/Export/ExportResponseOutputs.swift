@@ -12,6 +12,8 @@ enum ExportResponseOutputs {
         case grpcUnary
         /// A `ModelStreamInferResponse` (`--streaming`).
         case grpcStream
+        /// `--service-kind triton_c_api`: the outputs `CAPIResponseOutputs` captured.
+        case cAPI
     }
 
     /// The `{"NAME":value,...}` object of one response; `{}` when it cannot be read.
@@ -36,6 +38,8 @@ enum ExportResponseOutputs {
             return grpc(try Inference_ModelInferResponse(serializedBytes: Array(body.bytes.readableBytesView)))
         case .grpcStream:
             return grpc(try Inference_ModelStreamInferResponse(serializedBytes: Array(body.bytes.readableBytesView)).inferResponse)
+        case .cAPI:
+            return (CAPIResponseOutputs.tensors(body.bytes) ?? []).map { ($0.name, $0.datatype, $0.bytes) }
         }
     }
 

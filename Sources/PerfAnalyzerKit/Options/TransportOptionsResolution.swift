@@ -132,9 +132,6 @@ extension PerfAnalyzerCommand {
         if options.sharedMemory != .none {
             throw OptionError("--shared-memory \(options.sharedMemory.rawValue): not implemented for \(kind) (inputs are already handed to the in-process server in place; registering regions with it is not supported)")
         }
-        if options.profileExportPath != nil {
-            throw OptionError("--profile-export-file: not implemented for \(kind) (the export decodes outputs from response bytes, which an in-process run does not keep)")
-        }
         if measurement.periodicConcurrencyRange != nil { throw OptionError("--periodic-concurrency-range: not implemented for \(kind)") }
     }
 }

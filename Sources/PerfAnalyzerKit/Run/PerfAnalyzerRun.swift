@@ -82,7 +82,8 @@ public struct PerfAnalyzerRun: Sendable {
         if let csv { consumers.append(csv) }
         let export = exportFile.map { file in
             ProfileExportWriter(file: file, requestInputs: prepared.exportInputs,
-                                wire: options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary),
+                                wire: options.tritonCAPI != nil ? .cAPI
+                                    : options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary),
                                 serviceKind: context.serviceKind, version: PerfAnalyzerCommand.version)
         }
         if let export { consumers.append(export) }

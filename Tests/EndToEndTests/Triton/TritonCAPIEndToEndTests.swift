@@ -167,6 +167,35 @@ struct TritonCAPIEndToEndTests {
         }
     }
 
+    @Test("--profile-export-file: every request the report counts, the model received, with its outputs echoing its inputs")
+    func profileExport() throws {
+        let workspace = try Workspace(models: ["identity_fp32"])
+        defer { workspace.remove() }
+        let input = workspace.root.appendingPathComponent("steps.json")
+        let steps = (0..<3).map { step in "{\"INPUT0\":[\((0..<16).map { String(Double(step * 100 + $0) + 0.5) }.joined(separator: ","))]}" }
+        try "{\"data\":[\(steps.joined(separator: ","))]}".write(to: input, atomically: true, encoding: .utf8)
+        let export = workspace.root.appendingPathComponent("export.json").path
+        let result = try run(workspace, model: "identity_fp32", [
+            "--concurrency-range", "2", "--request-count", "120", "--input-data", input.path, "--profile-export-file", export,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let file = try ProfileExportEndToEndTests.read(export)
+        #expect(file.service_kind == "triton_c_api")
+        #expect(file.endpoint == "")
+        #expect(file.experiments.map(\.experiment.mode) == ["concurrency"])
+        let exported = file.experiments.flatMap(\.requests)
+        #expect(reportedCount("Request count", in: result.stdout) == 120)
+        #expect(exported.count == 120)
+        #expect(try workspace.recorded("identity_fp32").count == 120)
+        #expect(Set(exported.compactMap { $0.request_inputs["INPUT0"].map { "\($0)" } }).count == 3)
+        for request in exported {
+            #expect(request.response_timestamps.count == 1)
+            #expect(request.timestamp <= request.response_timestamps[0])
+            #expect(request.response_outputs.count == 1)
+            #expect(request.response_outputs.first?["OUTPUT0"] == request.request_inputs["INPUT0"], "\(request.response_outputs)")
+        }
+    }
+
     @Test("a sequence model: correlation IDs and START/END flags reach the server, each sequence whole")
     func sequences() throws {
         let workspace = try Workspace(models: ["sequence_accumulator"])
@@ -221,6 +250,19 @@ struct TritonCAPIEndToEndTests {
         #expect(abs(responses / requests - 3) < 0.01, "\(responses) responses/s for \(requests) requests/s")
         #expect(try workspace.recorded("repeat_decoupled").count == 20)
 
+        // Exported, each request has its three responses, each with its own outputs.
+        let export = workspace.root.appendingPathComponent("export.json").path
+        let exporting = try run(workspace, model: "repeat_decoupled",
+                                ["--streaming", "--input-data", file.path, "--request-count", "10", "--profile-export-file", export])
+        #expect(exporting.status == 0, "\(exporting.stderr)")
+        let exported = try ProfileExportEndToEndTests.read(export).experiments.flatMap(\.requests)
+        #expect(exported.count == 10)
+        for request in exported {
+            #expect(request.response_timestamps.count == 3)
+            let expected: [[String: JSONValue]] = (0..<3).map { ["IDX": .int(Int64($0)), "OUT": .int(3)] }
+            #expect(request.response_outputs == expected, "\(request.response_outputs)")
+        }
+
         let refused = try run(workspace, model: "repeat_decoupled", ["--input-data", file.path, "--request-count", "5"])
         #expect(refused.status == 99)
         #expect(refused.stderr.contains("is decoupled") && refused.stderr.contains("--streaming"), "\(refused.stderr)")
@@ -266,7 +308,6 @@ struct TritonCAPIEndToEndTests {
         (["-u", "localhost:8000"], "-u: --service-kind triton_c_api runs Triton inside this process"),
         (["-H", "A:b"], "-H: --service-kind triton_c_api"),
         (["--shared-memory", "system"], "--shared-memory system: not implemented for --service-kind triton_c_api"),
-        (["--profile-export-file", "/tmp/capi-export-never.json"], "--profile-export-file: not implemented for --service-kind triton_c_api"),
         (["--input-tensor-format", "json"], "--input-tensor-format json: --service-kind triton_c_api"),
         (["--ssl-grpc-use-ssl"], "--ssl-grpc-use-ssl: --service-kind triton_c_api"),
     ])
