@@ -33,6 +33,8 @@ struct TritonCAPIOptionTests {
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "-u", "h:1"], "-u: --service-kind triton_c_api runs Triton inside this process"),
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "--shared-memory", "cuda"], "--shared-memory cuda: not implemented"),
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "--output-tensor-format", "json"], "--output-tensor-format json:"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "--collect-metrics"], "--collect-metrics: only with --service-kind triton"),
+        (["--service-kind", "triton_c_api", "--model-repository", "/m", "--trace-rate", "5"], "--trace-level/--trace-rate/--trace-count/--log-frequency: only with --service-kind triton"),
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "-i", "grpc", "--grpc-compression-algorithm", "gzip"],
          "--grpc-compression-algorithm: --service-kind triton_c_api sends nothing over gRPC"),
         (["--service-kind", "triton_c_api", "--model-repository", "/m", "--streaming", "--periodic-concurrency-range", "1:2",

@@ -129,6 +129,13 @@ extension PerfAnalyzerCommand {
             let flag = options.inputTensorFormat == .json ? "--input-tensor-format" : "--output-tensor-format"
             throw OptionError("\(flag) json: \(kind) hands tensors to Triton as raw memory; there is no wire format to choose")
         }
+        // perf_analyzer reads metrics and sets traces only for a server over the network.
+        if options.serverMetrics != nil {
+            throw OptionError("--collect-metrics: only with --service-kind triton (the in-process server of \(kind) serves no metrics endpoint)")
+        }
+        if !options.traceSettings.isEmpty {
+            throw OptionError("--trace-level/--trace-rate/--trace-count/--log-frequency: only with --service-kind triton (they are sent through the server's trace endpoint)")
+        }
         if options.sharedMemory != .none {
             throw OptionError("--shared-memory \(options.sharedMemory.rawValue): not implemented for \(kind) (inputs are already handed to the in-process server in place; registering regions with it is not supported)")
         }
