@@ -56,7 +56,7 @@ public final class Profiler: @unchecked Sendable {
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
          statistics: (@Sendable () async throws -> StatisticsResponse)?,
          metrics: ServerMetricsCollector? = nil,
-         cpuClock: @escaping @Sendable () -> UInt64 = ProcessCPUTime.nowNs,
+         cpuClock: @escaping @Sendable () -> UInt64 = CPUClock.processNs,
          interrupted: @escaping @Sendable () -> Bool,
          emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings

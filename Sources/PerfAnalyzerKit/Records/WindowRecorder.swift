@@ -51,14 +51,14 @@ final class WindowRecorder: RequestRecordSink, @unchecked Sendable {
 
     /// Reads the loop thread's CPU clock once, on the loop, before the load starts.
     func startCPUClock() {
-        cpuMark = (ThreadCPUClock.now(), MonotonicClock.now())
+        cpuMark = (CPUClock.threadNs(), MonotonicClock.now())
     }
 
     /// Closes the current window at `nowNs` and starts the next one there. Runs on the loop.
     func cut(at nowNs: UInt64) -> ClientWindow {
         var finished = window
         finished.endNs = nowNs
-        let busyNs = ThreadCPUClock.now()
+        let busyNs = CPUClock.threadNs()
         let atNs = MonotonicClock.now()
         // Busy time and elapsed time over the same span, from the last reading to this one.
         if let mark = cpuMark, busyNs >= mark.busyNs, atNs > mark.atNs {
