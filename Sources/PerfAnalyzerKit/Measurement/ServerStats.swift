@@ -103,6 +103,14 @@ public struct ServerModelStats: Sendable, Equatable {
     public var averageComputeUs: UInt64 {
         computeInputCount > 0 ? (computeInputNs + computeInferNs + computeOutputNs) / computeInputCount / 1000 : 0
     }
+    var averageRequestNs: UInt64 { successCount > 0 ? successNs / successCount : 0 }
+    /// What the server accounts for per request, in ns, as perf_analyzer sums it for the CSV:
+    /// the average queue, compute (all three phases), cache hit and cache miss times.
+    var averageAccountedNs: UInt64 {
+        let queue = queueCount > 0 ? queueNs / queueCount : 0
+        let compute = computeInputCount > 0 ? (computeInputNs + computeInferNs + computeOutputNs) / computeInputCount : 0
+        return queue + compute + averageCacheHitNs + averageCacheMissNs
+    }
     var averageCacheHitNs: UInt64 { cacheHitCount > 0 ? cacheHitNs / cacheHitCount : 0 }
     var averageCacheMissNs: UInt64 { cacheMissCount > 0 ? cacheMissNs / cacheMissCount : 0 }
     public var averageCacheHitUs: UInt64 { cacheHitCount > 0 ? cacheHitNs / cacheHitCount / 1000 : 0 }

@@ -118,10 +118,7 @@ public struct CSVReport: Sendable {
     /// The client's wait that the server's queue and compute times do not account for.
     func networkAndServerSendReceiveUs(client: ClientWindow, server: ServerModelStats) -> UInt64 {
         let wait = client.averageLatencyNs &- min(client.averageLatencyNs, client.averageSendNs + client.averageReceiveNs)
-        let queueNs = server.queueCount > 0 ? server.queueNs / server.queueCount : 0
-        let computeNs = server.computeInputCount > 0
-            ? (server.computeInputNs + server.computeInferNs + server.computeOutputNs) / server.computeInputCount : 0
-        let accounted = queueNs + computeNs + server.averageCacheHitNs + server.averageCacheMissNs
+        let accounted = server.averageAccountedNs
         return wait > accounted ? (wait - accounted) / 1000 : 0
     }
 
@@ -144,11 +141,8 @@ public struct CSVReport: Sendable {
                 guard let server = level.server, index < server.composing.count else { continue }
                 let stats = server.composing[index]
                 let ratio = server.model.successCount > 0 ? Double(stats.successCount) / Double(server.model.successCount) : 0
-                let queueNs = stats.queueCount > 0 ? stats.queueNs / stats.queueCount : 0
-                let computeNs = stats.computeInputCount > 0
-                    ? (stats.computeInputNs + stats.computeInferNs + stats.computeOutputNs) / stats.computeInputCount : 0
-                let requestNs = stats.successCount > 0 ? stats.successNs / stats.successCount : 0
-                let accounted = queueNs + computeNs + stats.averageCacheHitNs + stats.averageCacheMissNs
+                let requestNs = stats.averageRequestNs
+                let accounted = stats.averageAccountedNs
                 let overhead = requestNs > accounted ? (requestNs - accounted) / 1000 : 0
                 let cells = [level.level.value, formatG(ratio * level.client.throughput), "0", String(overhead), String(stats.averageQueueUs),
                              String(stats.averageComputeInputUs), String(stats.averageComputeInferUs), String(stats.averageComputeOutputUs)]
