@@ -36,11 +36,17 @@ public struct RunContext: Sendable {
     public var topLevelResponseCache = false
     /// `--collect-metrics`: each level has a `Server Prometheus Metrics` section.
     public var collectsServerMetrics: Bool
+    /// LLM runs (OpenAI, or a decoupled model's streams): each level has a token-metrics section.
+    public var reportsTokens = false
+    /// `--goodput`: the objectives, reported with the goodput.
+    public var goodput: Goodput?
 
     public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         modelName = options.modelName
         modelVersion = options.modelVersion
-        serviceKind = options.tritonCAPI == nil ? "triton" : "triton_c_api"
+        serviceKind = options.openAI != nil ? "openai" : (options.tritonCAPI == nil ? "triton" : "triton_c_api")
+        goodput = options.goodput
+        reportsTokens = options.openAI != nil || (isDecoupled && options.streaming)
         wireProtocol = options.wireProtocol
         batchSize = options.batchSize
         loadMode = options.loadMode

@@ -14,11 +14,20 @@ enum ExportResponseOutputs {
         case grpcStream
         /// `--service-kind triton_c_api`: the outputs `CAPIResponseOutputs` captured.
         case cAPI
+        /// `--service-kind openai`: an event of a stream (`data: ...` and its blank line) or a
+        /// whole JSON answer, written as text under `response`, as perf_analyzer writes it.
+        case openAI
     }
 
     /// The `{"NAME":value,...}` object of one response; `{}` when it cannot be read.
     static func object(_ body: ExportBatch.Body, wire: Wire) -> [UInt8] {
-        ExportValueEncoding.object(((try? tensors(body, wire: wire)) ?? []).sorted { $0.name < $1.name })
+        if case .openAI = wire {
+            var out = Array("{\"response\":".utf8)
+            ExportValueEncoding.appendString(body.bytes.readableBytesView, to: &out)
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
+        return ExportValueEncoding.object(((try? tensors(body, wire: wire)) ?? []).sorted { $0.name < $1.name })
     }
 
     static func tensors(_ body: ExportBatch.Body, wire: Wire) throws -> [(name: String, datatype: DataType?, bytes: [UInt8])] {
@@ -40,6 +49,8 @@ enum ExportResponseOutputs {
             return grpc(try Inference_ModelStreamInferResponse(serializedBytes: Array(body.bytes.readableBytesView)).inferResponse)
         case .cAPI:
             return (CAPIResponseOutputs.tensors(body.bytes) ?? []).map { ($0.name, $0.datatype, $0.bytes) }
+        case .openAI:
+            return []
         }
     }
 

@@ -59,6 +59,8 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     private let requestInputs: [[UInt8]]
     private let wire: ExportResponseOutputs.Wire
     private let serviceKind: String
+    /// `--endpoint` (OpenAI runs), "" otherwise.
+    private let endpoint: String
     private let version: String
     /// Wall-clock ns minus monotonic ns, taken once: the export's times are epoch times.
     private let wallOffsetNs: Int64
@@ -73,8 +75,10 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     private var boundaries: [UInt64] = []
     private let failed = NIOLockedValueBox<WriteFailure?>(nil)
 
-    init(file: ExportFile, requestInputs: [[UInt8]], wire: ExportResponseOutputs.Wire, serviceKind: String, version: String) {
+    init(file: ExportFile, requestInputs: [[UInt8]], wire: ExportResponseOutputs.Wire, serviceKind: String, endpoint: String = "",
+         version: String) {
         self.file = file
+        self.endpoint = endpoint
         self.requestInputs = requestInputs
         self.wire = wire
         self.serviceKind = serviceKind
@@ -125,7 +129,9 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
             appendString(version)
             append(",\"service_kind\":")
             appendString(serviceKind)
-            append(",\"endpoint\":\"\"}")
+            append(",\"endpoint\":")
+            appendString(endpoint)
+            append("}")
             flush()
             try? file.handle.close()
         }
@@ -225,6 +231,14 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
         }
         if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
         return fallback
+    }
+
+    /// `request_inputs` of an OpenAI request: its body as text under `payload`.
+    static func encodePayloadInput(_ body: [UInt8]) -> [UInt8] {
+        var out = Array("{\"payload\":".utf8)
+        ExportValueEncoding.appendString(body, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// `request_inputs` of one data step: every input's values, by name.

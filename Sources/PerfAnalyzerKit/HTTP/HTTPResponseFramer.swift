@@ -12,6 +12,8 @@ struct HTTPResponseFrame {
     var connectionClose: Bool
     /// Why a successful answer is not an inference response (only when the framer checks answers).
     var answerProblem: InferAnswerCheck.Problem? = nil
+    /// `Content-Type: text/event-stream` (server-sent events).
+    var eventStream = false
 }
 
 /// An incremental HTTP/1.1 response parser: bytes in, complete responses out.
@@ -59,6 +61,11 @@ struct HTTPResponseFramer {
     /// Bytes of the JSON header still to scan (`Int.max`: the whole body is JSON).
     private var headerRemaining = 0
     private var bodyBytes = 0
+    /// When set, the body of a successful event-stream response goes here as it arrives, piece
+    /// by piece, instead of being kept or skipped (OpenAI streams are timed event by event).
+    var eventStreamBody: ((UnsafeRawBufferPointer) -> Void)?
+    /// The current response's body goes to `eventStreamBody`.
+    private var streamingEvents = false
 
     init(keepSuccessfulBodies: Bool, checksAnswers: Bool = false) {
         self.keepSuccessfulBodies = keepSuccessfulBodies
@@ -135,6 +142,11 @@ struct HTTPResponseFramer {
     }
 
     private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int) {
+        if streamingEvents, let eventStreamBody {
+            buffer.withUnsafeReadableBytes { eventStreamBody(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            buffer.moveReaderIndex(forwardBy: count)
+            return
+        }
         if checking {
             bodyBytes += count
             if headerRemaining > 0 {
@@ -181,7 +193,9 @@ struct HTTPResponseFramer {
         frame.status = parsed.status
         frame.inferenceHeaderLength = parsed.inferenceHeaderLength
         frame.connectionClose = parsed.connectionClose
-        keepBody = keepSuccessfulBodies || parsed.status != 200
+        frame.eventStream = parsed.eventStream
+        streamingEvents = eventStreamBody != nil && parsed.status == 200 && parsed.eventStream
+        keepBody = (keepSuccessfulBodies && !streamingEvents) || parsed.status != 200
         checking = checksAnswers && parsed.status == 200
         if checking {
             check = InferAnswerCheck()
@@ -209,6 +223,7 @@ struct HTTPResponseFramer {
         var inferenceHeaderLength: Int?
         var chunked = false
         var connectionClose = false
+        var eventStream = false
     }
 
     /// Parses "HTTP/1.x NNN reason" and the header lines, without allocating.
@@ -247,6 +262,8 @@ struct HTTPResponseFramer {
                     parsed.inferenceHeaderLength = number
                 } else if equalsIgnoringCase(name, "transfer-encoding") {
                     parsed.chunked = containsIgnoringCase(value, "chunked")
+                } else if equalsIgnoringCase(name, "content-type") {
+                    parsed.eventStream = containsIgnoringCase(value, "text/event-stream")
                 } else if equalsIgnoringCase(name, "connection") {
                     if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
                     if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }

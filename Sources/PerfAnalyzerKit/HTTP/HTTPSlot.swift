@@ -44,22 +44,12 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     override func connect() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
         state = .connecting
-        return ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .connectTimeout(.milliseconds(Int64(connectTimeoutMs)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls = self.tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: self.address)) }
-                    try channel.pipeline.syncOperations.addHandler(InferConnectionHandler(slot: self))
-                }
-            }
-            .connect(host: address.host, port: address.port)
-            .map { _ in () }
-            .flatMapErrorThrowing { error in
-                self.state = .disconnected
-                throw ConnectionError(address: self.address, underlying: error)
-            }
+        return HTTPLoadConnection.open(on: eventLoop, address: address, tls: tls, connectTimeoutMs: connectTimeoutMs) {
+            InferConnectionHandler(slot: self)
+        }.flatMapErrorThrowing { error in
+            self.state = .disconnected
+            throw error
+        }
     }
 
     override func resume() {

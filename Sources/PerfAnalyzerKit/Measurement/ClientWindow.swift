@@ -35,6 +35,8 @@ public struct ClientWindow: Sendable {
     /// overhead" (its share of time the load threads were not waiting).
     public var loopBusyNs: UInt64 = 0
     public var loopSpanNs: UInt64 = 0
+    /// LLM runs: the token metrics (time to first token, inter-token latency, output tokens).
+    public var tokens: TokenWindow?
 
     public init(startNs: UInt64, endNs: UInt64 = 0, scheduled: Bool = false) {
         self.startNs = startNs
@@ -107,6 +109,10 @@ public struct ClientWindow: Sendable {
         if let theirs = other.schedule {
             if schedule == nil { schedule = ScheduleFigures() }
             schedule!.merge(theirs)
+        }
+        if let theirs = other.tokens {
+            if tokens == nil { tokens = TokenWindow() }
+            tokens!.merge(theirs)
         }
     }
 

@@ -26,7 +26,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .customShort("v"), help: "Verbose output; give it twice for extra detail.")
         var verbose: Int
 
-        @Option(name: .long, help: ArgumentHelp("'triton': a server over HTTP or gRPC; 'triton_c_api': Triton inside this process through libtritonserver (--triton-server-directory, --model-repository).", valueName: "kind"))
+        @Option(name: .long, help: ArgumentHelp("'triton': a server over HTTP or gRPC; 'triton_c_api': Triton inside this process through libtritonserver (--triton-server-directory, --model-repository); 'openai': an OpenAI-compatible server over HTTP (--endpoint).", valueName: "kind"))
         var serviceKind: String = "triton"
 
         @Option(name: .long, help: ArgumentHelp("Models a BLS model calls, name[:version] separated by commas; their server statistics are reported as an ensemble's composing models are.", valueName: "models"))
@@ -265,6 +265,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
     @OptionGroup(title: "Server details") public var server: Server
     @OptionGroup(title: "Other options") public var other: Other
     @OptionGroup(title: "Server trace settings") public var trace: Trace
+    @OptionGroup(title: "OpenAI-compatible servers (--service-kind openai)") public var openAI: OpenAIFlags
     @OptionGroup(title: "Deprecated perf_analyzer options") public var deprecated: Deprecated
 
     public init() {}
@@ -417,6 +418,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             options.profileExportPath = path
         }
         if options.tritonCAPI != nil { try checkCAPIRestrictions(options) }
+        try resolveOpenAI(into: &options)
         try NumericBounds.check(measurement.requestPeriod, in: 1...NumericBounds.maxRequestCount, flag: "--request-period",
                                 expected: "a number of responses from 1 to \(NumericBounds.maxRequestCount)")
         if let text = measurement.periodicConcurrencyRange {

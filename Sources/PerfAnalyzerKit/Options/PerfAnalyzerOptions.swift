@@ -105,6 +105,10 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var profileExportPath: String? = nil
     /// `--collect-metrics` with its URL and interval; nil when metrics are not collected.
     public var serverMetrics: ServerMetricsOptions? = nil
+    /// `--service-kind openai`; nil for Triton's kinds.
+    public var openAI: OpenAI? = nil
+    /// `--goodput`: objectives a request must meet to count toward goodput.
+    public var goodput: Goodput? = nil
 
     public init() {}
 }

@@ -10,7 +10,6 @@ enum RefusedFlags {
         "session-concurrency": openAI,
         "fixed-schedule": openAI,
         "schedule": openAI,
-        "endpoint": openAI,
         "enable-mpi": "runs across several processes under mpirun are not implemented yet",
         "model-signature-name": "belongs to --service-kind tfserving, \(noServer)",
         "grpc-method": "belongs to --service-kind dynamic_grpc, \(noServer)",

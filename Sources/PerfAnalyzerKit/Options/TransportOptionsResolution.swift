@@ -88,12 +88,14 @@ extension PerfAnalyzerCommand {
             guard !directory.isEmpty else { throw OptionError("--triton-server-directory: the path is empty") }
             return PerfAnalyzerOptions.TritonCAPI(serverDirectory: directory, modelRepository: repository)
         case "openai":
-            throw OptionError("--service-kind openai: not implemented yet (perf-analyzer takes triton and triton_c_api)")
+            if server.tritonServerDirectory != nil { throw OptionError("--triton-server-directory: applies to --service-kind triton_c_api") }
+            if server.modelRepository != nil { throw OptionError("--model-repository: applies to --service-kind triton_c_api") }
+            return nil
         case "tfserving", "torchserve", "dynamic_grpc":
             let server = ["tfserving": "TensorFlow Serving", "torchserve": "TorchServe", "dynamic_grpc": "custom gRPC service"][general.serviceKind.lowercased()]!
-            throw OptionError("--service-kind \(general.serviceKind): not supported: there is no \(server) here to test it against, so perf-analyzer takes triton and triton_c_api only")
+            throw OptionError("--service-kind \(general.serviceKind): not supported: there is no \(server) here to test it against, so perf-analyzer takes triton, triton_c_api and openai only")
         default:
-            throw OptionError("--service-kind \(general.serviceKind): expected triton or triton_c_api (perf_analyzer's other kinds: tfserving, torchserve, openai, dynamic_grpc)")
+            throw OptionError("--service-kind \(general.serviceKind): expected triton, triton_c_api or openai (perf_analyzer's other kinds: tfserving, torchserve, dynamic_grpc)")
         }
     }
 

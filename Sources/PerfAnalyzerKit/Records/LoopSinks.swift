@@ -14,13 +14,16 @@ final class LoopSinks: @unchecked Sendable {
     let export: ExportRecorder?
     /// Periodic concurrency's response counts.
     let periods: PeriodCounter?
+    /// LLM runs: the token metrics.
+    let tokens: TokenRecorder?
     /// Whether slots keep response bodies for a sink (the export writes the outputs).
     let keepsResponseBodies: Bool
 
-    init(window: WindowRecorder, export: ExportRecorder? = nil, periods: PeriodCounter? = nil) {
+    init(window: WindowRecorder, export: ExportRecorder? = nil, periods: PeriodCounter? = nil, tokens: TokenRecorder? = nil) {
         self.window = window
         self.export = export
         self.periods = periods
+        self.tokens = tokens
         keepsResponseBodies = export?.keepsOutputs ?? false
     }
 
@@ -45,6 +48,7 @@ final class LoopSinks: @unchecked Sendable {
             slowestAnswerNs = record.endNs - record.startNs
         }
         window.record(record)
+        tokens?.record(record)
         export?.record(record)
         periods?.record(record)
     }
@@ -70,7 +74,9 @@ final class LoopSinks: @unchecked Sendable {
     }
 
     private func endWindow() {
-        finished = LoopWindow(client: window.cut(at: pendingCutNs), exported: export?.cut())
+        var client = window.cut(at: pendingCutNs)
+        client.tokens = tokens?.cut()
+        finished = LoopWindow(client: client, exported: export?.cut())
         pendingCutNs = .max
     }
 }

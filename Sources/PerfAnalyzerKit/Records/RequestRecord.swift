@@ -38,6 +38,8 @@ struct RequestRecord: Sendable {
     var bodyHeaderLength: Int? = nil
     /// Whether latency is counted to the first response (decoupled models).
     var toFirstResponse = false
+    /// What an OpenAI answer's responses carried, for the token metrics.
+    var tokens = TokenTally()
     var outcome = RequestOutcome.success
 
     init(ticket: SendTicket, startNs: UInt64, batchSize: Int) {
@@ -104,6 +106,8 @@ final class ResponseLog: @unchecked Sendable {
 
     @exclusivity(unchecked) private(set) var timesNs: [UInt64] = []
     @exclusivity(unchecked) private(set) var bodies: [ByteBuffer] = []
+    /// Per response: whether it carried generated content (OpenAI answers; false elsewhere).
+    @exclusivity(unchecked) private(set) var carriesContent: [Bool] = []
     let keepsBodies: Bool
 
     init(keepsBodies: Bool) {
@@ -114,12 +118,14 @@ final class ResponseLog: @unchecked Sendable {
     func reset() {
         timesNs.removeAll(keepingCapacity: true)
         bodies.removeAll(keepingCapacity: true)
+        carriesContent.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
-    func append(atNs timeNs: UInt64, body: ByteBuffer?) {
+    func append(atNs timeNs: UInt64, body: ByteBuffer?, carriesContent content: Bool = false) {
         guard timesNs.count < Self.capacity else { return }
         timesNs.append(timeNs)
+        carriesContent.append(content)
         if keepsBodies { bodies.append(body ?? ByteBuffer()) }
     }
 }

@@ -100,6 +100,9 @@ public struct ConsoleReport: Sendable {
         if let cpu = result.clientCPUPerRequestNs {
             lines.append(Self.clientCPULine(cpuPerRequestNs: cpu))
         }
+        if context.reportsTokens, let tokens = client.tokens {
+            lines.append(contentsOf: TokenReport(tokens: tokens, client: client, goodput: context.goodput).consoleLines())
+        }
         if serverStatistics, let server = result.server {
             lines.append("  Server: ")
             lines.append(contentsOf: serverLines(server.model, composing: server.composing, indent: "    "))

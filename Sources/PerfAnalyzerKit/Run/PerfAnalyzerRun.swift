@@ -32,7 +32,10 @@ public struct PerfAnalyzerRun: Sendable {
                          sharedMemory: SharedMemoryRegions?, exportFile: ProfileExportWriter.ExportFile?,
                          metrics: ServerMetricsCollector?) async throws -> ExitStatus {
         let server = transport.control
-        let description = try await ModelDiscovery(options: options).discover(server)
+        // An OpenAI-compatible server describes no model: its requests are whole bodies.
+        let description = options.openAI != nil
+            ? ModelDescription(name: options.modelName, version: options.modelVersion, platform: "openai", maxBatchSize: 0, inputs: [], outputs: [])
+            : try await ModelDiscovery(options: options).discover(server)
         if !options.traceSettings.isEmpty {
             do {
                 try await server.updateTraceSettings(options.traceSettings)
@@ -40,7 +43,7 @@ public struct PerfAnalyzerRun: Sendable {
                 throw RunError("--trace-level/--trace-rate/--trace-count/--log-frequency: the server did not take the trace settings: \(error.description)")
             }
         }
-        let metadata = try? await server.serverMetadata()
+        let metadata = options.openAI == nil ? try? await server.serverMetadata() : nil
         if let metrics {
             // One read before any load: a metrics URL that does not answer stops the run here.
             do {
@@ -52,10 +55,11 @@ public struct PerfAnalyzerRun: Sendable {
         }
         let serverStatistics = metadata?.extensions.contains("statistics") ?? false
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
-        let isAsync = options.streaming || (options.asyncRequested ?? description.isSequence)
+        let isAsync = options.streaming || options.openAI != nil || (options.asyncRequested ?? description.isSequence)
 
-        let prepared = try RequestPreparation(options: options, out: out)
-            .prepareRequests(model: description, address: transport.address, sharedMemory: sharedMemory)
+        let preparation = RequestPreparation(options: options, out: out)
+        let prepared = try options.openAI.map { try preparation.prepareOpenAIRequests($0, address: transport.address) }
+            ?? preparation.prepareRequests(model: description, address: transport.address, sharedMemory: sharedMemory)
         if let sharedMemory {
             try await sharedMemory.register(with: server, url: options.url, extensions: metadata?.extensions)
         }
@@ -77,14 +81,16 @@ public struct PerfAnalyzerRun: Sendable {
             CSVReporter(report: CSVReport(percentile: options.percentile, verbose: options.verboseCSV, serverStatistics: serverStatistics,
                                           isDecoupled: description.isDecoupled, isScheduled: options.loadMode.isScheduled,
                                           responseCache: description.responseCacheEnabled,
-                                          serverMetrics: options.serverMetrics != nil), path: path)
+                                          serverMetrics: options.serverMetrics != nil), path: path,
+                        llm: context.reportsTokens ? LLMCSVReport(isScheduled: options.loadMode.isScheduled, goodput: options.goodput) : nil)
         }
         if let csv { consumers.append(csv) }
         let export = exportFile.map { file in
             ProfileExportWriter(file: file, requestInputs: prepared.exportInputs,
-                                wire: options.tritonCAPI != nil ? .cAPI
+                                wire: options.openAI != nil ? .openAI : options.tritonCAPI != nil ? .cAPI
                                     : options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary),
-                                serviceKind: context.serviceKind, version: PerfAnalyzerCommand.version)
+                                serviceKind: context.serviceKind, endpoint: options.openAI?.endpoint ?? "",
+                                version: PerfAnalyzerCommand.version)
         }
         if let export { consumers.append(export) }
         out(console.report.settingsBlock())
@@ -100,7 +106,10 @@ public struct PerfAnalyzerRun: Sendable {
             return status
         }
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
-                                makeSinks: { LoopSinks(window: $0, export: export.map(ExportRecorder.init(spool:))) }, makeSlot: makeSlot)
+                                makeSinks: { [context] window in
+                                    LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
+                                              tokens: context.reportsTokens ? TokenRecorder(scheduled: context.loadMode.isScheduled, goodput: context.goodput) : nil)
+                                }, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
         let name = description.name
         let version = options.modelVersion

@@ -29,6 +29,28 @@ struct RequestPreparation {
         var cAPIRequests: CAPIRequestTable? = nil
     }
 
+    /// `--service-kind openai`: one HTTP request per body, from the input data or generated.
+    func prepareOpenAIRequests(_ settings: PerfAnalyzerOptions.OpenAI, address: ServerAddress) throws -> PreparedRequests {
+        let payloads: [OpenAIPayload]
+        if let synthetic = settings.synthetic {
+            payloads = synthetic.generate()
+        } else {
+            guard case .jsonFiles(let paths) = options.inputData else { preconditionFailure("the options require JSON files") }
+            do {
+                payloads = try OpenAIPayloadFile.load(paths: paths)
+            } catch {
+                throw RunError("--input-data: \(error.description)")
+            }
+            out(" Successfully read data for 1 stream/streams with \(payloads.count) step/steps.")
+        }
+        let requests = OpenAIRequestBuilder(endpoint: settings.endpoint, address: address, headers: options.headers).build(payloads)
+        var prepared = PreparedRequests(requests: requests, streams: [0..<requests.count], streamsSetLength: false)
+        if options.profileExportPath != nil {
+            prepared.exportInputs = payloads.map { ProfileExportWriter.encodePayloadInput($0.body) }
+        }
+        return prepared
+    }
+
     /// The wire bytes of every request the run will send, built before the load starts.
     func prepareRequests(model: ModelDescription, address: ServerAddress, sharedMemory: SharedMemoryRegions? = nil) throws -> PreparedRequests {
         let plan: RequestPlan

@@ -98,6 +98,12 @@ final class RunTransport: Sendable {
                                          parameters: CAPIRequestParameters(options.requestParameters))
             return { placement in CAPISlot(placement: placement, shared: shared) }
         }
+        if options.openAI != nil {
+            let connectTimeoutMs = options.connectionTimeoutMs
+            return { placement in
+                OpenAISlot(placement: placement, address: address, tls: tls, requests: requests, connectTimeoutMs: connectTimeoutMs)
+            }
+        }
         switch options.wireProtocol {
         case .http:
             let connectTimeoutMs = options.connectionTimeoutMs

@@ -1,0 +1,182 @@
+/// One request body of an OpenAI-compatible run, as the input data gave it.
+struct OpenAIPayload: Sendable, Equatable {
+    /// The body: the `payload` object's JSON, with the whitespace between tokens removed
+    /// (perf_analyzer sends it re-serialized, compact, keys in file order).
+    var body: [UInt8]
+}
+
+/// Reads perf_analyzer's input data for `--service-kind openai`:
+/// `{"data": [{"payload": [{...request body...}]}, ...]}`, one request per entry, in file order,
+/// several files appended. A `payload` is an array holding one object (perf_analyzer's JSON
+/// tensor of shape [1]); a bare object is taken too.
+enum OpenAIPayloadFile {
+    static func load(paths: [String]) throws(InputDataError) -> [OpenAIPayload] {
+        var payloads: [OpenAIPayload] = []
+        for path in paths {
+            var bytes = try FileBytes.contents(of: path, zeroTerminated: true)
+            let loaded: Result<[OpenAIPayload], JSONLoadFailure> = bytes.withUnsafeMutableBufferPointer { buffer in
+                let view = UnsafeBufferPointer(buffer)
+                var scanner = JSONByteScanner(sentinelTerminated: view)
+                do throws(JSONLoadFailure) {
+                    return .success(try parseDocument(&scanner))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch loaded {
+            case .success(let found):
+                guard !found.isEmpty else { throw InputDataError("\(path): data: expected at least one entry with a payload, found an empty array") }
+                payloads += found
+            case .failure(let failure):
+                throw bytes.withUnsafeBufferPointer { failure.report(file: path, bytes: $0) }
+            }
+        }
+        return payloads
+    }
+
+    private static func parseDocument(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [OpenAIPayload] {
+        scanner.skipByteOrderMark()
+        scanner.skipWhitespace()
+        guard scanner.current == UInt8(ascii: "{") else { throw scanner.unexpected("expected an object with a 'data' array") }
+        scanner.pos += 1
+        scanner.skipWhitespace()
+        var payloads: [OpenAIPayload]?
+        if scanner.current != UInt8(ascii: "}") {
+            repeat {
+                let key = try readKey(&scanner)
+                if key == "data" {
+                    do {
+                        payloads = try parseData(&scanner)
+                    } catch {
+                        throw error.inside(.key("data"))
+                    }
+                } else {
+                    try scanner.skipValue()
+                }
+            } while try scanner.continues(closer: UInt8(ascii: "}"))
+        } else {
+            scanner.pos += 1
+        }
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw scanner.syntaxError("unexpected text after the document") }
+        guard let payloads else { throw .content("expected a 'data' member holding the requests, found none", at: 0) }
+        return payloads
+    }
+
+    private static func parseData(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [OpenAIPayload] {
+        guard scanner.current == UInt8(ascii: "[") else { throw scanner.unexpected("expected an array of entries") }
+        scanner.pos += 1
+        scanner.skipWhitespace()
+        var payloads: [OpenAIPayload] = []
+        if scanner.current == UInt8(ascii: "]") {
+            scanner.pos += 1
+            return payloads
+        }
+        repeat {
+            let index = payloads.count
+            do {
+                payloads.append(try parseEntry(&scanner))
+            } catch {
+                throw error.inside(.index(index))
+            }
+        } while try scanner.continues(closer: UInt8(ascii: "]"))
+        return payloads
+    }
+
+    private static func parseEntry(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> OpenAIPayload {
+        let entryStart = scanner.pos
+        guard scanner.current == UInt8(ascii: "{") else { throw scanner.unexpected("expected an object with a 'payload' member") }
+        scanner.pos += 1
+        scanner.skipWhitespace()
+        var body: [UInt8]?
+        if scanner.current != UInt8(ascii: "}") {
+            repeat {
+                let key = try readKey(&scanner)
+                switch key {
+                case "payload":
+                    do {
+                        body = try parsePayload(&scanner)
+                    } catch {
+                        throw error.inside(.key("payload"))
+                    }
+                default:
+                    // session_id, delay and timestamp belong to session and fixed-schedule runs.
+                    try scanner.skipValue()
+                }
+            } while try scanner.continues(closer: UInt8(ascii: "}"))
+        } else {
+            scanner.pos += 1
+        }
+        guard let body else {
+            throw .content("expected a 'payload' member holding the request body, found an entry without one", at: entryStart)
+        }
+        return OpenAIPayload(body: body)
+    }
+
+    /// `[{...}]` or `{...}`: the object's bytes, compacted.
+    private static func parsePayload(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [UInt8] {
+        if scanner.current == UInt8(ascii: "[") {
+            scanner.pos += 1
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: "{") else {
+                throw scanner.unexpected("expected one request body object", syntax: "expected a request body object").inside(.index(0))
+            }
+            let body = try objectBytes(&scanner)
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: "]") else {
+                if scanner.current == UInt8(ascii: ",") {
+                    throw .content("expected one request body per payload, found more (each request is its own entry of 'data')", at: scanner.pos)
+                }
+                throw scanner.syntaxError("expected ']'")
+            }
+            scanner.pos += 1
+            return body
+        }
+        guard scanner.current == UInt8(ascii: "{") else { throw scanner.unexpected("expected the request body, an object (or an array holding one)") }
+        return try objectBytes(&scanner)
+    }
+
+    private static func objectBytes(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [UInt8] {
+        let start = scanner.pos
+        try scanner.skipValue()
+        return compact(UnsafeBufferPointer(rebasing: scanner.bytes[start..<scanner.pos]))
+    }
+
+    private static func readKey(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> String {
+        guard scanner.current == UInt8(ascii: "\"") else { throw scanner.syntaxError("expected a string key") }
+        var key: [UInt8] = []
+        try scanner.readString(appendingTo: &key)
+        scanner.skipWhitespace()
+        try scanner.expect(UInt8(ascii: ":"), "expected ':' after a key")
+        scanner.skipWhitespace()
+        return String(decoding: key, as: UTF8.self)
+    }
+
+    /// Valid JSON without the whitespace between its tokens (strings kept byte for byte).
+    static func compact(_ json: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count)
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                out.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case 0x20, 0x0A, 0x0D, 0x09: continue
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            out.append(byte)
+        }
+        return out
+    }
+}
