@@ -141,7 +141,7 @@ struct CommandLineFuzzTests {
         case .requestIntervals(_, let gaps):
             var offsets = SendSchedule(.intervals(nanoseconds: gaps)).makeIterator()
             for _ in 0..<1000 { _ = offsets.next() }
-        case .concurrency:
+        case .concurrency, .fixedSchedule:
             break
         }
         // Generated inputs for a model whose shapes come from --shape, without allocating more than a few MB.

@@ -72,7 +72,9 @@ public struct RunContext: Sendable {
 
     /// One level only, named by no header (`--request-intervals`).
     public var isSingleLevel: Bool {
-        if case .requestIntervals = loadMode { return true }
-        return false
+        switch loadMode {
+        case .requestIntervals, .fixedSchedule: return true
+        case .concurrency, .requestRate: return false
+        }
     }
 }

@@ -20,8 +20,10 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     ///   - concurrentSequences: sequences live at once (sequence models); the run has checked
     ///     the ID range holds them.
     ///   - spinLeadNs: how long before each send a lane wakes and polls until it is due.
+    ///   - pairsRequestsWithSends: the k-th send of the schedule carries request k (`--fixed-schedule`,
+    ///     where each request has its own time); otherwise each lane takes requests in turn.
     init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int, spinLeadNs: UInt64 = 0,
-         sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
+         pairsRequestsWithSends: Bool = false, sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
          scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSinks: SinkFactory = { LoopSinks(window: $0) },
          makeSlot: @escaping SlotFactory) {
         // Each lane needs at least one sequence to send with.
@@ -37,6 +39,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
             let fixed = maxInFlight / count + (index < maxInFlight % count ? 1 : 0)
             let laneSequences = concurrentSequences / count + (index < concurrentSequences % count ? 1 : 0)
             lanes.append(RateLane(loop: loop, laneIndex: index, laneCount: count, counters: counters, requestCount: requestCount,
+                                  requestStride: pairsRequestsWithSends ? count : 1,
                                   slotLimit: isAsync ? perLaneLimit : max(1, fixed), grows: isAsync, spinLeadNs: spinLeadNs,
                                   sequences: sequences, sequenceCount: laneSequences, serial: serialSequences))
             initial.append(isAsync ? 2 : max(1, fixed))

@@ -17,6 +17,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     private let laneCount: Int
     private let counters: LoadCounters
     private let requestCount: Int
+    /// How far the request cursor moves per send: 1, or the lane count when send k must carry request k.
+    private let requestStride: Int
     @exclusivity(unchecked) private var cursor: Int
 
     // Slots
@@ -53,13 +55,14 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
     private let serial: Bool
     private var closing = false
 
-    init(loop: EventLoop, laneIndex: Int, laneCount: Int, counters: LoadCounters, requestCount: Int,
+    init(loop: EventLoop, laneIndex: Int, laneCount: Int, counters: LoadCounters, requestCount: Int, requestStride: Int = 1,
          slotLimit: Int, grows: Bool, spinLeadNs: UInt64, sequences: SequenceSource?, sequenceCount: Int, serial: Bool) {
         self.loop = loop
         self.laneIndex = laneIndex
         self.laneCount = laneCount
         self.counters = counters
         self.requestCount = requestCount
+        self.requestStride = requestStride
         cursor = laneIndex % requestCount
         self.slotLimit = slotLimit
         self.grows = grows
@@ -211,8 +214,8 @@ final class RateLane: SendFeed, NIOScheduledCallbackHandler, @unchecked Sendable
             return SendTicket(request: step.request, intendedNs: intendedNs, sequence: step.mark, sequenceIndex: sequenceIndex)
         }
         let request = cursor
-        cursor += 1
-        if cursor == requestCount { cursor = 0 }
+        cursor += requestStride
+        if cursor >= requestCount { cursor %= requestCount }
         return SendTicket(request: request, intendedNs: intendedNs)
     }
 

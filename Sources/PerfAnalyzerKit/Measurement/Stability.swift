@@ -75,6 +75,8 @@ public enum LevelSweep: Sendable, Equatable {
         case .concurrency: self = .concurrency(concurrency)
         case .requestRate(let range, _): self = .requestRate(range)
         case .requestIntervals(_, let gaps): self = .single(.requestRate(RequestIntervalsFile.averageRate(gapsNs: gaps)))
+        // perf_analyzer reports a fixed schedule as request rate 0.
+        case .fixedSchedule: self = .single(.requestRate(0))
         }
     }
 }

@@ -3,6 +3,12 @@ struct OpenAIPayload: Sendable, Equatable {
     /// The body: the `payload` object's JSON, with the whitespace between tokens removed
     /// (perf_analyzer sends it re-serialized, compact, keys in file order).
     var body: [UInt8]
+    /// `timestamp`: when `--fixed-schedule` sends it, msec after the start.
+    var timestampMs: UInt64? = nil
+    /// `session_id`: the multi-turn chat it belongs to (`--session-concurrency`).
+    var sessionID: String? = nil
+    /// `delay`: msec between this turn's answer and the session's next turn.
+    var delayMs: UInt64? = nil
 }
 
 /// Reads perf_analyzer's input data for `--service-kind openai`:
@@ -89,19 +95,22 @@ enum OpenAIPayloadFile {
         scanner.pos += 1
         scanner.skipWhitespace()
         var body: [UInt8]?
+        var timestamp: UInt64?
+        var sessionID: String?
+        var delay: UInt64?
         if scanner.current != UInt8(ascii: "}") {
             repeat {
                 let key = try readKey(&scanner)
-                switch key {
-                case "payload":
-                    do {
-                        body = try parsePayload(&scanner)
-                    } catch {
-                        throw error.inside(.key("payload"))
+                do {
+                    switch key {
+                    case "payload": body = try parsePayload(&scanner)
+                    case "timestamp": timestamp = try parseMilliseconds(&scanner)
+                    case "delay": delay = try parseMilliseconds(&scanner)
+                    case "session_id": sessionID = try parseSessionID(&scanner)
+                    default: try scanner.skipValue()
                     }
-                default:
-                    // session_id, delay and timestamp belong to session and fixed-schedule runs.
-                    try scanner.skipValue()
+                } catch {
+                    throw error.inside(.key(key))
                 }
             } while try scanner.continues(closer: UInt8(ascii: "}"))
         } else {
@@ -110,7 +119,55 @@ enum OpenAIPayloadFile {
         guard let body else {
             throw .content("expected a 'payload' member holding the request body, found an entry without one", at: entryStart)
         }
-        return OpenAIPayload(body: body)
+        return OpenAIPayload(body: body, timestampMs: timestamp, sessionID: sessionID, delayMs: delay)
+    }
+
+    /// `[N]` or `N`: whole milliseconds, 0 or more.
+    private static func parseMilliseconds(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> UInt64 {
+        let bracketed = scanner.current == UInt8(ascii: "[")
+        if bracketed {
+            scanner.pos += 1
+            scanner.skipWhitespace()
+        }
+        let start = scanner.pos
+        var value: UInt64 = 0
+        var digits = 0
+        while scanner.current >= UInt8(ascii: "0"), scanner.current <= UInt8(ascii: "9") {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(UInt64(scanner.current - 0x30))
+            guard !overflow1, !overflow2, sum <= 1 << 40 else { throw .content("expected milliseconds up to \(1 << 40), found a larger number", at: start) }
+            value = sum
+            digits += 1
+            scanner.pos += 1
+        }
+        guard digits > 0, scanner.current != UInt8(ascii: "."), scanner.current != UInt8(ascii: "e"), scanner.current != UInt8(ascii: "E") else {
+            scanner.pos = start
+            throw scanner.unexpected("expected whole milliseconds, 0 or more (as [N] or N)")
+        }
+        if bracketed {
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: "]") else { throw .content("expected one value in the array", at: scanner.pos) }
+            scanner.pos += 1
+        }
+        return value
+    }
+
+    /// `["id"]` or `"id"`.
+    private static func parseSessionID(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> String {
+        let bracketed = scanner.current == UInt8(ascii: "[")
+        if bracketed {
+            scanner.pos += 1
+            scanner.skipWhitespace()
+        }
+        guard scanner.current == UInt8(ascii: "\"") else { throw scanner.unexpected("expected the session's id, a string (as [\"id\"] or \"id\")") }
+        var bytes: [UInt8] = []
+        try scanner.readString(appendingTo: &bytes)
+        if bracketed {
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: "]") else { throw .content("expected one value in the array", at: scanner.pos) }
+            scanner.pos += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `[{...}]` or `{...}`: the object's bytes, compacted.

@@ -6,6 +6,8 @@ public enum LoadMode: Sendable, Equatable {
     case requestRate(RequestRateRange, RequestDistribution)
     /// `--request-intervals FILE`: the gaps between sends, in order, looped.
     case requestIntervals(path: String, gapsNs: [UInt64])
+    /// `--fixed-schedule`: each request of the input data at its own `timestamp`, once through.
+    case fixedSchedule
 
     /// Whether sends follow a schedule (request rate or intervals) rather than answers.
     public var isScheduled: Bool { self != .concurrency }

@@ -2,7 +2,13 @@ extension PerfAnalyzerCommand {
     /// Picks the load mode from the range flags and reads the sequence flags.
     func resolveLoadMode(into options: inout PerfAnalyzerOptions) throws(OptionError) {
         let distribution = measurement.requestDistribution
-        if let path = measurement.requestIntervals {
+        if measurement.fixedSchedule {
+            if let other = [("--concurrency-range", measurement.concurrencyRange), ("--request-rate-range", measurement.requestRateRange),
+                            ("--request-intervals", measurement.requestIntervals)].first(where: { $0.1 != nil })?.0 {
+                throw OptionError("--fixed-schedule sends each request at its own timestamp; it cannot be combined with \(other)")
+            }
+            options.loadMode = .fixedSchedule
+        } else if let path = measurement.requestIntervals {
             if measurement.concurrencyRange != nil || measurement.requestRateRange != nil {
                 throw OptionError("--request-intervals sets the send times itself; it cannot be combined with --concurrency-range or --request-rate-range")
             }
@@ -66,6 +72,20 @@ extension PerfAnalyzerCommand {
     func checkIntervals(_ options: PerfAnalyzerOptions) throws(OptionError) {
         if options.binarySearch {
             throw OptionError("--binary-search searches a range; --request-intervals has a single schedule")
+        }
+    }
+
+    /// `--fixed-schedule`: the input data sets every send, so the count is the data's.
+    func checkFixedSchedule(_ options: PerfAnalyzerOptions) throws(OptionError) {
+        guard general.serviceKind.lowercased() == "openai" else {
+            throw OptionError("--fixed-schedule: only with --service-kind openai (the timestamps come with the request bodies of --input-data)")
+        }
+        if options.binarySearch { throw OptionError("--binary-search searches a range; --fixed-schedule has a single schedule") }
+        if options.requestCount > 0 {
+            throw OptionError("--request-count: --fixed-schedule sends every entry of --input-data once; the count is theirs")
+        }
+        if options.warmupRequestCount > 0 {
+            throw OptionError("--warmup-request-count: not implemented with --fixed-schedule (every entry of --input-data is measured)")
         }
     }
 }

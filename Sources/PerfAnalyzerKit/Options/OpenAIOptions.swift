@@ -81,6 +81,9 @@ extension PerfAnalyzerCommand {
             guard inputData.inputData.isEmpty else {
                 throw OptionError("\(flag): generates the request bodies; it cannot be combined with --input-data")
             }
+            if options.loadMode == .fixedSchedule {
+                throw OptionError("\(flag): --fixed-schedule takes its timestamps from --input-data; generated bodies have none")
+            }
             settings.synthetic = try syntheticPayloads(model: options.modelName)
             settings.synthetic?.shape = SyntheticPayloads.Shape(endpoint: settings.endpoint)
         } else {

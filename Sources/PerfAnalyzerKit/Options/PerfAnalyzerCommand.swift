@@ -73,6 +73,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("File of gaps between sends, in microseconds, one per line; played in order and looped.", valueName: "file"))
         var requestIntervals: String?
 
+        @Flag(name: .long, help: "--service-kind openai: send each request of --input-data once, at its entry's 'timestamp' (msec after the start).")
+        var fixedSchedule = false
+
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once.", valueName: "n"))
         var numOfSequences: Int = 4
 
@@ -402,6 +405,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         case .concurrency: try checkConcurrencySweep(options)
         case .requestRate(let range, _): try checkRateSweep(options, range: range)
         case .requestIntervals: try checkIntervals(options)
+        case .fixedSchedule: try checkFixedSchedule(options)
         }
 
         options.traceSettings = try TraceSettings(levels: trace.traceLevel, rate: trace.traceRate, count: trace.traceCount,

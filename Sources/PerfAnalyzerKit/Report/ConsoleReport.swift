@@ -56,7 +56,7 @@ public struct ConsoleReport: Sendable {
             }
             lines.append(distribution == .poisson ? "  Using poisson distribution on request generation"
                                                   : "  Using uniform distribution on request generation")
-        case .requestIntervals:
+        case .requestIntervals, .fixedSchedule:
             break
         }
         if context.spinBeforeSendUs > 0 {
@@ -101,7 +101,7 @@ public struct ConsoleReport: Sendable {
             lines.append(Self.clientCPULine(cpuPerRequestNs: cpu))
         }
         if context.reportsTokens, let tokens = client.tokens {
-            lines.append(contentsOf: TokenReport(tokens: tokens, client: client, goodput: context.goodput).consoleLines())
+            lines.append(contentsOf: TokenReport(tokens: tokens, client: client, goodput: context.goodput, tokenPerResponse: context.serviceKind != "openai").consoleLines())
         }
         if serverStatistics, let server = result.server {
             lines.append("  Server: ")

@@ -8,13 +8,17 @@ struct TokenReport {
     /// The level's client window (its duration and request latency).
     var client: ClientWindow
     var goodput: Goodput?
+    /// A decoupled model's stream: every response is one token, by definition.
+    var tokenPerResponse = false
 
     static let percentiles: [Double] = [50, 90, 99]
 
     func consoleLines() -> [String] {
         var lines = ["  LLM: "]
         let source: String
-        if tokens.countedByResponses == 0 {
+        if tokenPerResponse {
+            source = "one output token per response"
+        } else if tokens.countedByResponses == 0 {
             source = "output tokens from the server's usage blocks"
         } else if tokens.countedByServer == 0 {
             source = "output tokens counted as responses with content: the server sent no usage block"

@@ -64,6 +64,9 @@ public struct PerfAnalyzerRun: Sendable {
             try await sharedMemory.register(with: server, url: options.url, extensions: metadata?.extensions)
         }
         let requests = prepared.requests
+        // A fixed schedule measures every entry of its data once: one window of them all.
+        var options = self.options
+        if options.loadMode == .fixedSchedule { options.requestCount = requests.count }
         if options.verbosity > 1, let first = requests.first {
             // Extra verbose: the first request without its tensor bytes.
             out("inference request: \(first.jsonHeader)")
@@ -106,6 +109,7 @@ public struct PerfAnalyzerRun: Sendable {
             return status
         }
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
+                                scheduleOffsetsNs: prepared.scheduleOffsetsNs,
                                 makeSinks: { [context] window in
                                     LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
                                               tokens: context.reportsTokens ? TokenRecorder(scheduled: context.loadMode.isScheduled, goodput: context.goodput) : nil)
@@ -210,7 +214,7 @@ public struct PerfAnalyzerRun: Sendable {
         case .concurrency:
             let range = options.concurrencyRange
             live = range.isOpenEnded ? range.start : max(range.start, range.end)
-        case .requestRate, .requestIntervals:
+        case .requestRate, .requestIntervals, .fixedSchedule:
             live = options.sequences.concurrentSequences
         }
         do {
@@ -221,7 +225,7 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     /// The driver of the run's load mode.
-    private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?,
+    private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?, scheduleOffsetsNs: [UInt64]?,
                             makeSinks: @escaping SinkFactory, makeSlot: @escaping SlotFactory) -> any LoadDriver {
         let schedule: @Sendable (LoadLevel) -> SendSchedule
         switch options.loadMode {
@@ -234,9 +238,13 @@ public struct PerfAnalyzerRun: Sendable {
             }
         case .requestIntervals(_, let gaps):
             schedule = { _ in SendSchedule(.intervals(nanoseconds: gaps)) }
+        case .fixedSchedule:
+            let offsets = scheduleOffsetsNs ?? []
+            schedule = { _ in SendSchedule(.offsets(nanoseconds: offsets)) }
         }
         return RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
-                              spinLeadNs: options.spinBeforeSendUs * 1000, sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
+                              spinLeadNs: options.spinBeforeSendUs * 1000, pairsRequestsWithSends: options.loadMode == .fixedSchedule,
+                              sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
                               serialSequences: options.sequences.serial, scheduleFor: schedule, makeSinks: makeSinks, makeSlot: makeSlot)
     }
 }

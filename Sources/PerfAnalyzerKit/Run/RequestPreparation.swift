@@ -27,6 +27,8 @@ struct RequestPreparation {
         var exportInputs: [[UInt8]] = []
         /// `--service-kind triton_c_api`: every request's input tensors, as the C API takes them.
         var cAPIRequests: CAPIRequestTable? = nil
+        /// `--fixed-schedule`: when each request goes, ns after the start, in request order.
+        var scheduleOffsetsNs: [UInt64]? = nil
     }
 
     /// `--service-kind openai`: one HTTP request per body, from the input data or generated.
@@ -45,6 +47,16 @@ struct RequestPreparation {
         }
         let requests = OpenAIRequestBuilder(endpoint: settings.endpoint, address: address, headers: options.headers).build(payloads)
         var prepared = PreparedRequests(requests: requests, streams: [0..<requests.count], streamsSetLength: false)
+        if options.loadMode == .fixedSchedule {
+            var offsets: [UInt64] = []
+            for (index, payload) in payloads.enumerated() {
+                guard let timestamp = payload.timestampMs else {
+                    throw RunError("--fixed-schedule: --input-data: data[\(index)] has no 'timestamp' (msec after the start, when it is sent)")
+                }
+                offsets.append(timestamp * 1_000_000)
+            }
+            prepared.scheduleOffsetsNs = offsets
+        }
         if options.profileExportPath != nil {
             prepared.exportInputs = payloads.map { ProfileExportWriter.encodePayloadInput($0.body) }
         }

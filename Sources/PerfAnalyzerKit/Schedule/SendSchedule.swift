@@ -12,6 +12,9 @@ public struct SendSchedule: Sendable, Equatable {
         case poisson(requestsPerSecond: Double, seed: UInt64)
         /// `--request-intervals`: the gaps in order, looped.
         case intervals(nanoseconds: [UInt64])
+        /// `--fixed-schedule`: the k-th send at the k-th offset from the start, once through
+        /// (past the end, `never`: a lane whose share is done must not take another's send).
+        case offsets(nanoseconds: [UInt64])
     }
 
     public var shape: Shape
@@ -41,6 +44,9 @@ public struct SendSchedule: Sendable, Equatable {
             }
         }
 
+        /// An offset no run reaches (about 146 years).
+        static let never: UInt64 = 1 << 62
+
         public mutating func next() -> UInt64 {
             defer { index += 1 }
             switch shape {
@@ -55,6 +61,8 @@ public struct SendSchedule: Sendable, Equatable {
                 guard index > 0, !gaps.isEmpty else { return 0 }
                 elapsedNs += Double(gaps[Int((index - 1) % UInt64(gaps.count))])
                 return UInt64(elapsedNs)
+            case .offsets(let offsets):
+                return index < UInt64(offsets.count) ? offsets[Int(index)] : Self.never
             }
         }
 
