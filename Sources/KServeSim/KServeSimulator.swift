@@ -94,6 +94,7 @@ public final class KServeSimulator: Sendable {
                     "the fault's delay must be in 0...\(SimulatorFault.maximumDelayMilliseconds) ms")
             }
         }
+        if let problem = config.openAI.problem { throw SimulatorError.invalidConfiguration(problem) }
         guard state.withLockedValue({ $0 == nil }) else { throw SimulatorError.alreadyStarted }
 
         let tls = try config.tls.map { settings throws(SimulatorError) in try LoadedTLS(settings) }
@@ -103,7 +104,7 @@ public final class KServeSimulator: Sendable {
         let silent = config.fault?.mode == .silent
         let core = ServerCore(catalog: catalog, delayMicroseconds: config.delayMicroseconds, recorder: recorder,
                               loops: Array(group.makeIterator()), systemSharedMemory: config.systemSharedMemory,
-                              fault: silent ? nil : config.fault)
+                              fault: silent ? nil : config.fault, openAI: config.openAI)
         let slowDelay = config.fault.flatMap { fault in
             fault.mode == .slowBytes ? TimeAmount.milliseconds(Int64(fault.delayMilliseconds)) : nil
         }

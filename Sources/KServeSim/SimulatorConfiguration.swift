@@ -25,6 +25,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var metricsPort: Int?
     /// How long each metrics answer is held back, to play a slow endpoint.
     public var metricsDelayMilliseconds: Int
+    /// The OpenAI-compatible endpoints under `/v1` on the HTTP listener: model name, answer length, timing.
+    public var openAI: OpenAISettings
 
     /// The system shared-memory extension as offered, missing (a server without it, for
     /// clients' error paths), or present and refusing every registration.
@@ -45,7 +47,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         systemSharedMemory: SystemSharedMemorySupport = .offered,
         fault: SimulatorFault? = nil,
         metricsPort: Int? = nil,
-        metricsDelayMilliseconds: Int = 0
+        metricsDelayMilliseconds: Int = 0,
+        openAI: OpenAISettings = OpenAISettings()
     ) {
         self.host = host
         self.httpPort = httpPort
@@ -58,6 +61,7 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.fault = fault
         self.metricsPort = metricsPort
         self.metricsDelayMilliseconds = metricsDelayMilliseconds
+        self.openAI = openAI
     }
 
     /// The longest `metricsDelayMilliseconds`: an hour.

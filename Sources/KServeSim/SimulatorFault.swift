@@ -15,6 +15,14 @@ public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
         case shortBody = "short-body"
         /// The right answer, sent slowly: HTTP in small pieces, gRPC held back.
         case slowBytes = "slow-bytes"
+        /// A streamed OpenAI answer sends half its tokens, then an error event and `[DONE]`; any other
+        /// answer (not streamed, KServe v2) is HTTP 500 with an error body. HTTP only.
+        case streamError = "stream-error"
+        /// A streamed OpenAI answer sends half its tokens, then the first half of the next event, and
+        /// the connection closes; any other answer goes out as half its bytes before the close. HTTP only.
+        case streamCut = "stream-cut"
+        /// HTTP 429 with an error body and `Retry-After: 1`; the model never runs. HTTP only.
+        case tooManyRequests = "too-many-requests"
 
         /// Whether gRPC inference carries this fault. The generated gRPC service only sends
         /// well-formed messages, so a body that does not decode is an HTTP-only fault; gRPC
@@ -22,7 +30,7 @@ public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
         public var reachesGRPC: Bool {
             switch self {
             case .silent, .stall, .wrongShape, .slowBytes: return true
-            case .garbage, .shortBody: return false
+            case .garbage, .shortBody, .streamError, .streamCut, .tooManyRequests: return false
             }
         }
     }
@@ -51,6 +59,11 @@ public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
     /// How long a slow-bytes gRPC response is held back before it is sent.
     public var grpcHoldBack: Duration { .milliseconds(delayMilliseconds) * Self.grpcSlowPauses }
 
+    /// Retry-After of a too-many-requests answer, in seconds.
+    public static let retryAfterSeconds = 1
+    /// The message of a stream-error answer, in its error event or error body.
+    public static let streamErrorMessage = "simulated failure mid-stream"
+
     /// One line saying what the fault does, for the simulator's start-up message.
     public var description: String {
         let faulted = "inference requests after the first \(after)"
@@ -69,6 +82,14 @@ public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
         case .slowBytes:
             return "fault slow-bytes: answers to \(faulted) go out \(Self.slowPieceBytes) bytes every \(delayMilliseconds) ms over HTTP, "
                 + "\(Self.grpcSlowPauses) times that late over gRPC"
+        case .streamError:
+            return "fault stream-error: streamed OpenAI answers to \(faulted) stop after half their tokens with an error event "
+                + "and [DONE], other HTTP answers are 500 (\(grpcRefusal))"
+        case .streamCut:
+            return "fault stream-cut: streamed OpenAI answers to \(faulted) stop after half their tokens in the middle of an event "
+                + "and the connection closes, other HTTP answers are cut after half their bytes (\(grpcRefusal))"
+        case .tooManyRequests:
+            return "fault too-many-requests: \(faulted) get HTTP 429 with Retry-After: \(Self.retryAfterSeconds) and are not run (\(grpcRefusal))"
         }
     }
 }

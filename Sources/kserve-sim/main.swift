@@ -52,11 +52,42 @@ struct KServeSimCommand: AsyncParsableCommand {
               slow-bytes   the right answer, sent slowly: over HTTP head and body go out 16 \
             bytes at a time, --fault-delay-ms apart (a 300-byte answer takes 18 pauses); over \
             gRPC each response waits 10 pauses.
+              stream-error a streamed OpenAI answer sends half its tokens, then the event \
+            data: {"error":{"message":"simulated failure mid-stream","type":"InternalServerError","code":500}} \
+            and data: [DONE]; any other HTTP answer is 500 with that error. HTTP only.
+              stream-cut   a streamed OpenAI answer sends half its tokens, then the first half of \
+            the next event, and the connection closes (no [DONE], no last chunk); any other HTTP \
+            answer sends its head and half its body, then closes. HTTP only.
+              too-many-requests  HTTP 429 with an error body and Retry-After: 1; the request is \
+            not run. HTTP only.
+            OpenAI requests (chat, completions, embeddings) count as inference requests; \
+            garbage and wrong-shape replace their answers (streamed ones too) with those bodies, \
+            slow-bytes slows every event, short-body leaves them alone.
             In the HTTP-only modes a faulted gRPC inference fails UNIMPLEMENTED (a stream gets \
             an error_message response) and is not run. Statistics: a request that is stalled or \
             refused that way counts as a failure when it arrives; with the other modes the \
             model runs and counts as usual (a success when it succeeds). --record writes faulted \
             requests too, with "fault": "MODE".
+
+            OpenAI-compatible endpoints, on the same HTTP listener (HTTPS with TLS): \
+            GET /v1/models lists one model (--openai-model); POST /v1/chat/completions and \
+            POST /v1/completions answer N tokens, one word each (N = max_completion_tokens or \
+            max_tokens, else --openai-output-tokens), streamed as server-sent events with \
+            "stream": true (chat: a role event with the first token; then one event per token, a \
+            finish event, a usage event when stream_options.include_usage is true, and \
+            data: [DONE]) or as one JSON answer with usage. The first token goes out \
+            --openai-ttft-ms after the request was read, then one every --openai-itl-ms (each \
+            due time counted from the request, so they do not drift); a whole answer goes out \
+            when its last token is due. POST /v1/embeddings answers eight numbers per input after \
+            --openai-ttft-ms. Prompt tokens are whitespace-separated words. Errors are \
+            {"error":{"message":...,"type":...,"code":STATUS}}: 400 (body not JSON, no \
+            messages/prompt/input), 404 (unknown model or path), 405 (wrong method). \
+            GET /v1/sim/statistics answers what the server counted: {"requests", "succeeded", \
+            "failed", "streamed", "prompt_tokens", "completion_tokens", "content_events"}. \
+            --record writes one line per OpenAI request when its answer is settled: endpoint, \
+            model, body (as received, a string), stream, prompt_tokens, tokens_sent, status, \
+            succeeded, first_token_ns, last_token_ns (from the request being read), time_ns, \
+            fault, headers.
 
             Metrics (--metrics-port): GET /metrics on that port (plain HTTP) answers \
             Prometheus text as Triton's metrics endpoint does: nv_gpu_utilization, \
@@ -103,7 +134,7 @@ struct KServeSimCommand: AsyncParsableCommand {
     var systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered
 
     @Option(name: .customLong("fault"),
-            help: ArgumentHelp("Misbehave on purpose: silent, stall, garbage, wrong-shape, short-body or slow-bytes (see above).",
+            help: ArgumentHelp("Misbehave on purpose: silent, stall, garbage, wrong-shape, short-body, slow-bytes, stream-error, stream-cut or too-many-requests (see above).",
                                valueName: "mode"))
     var fault: SimulatorFault.Mode?
 
@@ -127,7 +158,35 @@ struct KServeSimCommand: AsyncParsableCommand {
                                valueName: "ms"))
     var metricsDelayMilliseconds: Int?
 
+    @Option(name: .customLong("openai-model"),
+            help: ArgumentHelp("The model /v1/models lists and OpenAI requests must name.",
+                               valueName: "name"))
+    var openAIModel = OpenAISettings.defaultModelName
+
+    @Option(name: .customLong("openai-output-tokens"),
+            help: ArgumentHelp("Tokens per OpenAI answer when the request sets no max_tokens (1...\(OpenAISettings.maximumOutputTokens)).",
+                               valueName: "n"))
+    var openAIOutputTokens = OpenAISettings.defaultOutputTokens
+
+    @Option(name: .customLong("openai-ttft-ms"),
+            help: ArgumentHelp("Time from an OpenAI request being read to its first token, in ms; fractions allowed.",
+                               valueName: "ms"))
+    var openAITimeToFirstToken: Double = 0
+
+    @Option(name: .customLong("openai-itl-ms"),
+            help: ArgumentHelp("Time between two tokens of an OpenAI answer, in ms; fractions allowed.",
+                               valueName: "ms"))
+    var openAIInterTokenLatency: Double = 0
+
     func validate() throws {
+        guard !openAIModel.isEmpty else { throw ValidationError("--openai-model must not be empty") }
+        guard (1...OpenAISettings.maximumOutputTokens).contains(openAIOutputTokens) else {
+            throw ValidationError("--openai-output-tokens must be in 1...\(OpenAISettings.maximumOutputTokens)")
+        }
+        for (flag, value) in [("--openai-ttft-ms", openAITimeToFirstToken), ("--openai-itl-ms", openAIInterTokenLatency)]
+        where !(value.isFinite && (0...3_600_000).contains(value)) {
+            throw ValidationError("\(flag) must be in 0...3600000")
+        }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535") }
         if let metricsDelayMilliseconds {
             guard metricsPort != nil else { throw ValidationError("--metrics-delay-ms needs --metrics-port") }
@@ -167,6 +226,12 @@ struct KServeSimCommand: AsyncParsableCommand {
         }
     }
 
+    var openAI: OpenAISettings {
+        OpenAISettings(modelName: openAIModel, outputTokens: openAIOutputTokens,
+                       timeToFirstToken: .nanoseconds(Int64((openAITimeToFirstToken * 1_000_000).rounded())),
+                       interTokenLatency: .nanoseconds(Int64((openAIInterTokenLatency * 1_000_000).rounded())))
+    }
+
     var tls: TLSSettings? {
         guard let tlsCertificateFile, let tlsPrivateKeyFile else { return nil }
         return TLSSettings(certificatePath: tlsCertificateFile, privateKeyPath: tlsPrivateKeyFile,
@@ -177,7 +242,8 @@ struct KServeSimCommand: AsyncParsableCommand {
         let simulator = KServeSimulator(configuration: SimulatorConfiguration(
             host: host, httpPort: httpPort, grpcPort: grpcPort, delayMicroseconds: delayMicroseconds,
             threads: threads ?? System.coreCount, recordPath: recordPath, tls: tls, systemSharedMemory: systemSharedMemory,
-            fault: simulatorFault, metricsPort: metricsPort, metricsDelayMilliseconds: metricsDelayMilliseconds ?? 0))
+            fault: simulatorFault, metricsPort: metricsPort, metricsDelayMilliseconds: metricsDelayMilliseconds ?? 0,
+            openAI: openAI))
         // Ignore the signals before listening, so one arriving early still stops us cleanly.
         let termination = TerminationSignal()
         let port: Int

@@ -20,7 +20,7 @@ struct FaultCommandLineTests {
 
     @Test(arguments: [
         (["--fault", "sideways"], "The value 'sideways' is invalid for '--fault <mode>'. Please provide one of the following: "
-         + "silent, stall, garbage, wrong-shape, short-body, slow-bytes (see kserve-sim --help)"),
+         + "silent, stall, garbage, wrong-shape, short-body, slow-bytes, stream-error, stream-cut, too-many-requests (see kserve-sim --help)"),
         (["--fault", "stall", "--fault-after=-1"], "--fault-after must not be negative"),
         (["--fault", "slow-bytes", "--fault-delay-ms=-5"], "--fault-delay-ms must be in 0...3600000"),
         (["--fault", "slow-bytes", "--fault-delay-ms", "9223372036854775807"], "--fault-delay-ms must be in 0...3600000"),

@@ -15,7 +15,14 @@ struct UnitTests {
         #expect(Route(path: "/v2/models/m/stats") == .model(name: "m", version: nil, action: .statistics))
         #expect(Route(path: "/v2/models/m/versions/2/config") == .model(name: "m", version: "2", action: .config))
         #expect(Route(path: "/v2/models/m/versions//ready") == .notFound)
-        #expect(Route(path: "/v1/models/m") == .notFound)
+        // /v1 belongs to the OpenAI side, which answers its own 404s.
+        #expect(Route(path: "/v1/models/m") == .openAI(.unknown))
+        #expect(Route(path: "/v1/models") == .openAI(.models))
+        #expect(Route(path: "/v1/chat/completions?x=1") == .openAI(.chatCompletions))
+        #expect(Route(path: "/v1/completions/") == .openAI(.completions))
+        #expect(Route(path: "/v1/embeddings") == .openAI(.embeddings))
+        #expect(Route(path: "/v1/sim/statistics") == .openAI(.statistics))
+        #expect(Route(path: "/v3/models") == .notFound)
         #expect(Route(path: "v2") == .notFound)
         #expect(Route(path: "/v2/models/m/infer/extra") == .notFound)
     }

@@ -15,7 +15,7 @@ extension GRPCService {
             pipeline.receiveWithoutRunning(request.message, sequence: pipeline.sequenceArrival(of: request.message),
                                            headers: GRPCConversions.recordedHeaders(request.metadata), fault: fault.mode)
             try await Self.holdUntilServerStops()
-        case .garbage, .shortBody:
+        case .garbage, .shortBody, .streamError, .streamCut, .tooManyRequests:
             let sequence = pipeline.sequenceArrival(of: request.message)
             defer { sequence?.answered() }
             pipeline.receiveWithoutRunning(request.message, sequence: sequence,
@@ -46,7 +46,7 @@ extension GRPCService {
         case .silent, .stall:
             pipeline.receiveWithoutRunning(message, sequence: sequence, headers: headers, fault: fault.mode)
             try await holdUntilServerStops()
-        case .garbage, .shortBody:
+        case .garbage, .shortBody, .streamError, .streamCut, .tooManyRequests:
             pipeline.receiveWithoutRunning(message, sequence: sequence, headers: headers, fault: fault.mode)
             sequence?.answered()
             var response = Inference_ModelStreamInferResponse()

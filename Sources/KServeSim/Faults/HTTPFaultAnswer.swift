@@ -14,6 +14,8 @@ struct HTTPFaultAnswer {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer?
+    /// stream-cut: only the head and the first half of the body go out, then the connection closes.
+    var cutsHalfway = false
 
     /// Nil when the fault answers nothing at all. slow-bytes keeps the answer: its fault is in how it is written.
     init?(_ mode: SimulatorFault.Mode, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?) {
@@ -32,6 +34,17 @@ struct HTTPFaultAnswer {
             self.init(status: .ok, headers: claimed, body: body)
         case .slowBytes:
             self.init(status: status, headers: headers, body: body)
+        case .streamError:
+            self.init(status: .internalServerError, headers: HTTPHandler.jsonHeaders,
+                      body: ServerCore.errorBody(SimulatorFault.streamErrorMessage))
+        case .streamCut:
+            self.init(status: status, headers: headers, body: body)
+            cutsHalfway = true
+        case .tooManyRequests:
+            var limited = HTTPHandler.jsonHeaders
+            limited.add(name: "retry-after", value: String(SimulatorFault.retryAfterSeconds))
+            self.init(status: .tooManyRequests, headers: limited,
+                      body: ServerCore.errorBody("simulated rate limit: too many requests"))
         }
     }
 

@@ -47,9 +47,13 @@ extension HTTPHandler {
         }
         let arrival = core.recorder?.sequenceArrived(plan.sequence)
         core.recorder?.record(plan: plan, inputs: inputs, headers: head.headers, sequence: arrival, fault: fault)
-        if fault == .stall {
-            // Never run and never answered (the connection stays silent): a failure, as seen from the server.
+        if fault == .stall || fault == .tooManyRequests {
+            // Never run: a stalled request is never answered either (the connection stays silent), a refused
+            // one gets 429. Either is a failure, as seen from the server.
             statistics.recordFailure(model: index, nanoseconds: MonotonicClock.now() - received)
+            if fault == .tooManyRequests {
+                respond(context: context, head: head, status: .ok, headers: Self.jsonHeaders, body: nil, fault: fault)
+            }
             return
         }
         let inputsReady = MonotonicClock.now()

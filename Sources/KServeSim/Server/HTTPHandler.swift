@@ -24,7 +24,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// False once the peer is gone: delayed answers are then dropped, not written.
     var isOpen = true
     /// The connection's slow writer; only with the slow-bytes fault.
-    private let slowWriter: SlowByteWriter?
+    let slowWriter: SlowByteWriter?
+    /// The OpenAI answer being sent on this connection, told when the connection goes away.
+    var openAIInFlight: OpenAIExchange?
 
     /// Call on the channel's event loop (the plan cache belongs to it).
     init(core: ServerCore, eventLoop: EventLoop, slowWriter: SlowByteWriter? = nil) {
@@ -53,6 +55,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
+        openAIInFlight?.connectionClosed()
         context.fireChannelInactive()
     }
 
@@ -66,6 +69,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let route = route(for: head.uri)
+        if case .openAI(let endpoint) = route {
+            return openAI(context: context, head: head, body: body, endpoint: endpoint)
+        }
         if route != .notFound, head.method != (route.isPost ? .POST : .GET) {
             return respondError(context: context, head: head, status: .methodNotAllowed,
                                 message: "\(head.method) is not allowed on \(head.uri)")
@@ -80,6 +86,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     body: core.statisticsBody(models: Array(core.catalog.models.indices)))
         case .notFound:
             respondError(context: context, head: head, status: .notFound, message: "Not Found")
+        case .openAI:
+            break // answered before the method check, which is the OpenAI side's own
         case .sharedMemory(.system, _, _) where !core.offersSystemSharedMemory:
             respondError(context: context, head: head, status: .notFound, message: "Not Found")
         case .sharedMemory(let kind, let region, let action):
@@ -131,10 +139,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let fault else { return write(context: context, head: head, status: status, headers: headers, body: body) }
         guard let answer = HTTPFaultAnswer(fault, status: status, headers: headers, body: body) else { return }
         if fault == .slowBytes { slowWriter?.slowDownNextResponse() }
+        if answer.cutsHalfway {
+            return writeHalfAndClose(context: context, head: head, status: answer.status, headers: answer.headers,
+                                     body: answer.body ?? ByteBuffer())
+        }
         write(context: context, head: head, status: answer.status, headers: answer.headers, body: answer.body)
     }
 
-    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus,
+    func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus,
                        headers base: HTTPHeaders, body: ByteBuffer?) {
         var headers = base
         headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))

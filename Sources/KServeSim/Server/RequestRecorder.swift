@@ -87,6 +87,11 @@ final class RequestRecorder: Sendable {
                              sharedMemoryRegion: region)
             },
             headers: headers, sequenceInFlight: sequence?.othersInFlight, timeNs: arrivedNs, fault: fault?.rawValue)
+        append(line)
+    }
+
+    /// Writes `line` as one JSON line (sorted keys), whole, at the end of the file.
+    func append(_ line: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? encoder.encode(line) else { return }

@@ -21,6 +21,8 @@ enum Route: Equatable {
     case model(name: String, version: String?, action: ModelAction)
     /// `region` is nil for the all-regions forms (status and unregister).
     case sharedMemory(kind: SharedMemoryKind, region: String?, action: SharedMemoryAction)
+    /// Anything under `/v1`: the OpenAI-compatible side, which checks methods and answers errors its own way.
+    case openAI(OpenAIEndpoint)
     case notFound
 
     /// Inference and the shared-memory register/unregister calls are POSTs; all else are GETs.
@@ -39,6 +41,10 @@ enum Route: Equatable {
         guard parts.first == "" else { self = .notFound; return }
         parts.removeFirst()
         if parts.last == "", parts.count > 1 { parts.removeLast() }
+        if parts.first == "v1" {
+            self = .openAI(OpenAIEndpoint(parts.dropFirst()))
+            return
+        }
         guard parts.first == "v2" else { self = .notFound; return }
         let rest = Array(parts.dropFirst())
         switch rest.count {

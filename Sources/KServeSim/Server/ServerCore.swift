@@ -18,6 +18,8 @@ final class ServerCore: Sendable {
     /// Which inference requests the configured fault applies to; nil without one (and for silent, which never gets a request).
     let faults: FaultSchedule?
     let sharedMemory: SharedMemoryRegistry
+    /// The OpenAI-compatible endpoints under `/v1`.
+    let openAI: OpenAIService
     /// False when configured without the system shared-memory extension: its endpoints are unknown.
     let offersSystemSharedMemory: Bool
     let serverMetadataBody: ByteBuffer
@@ -26,8 +28,10 @@ final class ServerCore: Sendable {
     private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
 
     init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop],
-         systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered, fault: SimulatorFault? = nil) {
+         systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered, fault: SimulatorFault? = nil,
+         openAI: OpenAISettings = OpenAISettings()) {
         self.catalog = catalog
+        self.openAI = OpenAIService(settings: openAI)
         self.faults = fault.map(FaultSchedule.init)
         self.statistics = StatisticsBook(modelNames: catalog.models.map(\.name))
         self.executor = ModelExecutor(catalog: catalog, statistics: statistics, delayMicroseconds: delayMicroseconds)
