@@ -4,10 +4,12 @@ import KServeSim
 /// Runs `body` against a fresh simulator on a free port and always stops it after.
 func withSimulator<Result: Sendable>(
     delayMicroseconds: Int = 0, recordPath: String? = nil, fault: SimulatorFault? = nil,
+    openAI: OpenAISettings = OpenAISettings(), tls: TLSSettings? = nil,
     _ body: (TestClient) async throws -> Result
 ) async throws -> Result {
     let simulator = KServeSimulator(configuration: SimulatorConfiguration(
-        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath, fault: fault))
+        httpPort: 0, grpcPort: 0, delayMicroseconds: delayMicroseconds, threads: 2, recordPath: recordPath, tls: tls,
+        fault: fault, openAI: openAI))
     let port = try await simulator.start()
     do {
         let result = try await body(TestClient(port: port))
