@@ -179,7 +179,7 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
             append("{\"timestamp\":\(epoch(entry.startNs))")
             if entry.sequenceID != 0 { append(",\"sequence_id\":\(entry.sequenceID)") }
             append(",\"request_inputs\":")
-            pending += requestInputs[entry.request]
+            pending += entry.inputs ?? requestInputs[entry.request]
             append(",\"response_timestamps\":[")
             let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
             append(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ","))
@@ -237,6 +237,18 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     static func encodePayloadInput(_ body: [UInt8]) -> [UInt8] {
         var out = Array("{\"payload\":".utf8)
         ExportValueEncoding.appendString(body, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `request_inputs` of a chat session's turn, as perf_analyzer writes them: the body sent
+    /// (with the chat so far), the session's id and the turn's delay.
+    static func encodeSessionInputs(body: [UInt8], sessionID: String, delayMs: UInt64?) -> [UInt8] {
+        var out = Array("{\"payload\":".utf8)
+        ExportValueEncoding.appendString(body, to: &out)
+        out += Array(",\"session_id\":".utf8)
+        ExportValueEncoding.appendString(sessionID.utf8, to: &out)
+        if let delayMs { out += Array(",\"delay\":\(delayMs)".utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -9,12 +9,15 @@ final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     private let sequences: SequenceSource?
     /// Each slot's feed, in slot order (for closing sequences at the end).
     private let feeds = NIOLockedValueBox<[ConcurrencyFeed]>([])
+    /// Makes a slot's feed when the run brings its own (chat sessions); nil: a `ConcurrencyFeed`.
+    private let makeFeed: (@Sendable (LoadCounters) -> any SendFeed)?
 
     /// Slots are placed on `loops` in turn; the caller owns the loops and shuts them down.
     init(loops: [EventLoop], requestCount: Int, sequences: SequenceSource?, makeSinks: SinkFactory = { LoopSinks(window: $0) },
-         makeSlot: @escaping SlotFactory) {
+         makeFeed: (@Sendable (LoadCounters) -> any SendFeed)? = nil, makeSlot: @escaping SlotFactory) {
         self.requestCount = requestCount
         self.sequences = sequences
+        self.makeFeed = makeFeed
         super.init(loops: loops, scheduled: false, makeSinks: makeSinks, makeSlot: makeSlot)
     }
 
@@ -48,8 +51,14 @@ final class ConcurrencyDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         var connecting: [EventLoopFuture<Void>] = []
         for index in current..<count {
             let share = index % loops.count
-            let feed = ConcurrencyFeed(counters: counters, requestCount: requestCount, slotIndex: index, sequences: sequences)
-            feeds.withLockedValue { $0.append(feed) }
+            let feed: any SendFeed
+            if let makeFeed {
+                feed = makeFeed(counters)
+            } else {
+                let own = ConcurrencyFeed(counters: counters, requestCount: requestCount, slotIndex: index, sequences: sequences)
+                feeds.withLockedValue { $0.append(own) }
+                feed = own
+            }
             let slot = addSlot(on: share, feed: feed)
             connecting.append(slot.eventLoop.flatSubmit { slot.connect() })
         }

@@ -15,10 +15,24 @@ struct OpenAIRequestBuilder {
         self.headers = headers
     }
 
-    func build(_ payloads: [OpenAIPayload]) -> [PreparedRequest] {
+    /// One request built while the run goes (a chat session's turn, whose body holds the chat so far).
+    func request(body: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString(head + "Content-Length: \(body.count)\r\n\r\n")
+        buffer.writeBytes(body)
+        return buffer
+    }
+
+    /// Everything before the Content-Length line.
+    private var head: String {
         var head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n"
         head += "Accept: text/event-stream, application/json\r\n"
         for field in headers { head += "\(field.name): \(field.value)\r\n" }
+        return head
+    }
+
+    func build(_ payloads: [OpenAIPayload]) -> [PreparedRequest] {
+        let head = self.head
         var writer = PreparedBytesWriter()
         var requests = [PreparedRequest?](repeating: nil, count: payloads.count)
         // `-v -v` prints the first request; the others need no text beside their bytes.

@@ -32,6 +32,8 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     @exclusivity(unchecked) private var sawDone = false
     /// Arrival of its last event before `[DONE]`: where a streamed request's latency ends.
     @exclusivity(unchecked) private var lastEventNs: UInt64 = 0
+    /// `--session-concurrency`: the feed builds each turn's request as it goes.
+    private let sessions: ChatSessionFeed?
 
     init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], connectTimeoutMs: Int) {
         precondition(!requests.isEmpty)
@@ -40,6 +42,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         self.requests = requests
         self.connectTimeoutMs = connectTimeoutMs
         responses = ResponseLog(keepsBodies: placement.sinks.keepsResponseBodies)
+        sessions = placement.feed as? ChatSessionFeed
         super.init(placement: placement)
     }
 
@@ -78,7 +81,12 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         firstReadNs = 0
         record = beginRecord(next, batchSize: 1)
         record.responses = responses
-        handler.write(requests[next.request].bytes)
+        if let sessions, let built = sessions.pendingRequest {
+            record.sentInputs = sessions.pendingInputs
+            handler.write(built)
+        } else {
+            handler.write(requests[next.request].bytes)
+        }
         record.sentNs = MonotonicClock.now()
     }
 
@@ -135,7 +143,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if let offset = facts.malformedAt {
             record.outcome = .protocolError("\(place) is not JSON (at byte \(offset)): \(Self.excerpt(json))")
         } else if facts.isError {
-            let message = facts.errorMessage.map { String(decoding: UnsafeRawBufferPointer(rebasing: json[$0]), as: UTF8.self) }
+            let message = facts.errorMessage.map { Self.unescaped(UnsafeRawBufferPointer(rebasing: json[$0])) }
             record.outcome = .serverError("the server sent an error in \(place): \(message ?? Self.excerpt(json))")
         }
     }
@@ -165,8 +173,11 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
                 }
                 note(OpenAIChunkFacts.scan(json), json: json, at: endNs, event: nil)
             }
-            responses.append(atNs: endNs, body: keepsBodies ? body.readSlice(length: body.readableBytes) : nil,
+            responses.append(atNs: endNs, body: keepsBodies ? body.getSlice(at: body.readerIndex, length: body.readableBytes) : nil,
                              carriesContent: record.tokens.contentEvents > 0)
+        }
+        if let sessions, record.succeeded, let failure = sessions.answered(frame.eventStream ? nil : frame.body) {
+            record.outcome = .protocolError(failure)
         }
         finish(record)
         if frame.connectionClose {
@@ -202,10 +213,16 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         return body.withUnsafeReadableBytes { json in
             let facts = OpenAIChunkFacts.scan(json)
             if facts.malformedAt == nil, facts.isError, let message = facts.errorMessage {
-                return "HTTP \(status): \(String(decoding: UnsafeRawBufferPointer(rebasing: json[message]), as: UTF8.self))"
+                return "HTTP \(status): \(unescaped(UnsafeRawBufferPointer(rebasing: json[message])))"
             }
             return "HTTP \(status): \(excerpt(json))"
         }
+    }
+
+    /// A JSON string's contents with its escapes decoded (error messages only).
+    static func unescaped(_ contents: UnsafeRawBufferPointer) -> String {
+        let raw = String(decoding: contents, as: UTF8.self)
+        return (try? JSONDecoder().decode(String.self, from: Data(("\"" + raw + "\"").utf8))) ?? raw
     }
 
     static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 200) -> String {

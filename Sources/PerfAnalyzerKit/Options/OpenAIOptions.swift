@@ -63,6 +63,7 @@ extension PerfAnalyzerCommand {
     func resolveOpenAI(into options: inout PerfAnalyzerOptions) throws(OptionError) {
         let kind = "--service-kind openai"
         guard general.serviceKind.lowercased() == "openai" else {
+            if measurement.sessionConcurrency != nil { throw OptionError("--session-concurrency: only with --service-kind openai (its sessions are chats)") }
             if openAI.endpoint != nil { throw OptionError("--endpoint: applies to --service-kind openai") }
             if let flag = openAI.syntheticGiven { throw OptionError("\(flag): applies to --service-kind openai") }
             if let text = openAI.goodput {
@@ -96,6 +97,20 @@ extension PerfAnalyzerCommand {
             }
         }
         options.openAI = settings
+        if let sessions = measurement.sessionConcurrency {
+            try NumericBounds.check(sessions, in: 1...NumericBounds.connectionLimit(), flag: "--session-concurrency",
+                                    expected: "a number of sessions from 1 to \(NumericBounds.connectionLimit()) (one connection each)")
+            if settings.synthetic != nil { throw OptionError("--session-concurrency: plays the chats of --input-data; generated bodies have no sessions") }
+            if let other = [("--concurrency-range", measurement.concurrencyRange), ("--request-rate-range", measurement.requestRateRange),
+                            ("--request-intervals", measurement.requestIntervals)].first(where: { $0.1 != nil })?.0 ?? (measurement.fixedSchedule ? "--fixed-schedule" : nil) {
+                throw OptionError("--session-concurrency is a load mode of its own; it cannot be combined with \(other)")
+            }
+            if options.requestCount > 0 { throw OptionError("--request-count: --session-concurrency plays every turn of --input-data once; the count is theirs") }
+            if options.warmupRequestCount > 0 { throw OptionError("--warmup-request-count: not implemented with --session-concurrency") }
+            if options.binarySearch { throw OptionError("--binary-search searches a range; --session-concurrency has one level") }
+            options.sessionConcurrency = sessions
+            options.concurrencyRange = ConcurrencyRange(start: sessions, end: sessions, step: 1)
+        }
         if let text = openAI.goodput { options.goodput = try Goodput(parsing: text) }
         // Triton-only features, each refused by name.
         let refused: [(String, Bool)] = [

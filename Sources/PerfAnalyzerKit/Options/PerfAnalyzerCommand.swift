@@ -76,6 +76,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Flag(name: .long, help: "--service-kind openai: send each request of --input-data once, at its entry's 'timestamp' (msec after the start).")
         var fixedSchedule = false
 
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("--service-kind openai: play the multi-turn chats of --input-data (entries grouped by 'session_id'), this many at once, each once; a turn carries the chat so far and waits its entry's 'delay' (msec) after the previous answer.", valueName: "n"))
+        var sessionConcurrency: Int?
+
         @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sequence models, request rate and intervals: sequences in flight at once.", valueName: "n"))
         var numOfSequences: Int = 4
 

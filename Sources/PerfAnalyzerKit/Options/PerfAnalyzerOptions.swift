@@ -109,6 +109,8 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var openAI: OpenAI? = nil
     /// `--goodput`: objectives a request must meet to count toward goodput.
     public var goodput: Goodput? = nil
+    /// `--session-concurrency`: multi-turn chats played at once (OpenAI); nil otherwise.
+    public var sessionConcurrency: Int? = nil
 
     public init() {}
 }

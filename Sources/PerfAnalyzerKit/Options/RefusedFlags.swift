@@ -2,13 +2,11 @@
 /// and run modes not implemented yet, and of the kinds with no server here to test against.
 /// Refused by name before parsing, so a command line never runs with part of it ignored.
 enum RefusedFlags {
-    private static let openAI = "is a mode of --service-kind openai (perf_analyzer 2.55+) that perf-analyzer does not implement yet"
     private static let noServer = "which perf-analyzer does not support: there is no such server here to test it against"
 
     /// Long flag names (without the dashes) and why each is refused.
     static let reasons: [String: String] = [
-        "session-concurrency": openAI,
-        "schedule": openAI,
+        "schedule": "was perf_analyzer 2.53-2.55's list of send times, replaced by --fixed-schedule (timestamps in --input-data), which perf-analyzer takes",
         "enable-mpi": "runs across several processes under mpirun are not implemented yet",
         "model-signature-name": "belongs to --service-kind tfserving, \(noServer)",
         "grpc-method": "belongs to --service-kind dynamic_grpc, \(noServer)",

@@ -43,7 +43,8 @@ final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
             batch.bodies.append(ExportBatch.Body(bytes: record.body ?? ByteBuffer(), headerLength: record.bodyHeaderLength))
         }
         batch.entries.append(ExportBatch.Entry(request: record.request, sequenceID: record.sequence?.id ?? 0, startNs: record.startNs,
-                                               firstResponse: first, responseCount: batch.responseTimesNs.count - first))
+                                               firstResponse: first, responseCount: batch.responseTimesNs.count - first,
+                                               inputs: record.sentInputs))
         if fate == .measured, batch.entries.count >= Self.handOffCount { spool.submit(take()) }
     }
 
@@ -87,6 +88,8 @@ struct ExportBatch: Sendable {
         /// This request's responses: `responseTimesNs` and `bodies` from this index on.
         var firstResponse: Int
         var responseCount: Int
+        /// `request_inputs` when the request was built as it went; else the prepared request's.
+        var inputs: [UInt8]? = nil
     }
 
     /// A response as received: an HTTP body (with its JSON header's length when binary data

@@ -40,6 +40,9 @@ struct RequestRecord: Sendable {
     var toFirstResponse = false
     /// What an OpenAI answer's responses carried, for the token metrics.
     var tokens = TokenTally()
+    /// The export's `request_inputs` of a request built as it went (a chat session's turn);
+    /// nil for prepared requests, whose inputs the export encoded once.
+    var sentInputs: [UInt8]? = nil
     var outcome = RequestOutcome.success
 
     init(ticket: SendTicket, startNs: UInt64, batchSize: Int) {

@@ -67,6 +67,8 @@ public struct PerfAnalyzerRun: Sendable {
         // A fixed schedule measures every entry of its data once: one window of them all.
         var options = self.options
         if options.loadMode == .fixedSchedule { options.requestCount = requests.count }
+        // Chat sessions: every turn of every session once.
+        if let plan = prepared.chatSessions { options.requestCount = plan.turnCount }
         if options.verbosity > 1, let first = requests.first {
             // Extra verbose: the first request without its tensor bytes.
             out("inference request: \(first.jsonHeader)")
@@ -110,6 +112,12 @@ public struct PerfAnalyzerRun: Sendable {
         }
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
                                 scheduleOffsetsNs: prepared.scheduleOffsetsNs,
+                                makeFeed: prepared.chatSessions.map { plan in
+                                    let queue = ChatSessionQueue(plan: plan)
+                                    let builder = OpenAIRequestBuilder(endpoint: options.openAI?.endpoint ?? "", address: transport.address, headers: options.headers)
+                                    let exports = options.profileExportPath != nil
+                                    return { counters in ChatSessionFeed(queue: queue, counters: counters, builder: builder, exports: exports) }
+                                },
                                 makeSinks: { [context] window in
                                     LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
                                               tokens: context.reportsTokens ? TokenRecorder(scheduled: context.loadMode.isScheduled, goodput: context.goodput) : nil)
@@ -226,11 +234,13 @@ public struct PerfAnalyzerRun: Sendable {
 
     /// The driver of the run's load mode.
     private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?, scheduleOffsetsNs: [UInt64]?,
+                            makeFeed: (@Sendable (LoadCounters) -> any SendFeed)?,
                             makeSinks: @escaping SinkFactory, makeSlot: @escaping SlotFactory) -> any LoadDriver {
         let schedule: @Sendable (LoadLevel) -> SendSchedule
         switch options.loadMode {
         case .concurrency:
-            return ConcurrencyDriver(loops: loops, requestCount: requestCount, sequences: sequences, makeSinks: makeSinks, makeSlot: makeSlot)
+            return ConcurrencyDriver(loops: loops, requestCount: requestCount, sequences: sequences, makeSinks: makeSinks, makeFeed: makeFeed,
+                                     makeSlot: makeSlot)
         case .requestRate(_, let distribution):
             schedule = { level in
                 guard case .requestRate(let rate) = level else { preconditionFailure("a rate driver runs rates") }

@@ -29,6 +29,8 @@ struct RequestPreparation {
         var cAPIRequests: CAPIRequestTable? = nil
         /// `--fixed-schedule`: when each request goes, ns after the start, in request order.
         var scheduleOffsetsNs: [UInt64]? = nil
+        /// `--session-concurrency`: the chats, their turns and what each turn adds.
+        var chatSessions: ChatSessionPlan? = nil
     }
 
     /// `--service-kind openai`: one HTTP request per body, from the input data or generated.
@@ -56,6 +58,18 @@ struct RequestPreparation {
                 offsets.append(timestamp * 1_000_000)
             }
             prepared.scheduleOffsetsNs = offsets
+        }
+        if let sessions = options.sessionConcurrency {
+            let plan: ChatSessionPlan
+            do {
+                plan = try ChatSessionPlan(payloads: payloads)
+            } catch {
+                throw RunError(error.description)
+            }
+            guard plan.sessions.count >= sessions else {
+                throw RunError("--session-concurrency \(sessions): --input-data has \(plan.sessions.count) session\(plan.sessions.count == 1 ? "" : "s") (distinct 'session_id's); give as many as the concurrency or lower it")
+            }
+            prepared.chatSessions = plan
         }
         if options.profileExportPath != nil {
             prepared.exportInputs = payloads.map { ProfileExportWriter.encodePayloadInput($0.body) }

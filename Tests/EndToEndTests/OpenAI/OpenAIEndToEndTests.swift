@@ -168,6 +168,57 @@ struct OpenAIEndToEndTests {
         }
     }
 
+    @Test("--session-concurrency: each turn carries the chat so far, after its delay; every session once")
+    func sessions() throws {
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
+        let sim = try SimulatorProcess(arguments: ["--openai-ttft-ms", "10", "--record", record])
+        func turn(_ text: String, _ session: String, delay: Int?) -> String {
+            let body = #"{"model":"sim-llm","messages":[{"role":"user","content":"\#(text)"}],"max_tokens":2}"#
+            return "{\"payload\": [\(body)], \"session_id\": [\"\(session)\"]" + (delay.map { ", \"delay\": [\($0)]" } ?? "") + "}"
+        }
+        let data = try temporaryFile("{\"data\": [" + [turn("a1", "a", delay: 300), turn("a2", "a", delay: nil), turn("b1", "b", delay: 100),
+                                                        turn("b2", "b", delay: nil), turn("c1", "c", delay: nil)].joined(separator: ",") + "]}")
+        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+                                                       "-u", sim.url, "--input-data", data, "--session-concurrency", "2"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("    Request count: 5"))
+        let lines = try OpenAIServerProbe.records(record)
+        #expect(lines.count == 5)
+        func messages(_ line: OpenAIServerProbe.RecordLine) -> [String] {
+            let object = try! JSONSerialization.jsonObject(with: Data(line.body.utf8)) as! [String: Any]
+            return (object["messages"] as! [[String: String]]).map { "\($0["role"]!):\($0["content"]!)" }
+        }
+        let byFirst = Dictionary(grouping: lines) { messages($0).first! }
+        let a = try #require(byFirst["user:a1"]).sorted { $0.time_ns < $1.time_ns }
+        #expect(a.count == 2)
+        // The second turn holds the first, the server's answer (its words) and its own message.
+        #expect(messages(a[1]) == ["user:a1", "assistant:the quick ", "user:a2"])
+        // It went no sooner than the answer (10 ms) plus the delay (300 ms).
+        #expect(a[1].time_ns - a[0].time_ns >= 310_000_000, "\(Double(a[1].time_ns - a[0].time_ns) / 1e6) ms")
+        let b = try #require(byFirst["user:b1"]).sorted { $0.time_ns < $1.time_ns }
+        #expect(messages(b[1]) == ["user:b1", "assistant:the quick ", "user:b2"])
+        #expect(byFirst["user:c1"]?.count == 1, "the third session ran once a slot was free")
+    }
+
+    @Test("--session-concurrency refuses data it cannot play: one line each", arguments: [
+        (#"{"data": [{"payload": [{"model":"sim-llm","messages":[]}]}]}"#, "data[0] has no 'session_id'"),
+        (#"{"data": [{"payload": [{"model":"sim-llm","messages":[]}], "session_id": "a"}, {"payload": [{"model":"sim-llm","messages":[]}], "session_id": "a"}]}"#,
+         "data[0] has no 'delay'"),
+        (#"{"data": [{"payload": [{"model":"sim-llm","prompt":"x"}], "session_id": "a"}]}"#, "must be an object with a 'messages' array"),
+        (#"{"data": [{"payload": [{"model":"sim-llm","messages":[]}], "session_id": "a"}]}"#, "--input-data has 1 session"),
+        (#"{"data": [{"payload": [{"model":"sim-llm","messages":[{"role":"user","content":"x"}],"stream":true}], "session_id": "a"}, {"payload": [{"model":"sim-llm","messages":[{"role":"user","content":"y"}]}], "session_id": "b"}]}"#,
+         "the answer has no choices[0].message"),
+    ])
+    func sessionRefusals(file: String, expected: String) throws {
+        let sim = try SimulatorProcess()
+        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+                                                       "-u", sim.url, "--input-data", try temporaryFile(file), "--session-concurrency", "2"],
+                                           timeout: 60)
+        #expect(result.status == ExitStatus.failure.rawValue)
+        let lines = Self.errorLines(result)
+        #expect(lines.count == 1 && lines[0].contains(expected), "\(lines)")
+    }
+
     @Test("HTTPS: the same stream over TLS")
     func https() throws {
         let sim = try SimulatorProcess(arguments: Self.timing + ["--tls-certificate-file", try TestCertificates.path("server.pem"),
