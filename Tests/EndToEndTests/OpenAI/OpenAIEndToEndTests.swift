@@ -219,6 +219,61 @@ struct OpenAIEndToEndTests {
         #expect(lines.count == 1 && lines[0].contains(expected), "\(lines)")
     }
 
+    @Test("parity with perf_analyzer 2.50's openai kind: same report sections, CSV header and export, the same stream text per request")
+    func parity() throws {
+        let reference = try #require(ProcessInfo.processInfo.environment["PERF_ANALYZER_REFERENCE"],
+                                     "PERF_ANALYZER_REFERENCE is not set: scripts/test.sh installs perf_analyzer 2.50 and sets it")
+        let sim = try SimulatorProcess(arguments: Self.timing)
+        let data = try openAIInputData([Self.chat("parity one", tokens: 6), Self.chat("parity two", tokens: 6)])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oa-parity-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var outputs: [(stdout: String, csv: String, export: [String: Any])] = []
+        for (name, tool) in [("ours", Self.perf), ("theirs", reference)] {
+            let csv = directory.appendingPathComponent("\(name).csv").path
+            let export = directory.appendingPathComponent("\(name).json").path
+            let result = try CommandRunner.run(tool, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+                                                      "-u", sim.url, "--input-data", data, "--async", "--concurrency-range", "2",
+                                                      "--request-count", "20", "-f", csv, "--profile-export-file", export], timeout: 120)
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: export))) as! [String: Any]
+            outputs.append((result.stdout, try String(contentsOfFile: csv, encoding: .utf8), document))
+        }
+        let (ours, theirs) = (outputs[0], outputs[1])
+        #expect(ours.csv.split(separator: "\n").first == theirs.csv.split(separator: "\n").first)
+        // The report's structure; our own lines (client CPU, the LLM section) left out.
+        func skeleton(_ text: String) -> [String] {
+            var inLLM = false
+            return text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line -> String? in
+                if line.hasPrefix("  LLM: ") { inLLM = true; return nil }
+                if inLLM, line.hasPrefix("    ") { return nil }
+                inLLM = false
+                if line.hasPrefix("    Client CPU per request: ") || line.hasPrefix("[WARNING] Perf Analyzer is not able") { return nil }
+                return String(line.prefix { $0 != ":" && !$0.isNumber })
+            }
+        }
+        #expect(skeleton(ours.stdout) == skeleton(theirs.stdout), "ours:\n\(ours.stdout)\nperf_analyzer:\n\(theirs.stdout)")
+        for key in ["service_kind", "endpoint"] { #expect(ours.export[key] as? String == theirs.export[key] as? String, "\(key)") }
+        // Each request's answer, as the concatenation of its responses' text, is the same stream
+        // (perf_analyzer cuts it where the socket reads fell; we cut it at each event). Ids and
+        // times differ from request to request; they are blanked.
+        func streams(_ document: [String: Any]) -> [String] {
+            let requests = (document["experiments"] as! [[String: Any]]).flatMap { $0["requests"] as! [[String: Any]] }
+            return requests.map { request in
+                let text = (request["response_outputs"] as! [[String: String]]).map { $0["response"] ?? "" }.joined()
+                return text.replacingOccurrences(of: #""id":"[^"]*""#, with: "ID", options: .regularExpression)
+                    .replacingOccurrences(of: #""created":[0-9]+"#, with: "CREATED", options: .regularExpression)
+            }.sorted()
+        }
+        let ourStreams = streams(ours.export)
+        #expect(!ourStreams.isEmpty && ourStreams.allSatisfy { $0.hasSuffix("data: [DONE]\n\n") })
+        #expect(Set(ourStreams) == Set(streams(theirs.export)))
+        let keys = { (document: [String: Any]) in
+            Set((document["experiments"] as! [[String: Any]]).flatMap { ($0["requests"] as! [[String: Any]]).flatMap(\.keys) })
+        }
+        #expect(keys(ours.export) == keys(theirs.export))
+    }
+
     @Test("HTTPS: the same stream over TLS")
     func https() throws {
         let sim = try SimulatorProcess(arguments: Self.timing + ["--tls-certificate-file", try TestCertificates.path("server.pem"),
