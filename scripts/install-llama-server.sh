@@ -15,7 +15,7 @@
 #          $CACHE/llama-cpp-python-VERSION/models/tiny-llama.gguf            (random weights)
 #
 # Safe to run repeatedly: every step checks whether it is already done. The first run
-# builds llama.cpp (8-10 minutes on 2 busy cores); later runs take a few seconds.
+# builds llama.cpp (8-14 minutes on 2 busy cores); later runs take a few seconds.
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION="0.3.36"   # sdist only (no Linux wheels on PyPI); Python >= 3.8
@@ -106,7 +106,7 @@ mkdir -p "$WHEEL_DIR"
 find_wheel() { compgen -G "$WHEEL_DIR/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" | head -n 1 || true; }
 WHEEL="$(find_wheel)"
 if [ -z "$WHEEL" ]; then
-    log "building llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION from source (8-10 minutes on 2 cores)"
+    log "building llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION from source (8-14 minutes on 2 cores)"
     build_log="$WHEEL_DIR/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-build.log"
     start=$SECONDS
     if ! PIP_CONSTRAINT="$LLAMA_ROOT/constraints.txt" CMAKE_ARGS="${LLAMA_CMAKE_ARGS[*]}" \

@@ -16,7 +16,7 @@ export CUDA_RUNTIME_DIR
 # shellcheck source=triton-env.sh
 source scripts/triton-env.sh
 # After triton-env.sh, which exports PERF_ANALYZER_CACHE: the LLM server's scripts read it too.
-# llama-cpp-python is built from source: about 10 minutes the first time on 2 cores.
+# llama-cpp-python is built from source: 8-14 minutes the first time on 2 cores.
 scripts/install-llama-server.sh >/dev/null
 # The progress-line test reads a real terminal through tmux; the library consumer test uses curl;
 # the -u path-prefix test puts nginx in front of kserve-sim.
