@@ -127,6 +127,14 @@ struct OpenAIPayloadFileTests {
         ])
     }
 
+    @Test("a body that is not UTF-8 is refused with its path, before any request")
+    func notUTF8() {
+        let bytes = Array(#"{"data": [{"payload": {"prompt": "caf"#.utf8) + [0xE9] + Array(#""}}]}"#.utf8) + [0]
+        #expect(throws: InputDataError("bad.json: data[0].payload: expected UTF-8 text, found a byte sequence that is not UTF-8")) {
+            try OpenAIPayloadFile.parse(bytes, file: "bad.json")
+        }
+    }
+
     @Test("bad files name the JSON path and what was found")
     func errors() {
         #expect(failure("{\"data\": [{\"nope\": 1}]}") == "data[0]: expected a 'payload' member holding the request body, found an entry without one")
@@ -135,6 +143,7 @@ struct OpenAIPayloadFileTests {
         #expect(failure("{\"other\": 1}") == "expected a 'data' member holding the requests, found none")
         #expect(failure("{\"data\": []}") == "data: expected at least one entry with a payload, found an empty array")
         #expect(failure("{\"data\": [{\"payload\": [{\"a\": }]}]}").contains("invalid JSON at line 1"))
+        #expect(failure("{\"data\": [{\"payload\": {\"prompt\": \"caf\u{E9}\"}}]}".replacingOccurrences(of: "\u{E9}", with: "\u{FFFD}")) == "no error")
     }
 }
 
@@ -217,5 +226,74 @@ struct OpenAIOptionTests {
         settings.shape = .embedding
         let embedding = try JSONSerialization.jsonObject(with: Data(settings.generate()[0].body)) as! [String: Any]
         #expect(embedding["input"] is String && embedding["max_tokens"] == nil)
+    }
+}
+
+@Suite("OpenAI fuzzing")
+struct OpenAIFuzzTests {
+    private static let seeds: [[UInt8]] = FuzzCorpus.files(in: "openai-data").map { Array($0) }
+
+    private static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix64) {
+        guard !bytes.isEmpty else { return }
+        let at = Int(random.next() % UInt64(bytes.count))
+        switch random.next() % 5 {
+        case 0: bytes.remove(at: at)
+        case 1: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
+        case 2: bytes[at] = Array("{}[]\",:0 \\\n".utf8)[Int(random.next() % 11)]
+        case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(random.next() % 40))], at: at)
+        default: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 20)))
+        }
+    }
+
+    @Test("damaged payload files load consistently or are refused in one line; session plans never trap", .timeLimit(.minutes(1)))
+    func payloadFiles() {
+        #expect(Self.seeds.count >= 2, "the corpus in Tests/Fuzz/openai-data was not found")
+        var random = SplitMix64(state: 0x0A1_F022)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcomes = (loaded: 0, refused: 0)
+        for iteration in 0..<20000 {
+            if iteration % 100 == 0, clock.now - start > .seconds(3) { break }
+            var bytes = Self.seeds[Int(random.next() % UInt64(Self.seeds.count))]
+            for _ in 0..<(1 + random.next() % 3) { Self.mutate(&bytes, &random) }
+            do {
+                let payloads = try OpenAIPayloadFile.parse(bytes + [0], file: "fuzz.json")
+                outcomes.loaded += 1
+                for payload in payloads {
+                    // A loaded body is one JSON object, whitespace outside strings removed.
+                    #expect((try? JSONSerialization.jsonObject(with: Data(payload.body))) is [String: Any], "\(payload.body.map { $0 < 0x20 || $0 > 0x7E ? "<\($0)>" : String(UnicodeScalar($0)) }.joined())")
+                    _ = ChatSessionPlan.splitMessages(payload.body)
+                }
+                _ = try? ChatSessionPlan(payloads: payloads)
+            } catch {
+                outcomes.refused += 1
+                #expect(!error.description.contains("\n") && error.description.hasPrefix("fuzz.json: "), "\(error)")
+            }
+        }
+        #expect(outcomes.loaded > 0 && outcomes.refused > 0 && outcomes.loaded + outcomes.refused > 300)
+    }
+
+    @Test("random and damaged event streams, in random pieces, never trap; [DONE] is found wherever the reads fall")
+    func eventStreams() {
+        var random = SplitMix64(state: 0x55E)
+        let valid = Array(OpenAIStreamTests.stream.utf8)
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<(random.next() % 4) { Self.mutate(&bytes, &random) }
+            var scanner = ServerSentEventScanner()
+            var start = 0
+            var sawDone = false
+            while start < bytes.count {
+                let end = min(bytes.count, start + 1 + Int(random.next() % 64))
+                bytes[start..<end].withUnsafeBytes { piece in
+                    scanner.feed(piece) { _, data in
+                        _ = OpenAIChunkFacts.scan(data)
+                        if OpenAIChunkFacts.isDone(data) { sawDone = true }
+                    }
+                }
+                start = end
+            }
+            if bytes == valid { #expect(sawDone) }
+        }
     }
 }

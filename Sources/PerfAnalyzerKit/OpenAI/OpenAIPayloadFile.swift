@@ -19,25 +19,29 @@ enum OpenAIPayloadFile {
     static func load(paths: [String]) throws(InputDataError) -> [OpenAIPayload] {
         var payloads: [OpenAIPayload] = []
         for path in paths {
-            var bytes = try FileBytes.contents(of: path, zeroTerminated: true)
-            let loaded: Result<[OpenAIPayload], JSONLoadFailure> = bytes.withUnsafeMutableBufferPointer { buffer in
-                let view = UnsafeBufferPointer(buffer)
-                var scanner = JSONByteScanner(sentinelTerminated: view)
-                do throws(JSONLoadFailure) {
-                    return .success(try parseDocument(&scanner))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            switch loaded {
-            case .success(let found):
-                guard !found.isEmpty else { throw InputDataError("\(path): data: expected at least one entry with a payload, found an empty array") }
-                payloads += found
-            case .failure(let failure):
-                throw bytes.withUnsafeBufferPointer { failure.report(file: path, bytes: $0) }
-            }
+            payloads += try parse(FileBytes.contents(of: path, zeroTerminated: true), file: path)
         }
         return payloads
+    }
+
+    /// One file's entries; `bytes` ends with a 0 sentinel after the document.
+    static func parse(_ bytes: [UInt8], file: String) throws(InputDataError) -> [OpenAIPayload] {
+        var bytes = bytes
+        let loaded: Result<[OpenAIPayload], JSONLoadFailure> = bytes.withUnsafeMutableBufferPointer { buffer in
+            var scanner = JSONByteScanner(sentinelTerminated: UnsafeBufferPointer(buffer))
+            do throws(JSONLoadFailure) {
+                return .success(try parseDocument(&scanner))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch loaded {
+        case .success(let found):
+            guard !found.isEmpty else { throw InputDataError("\(file): data: expected at least one entry with a payload, found an empty array") }
+            return found
+        case .failure(let failure):
+            throw bytes.withUnsafeBufferPointer { failure.report(file: file, bytes: $0) }
+        }
     }
 
     private static func parseDocument(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [OpenAIPayload] {
@@ -196,7 +200,19 @@ enum OpenAIPayloadFile {
     private static func objectBytes(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> [UInt8] {
         let start = scanner.pos
         try scanner.skipValue()
-        return compact(UnsafeBufferPointer(rebasing: scanner.bytes[start..<scanner.pos]))
+        let body = UnsafeBufferPointer(rebasing: scanner.bytes[start..<scanner.pos])
+        // JSON is UTF-8, and a server would refuse the body; say so now, not mid-run.
+        var decoder = UTF8()
+        var iterator = body.makeIterator()
+        var offset = start
+        decoding: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: break decoding
+            case .error: throw .content("expected UTF-8 text, found a byte sequence that is not UTF-8", at: offset)
+            }
+        }
+        return compact(body)
     }
 
     private static func readKey(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> String {
