@@ -274,6 +274,26 @@ struct OpenAIEndToEndTests {
         #expect(keys(ours.export) == keys(theirs.export))
     }
 
+    @Test("Ctrl-C in the middle of long streams: the run stops within seconds and says what it abandoned")
+    func interruptMidStream() throws {
+        let sim = try SimulatorProcess(arguments: ["--openai-itl-ms", "50"])
+        let data = try openAIInputData([Self.chat("long", tokens: 400)])
+        let command = try BackgroundCommand(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+                                                        "-u", sim.url, "--input-data", data, "--concurrency-range", "2"])
+        // Wait until both streams are flowing (the server counts the tokens it sent).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? OpenAIServerProbe.statistics(sim))?.completion_tokens ?? 0 < 20 { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(command.process.isRunning, "the run ended early: \(command.stderr.snapshot())")
+        let signalled = Date()
+        kill(command.process.processIdentifier, SIGINT)
+        #expect(command.waitForExit(timeout: 30))
+        #expect(Date().timeIntervalSince(signalled) < 15, "took \(Date().timeIntervalSince(signalled)) s")
+        #expect(command.process.terminationStatus == ExitStatus.interrupted.rawValue)
+        let stderr = command.stderr.text()
+        #expect(stderr.contains("2 requests still in flight at the end of the run were abandoned (not counted)."), "\(stderr)")
+        #expect(try OpenAIServerProbe.statistics(sim).succeeded == 0)
+    }
+
     @Test("HTTPS: the same stream over TLS")
     func https() throws {
         let sim = try SimulatorProcess(arguments: Self.timing + ["--tls-certificate-file", try TestCertificates.path("server.pem"),
