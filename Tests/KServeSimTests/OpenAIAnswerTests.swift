@@ -48,7 +48,8 @@ struct OpenAIAnswerTests {
             #expect(response.status == .ok)
             // 20 ms, then four gaps of 10 ms.
             #expect(took >= .milliseconds(60), "answered after \(took)")
-            #expect(took < .milliseconds(1500), "answered after \(took)")
+            // Generous above: a loaded 2-core machine may run the timers late; a schedule in the wrong unit would be far off.
+            #expect(took < .seconds(10), "answered after \(took)")
         }
     }
 

@@ -128,7 +128,7 @@ struct OpenAIStreamTests {
             let first = tokens[0].at
             #expect(first >= .milliseconds(20), "first token after \(first)")
             // Upper bounds only catch gross errors: the whole suite shares two cores.
-            #expect(first < .seconds(1), "first token after \(first)")
+            #expect(first < .seconds(10), "first token after \(first)")
             // The role event comes with the first token, not before it.
             #expect(answer.events[0].at >= .milliseconds(20))
             // Token k is due 20 + 10k ms after the request: none may arrive earlier. (Only lower bounds
@@ -137,7 +137,7 @@ struct OpenAIStreamTests {
                 #expect(token.at >= .milliseconds(20 + 10 * index), "token \(index) after \(token.at)")
             }
             let last = tokens[5].at
-            #expect(last < .milliseconds(1500), "last token after \(last)")
+            #expect(last < .seconds(10), "last token after \(last)")
         }
     }
 
@@ -152,13 +152,13 @@ struct OpenAIStreamTests {
                 try #require(answer.events.count == 6)
                 let tokens = Array(answer.events[0..<4])
                 #expect(tokens[3].at >= .milliseconds(180), "last token after \(tokens[3].at)")
-                #expect(tokens[3].at < .milliseconds(180 + 1500), "last token after \(tokens[3].at)")
+                #expect(tokens[3].at < .milliseconds(180 + 10_000), "last token after \(tokens[3].at)")
                 spreads.append(tokens[3].at - tokens[0].at)
                 if spreads.last! >= .milliseconds(150) { break }
             }
             // Three gaps of 60 ms.
             #expect(spreads.max()! >= .milliseconds(150), "tokens spread over \(spreads)")
-            #expect(spreads.max()! < .milliseconds(1500), "tokens spread over \(spreads)")
+            #expect(spreads.max()! < .seconds(10), "tokens spread over \(spreads)")
         }
     }
 
@@ -167,7 +167,7 @@ struct OpenAIStreamTests {
             let answer = try await client.stream("/v1/completions", json: completionBody(extra: #""stream":true,"max_tokens":1"#))
             try #require(answer.events.count == 3)
             #expect(answer.events[0].at >= .microseconds(500))
-            #expect(answer.events[0].at < .seconds(1))
+            #expect(answer.events[0].at < .seconds(10))
         }
     }
 

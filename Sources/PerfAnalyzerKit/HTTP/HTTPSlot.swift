@@ -149,15 +149,14 @@ final class InferConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let slot: HTTPSlot
-    @exclusivity(unchecked) private var framer: HTTPResponseFramer
-    @exclusivity(unchecked) private var pending: ByteBuffer?
+    @exclusivity(unchecked) private var reader: HTTPAnswerReader
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     private var closeReason: Error?
 
     init(slot: HTTPSlot) {
         self.slot = slot
         // Bodies of successful responses are skipped unless they are validated or exported.
-        self.framer = HTTPResponseFramer(keepSuccessfulBodies: slot.keepsBodies, checksAnswers: true)
+        reader = HTTPAnswerReader(framer: HTTPResponseFramer(keepSuccessfulBodies: slot.keepsBodies, checksAnswers: true))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -180,34 +179,16 @@ final class InferConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         slot.bytesArrived()
-        var incoming = unwrapInboundIn(data)
-        if pending == nil || pending!.readableBytes == 0 {
-            pending = nil
-            parse(&incoming, context: context)
-            if incoming.readableBytes > 0 { pending = incoming }
-        } else {
-            pending!.writeBuffer(&incoming)
-            var buffer = pending!
-            pending = nil
-            parse(&buffer, context: context)
-            if buffer.readableBytes > 0 { pending = buffer }
-        }
-    }
-
-    private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         do {
-            while let frame = try framer.next(from: &buffer) {
-                slot.responseComplete(frame)
-            }
+            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0) }
         } catch {
-            buffer.clear()
             closeReason = error
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let frame = framer.endOfStream() { slot.responseComplete(frame) }
+        if let frame = reader.endOfStream() { slot.responseComplete(frame) }
         slot.connectionClosed(error: closeReason)
         self.context = nil
         context.fireChannelInactive()

@@ -20,6 +20,8 @@ public struct TokenWindow: Sendable {
     public var countedByResponses = 0
     /// Requests that met every `--goodput` objective.
     public var goodRequests = 0
+    /// Gaps of 0: events that arrived in one read, so the client cannot tell them apart in time.
+    public var gapsWithinOneRead = 0
     public var timeToFirstTokenNs = TokenWindow.histogram()
     public var interTokenLatencyNs = TokenWindow.histogram()
     public var timePerOutputTokenNs = TokenWindow.histogram()
@@ -42,6 +44,7 @@ public struct TokenWindow: Sendable {
         countedByServer += other.countedByServer
         countedByResponses += other.countedByResponses
         goodRequests += other.goodRequests
+        gapsWithinOneRead += other.gapsWithinOneRead
         timeToFirstTokenNs.add(other.timeToFirstTokenNs)
         interTokenLatencyNs.add(other.interTokenLatencyNs)
         timePerOutputTokenNs.add(other.timePerOutputTokenNs)

@@ -132,10 +132,10 @@ struct OpenAIChunkFacts: Equatable {
 
         /// A number, true, false or null.
         private mutating func scalar() -> Bool {
-            for word in ["true", "false", "null"] as [StaticString] where matches(word) {
-                pos += word.utf8CodeUnitCount
-                return true
-            }
+            // Each literal tried in turn; no array of them, which would allocate per value.
+            if matches("true") { pos += 4; return true }
+            if matches("false") { pos += 5; return true }
+            if matches("null") { pos += 4; return true }
             let start = pos
             while pos < bytes.count {
                 switch bytes[pos] {

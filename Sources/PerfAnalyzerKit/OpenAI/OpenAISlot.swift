@@ -237,17 +237,16 @@ final class OpenAIConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let slot: OpenAISlot
-    @exclusivity(unchecked) private var framer: HTTPResponseFramer
+    @exclusivity(unchecked) private var reader: HTTPAnswerReader
     @exclusivity(unchecked) private var events = ServerSentEventScanner()
-    @exclusivity(unchecked) private var pending: ByteBuffer?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     private var closeReason: Error?
 
     init(slot: OpenAISlot) {
         self.slot = slot
         // Non-streamed answers are read whole: their usage block and, for the export, their text.
-        framer = HTTPResponseFramer(keepSuccessfulBodies: true)
-        framer.eventStreamBody = { [unowned self] bytes in
+        reader = HTTPAnswerReader(framer: HTTPResponseFramer(keepSuccessfulBodies: true))
+        reader.framer.eventStreamBody = { [unowned self] bytes in
             self.events.feed(bytes) { text, data in self.slot.eventArrived(text: text, data: data) }
         }
     }
@@ -257,7 +256,7 @@ final class OpenAIConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        framer.eventStreamBody = nil
+        reader.framer.eventStreamBody = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -277,34 +276,16 @@ final class OpenAIConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         slot.bytesArrived()
-        var incoming = unwrapInboundIn(data)
-        if pending == nil || pending!.readableBytes == 0 {
-            pending = nil
-            parse(&incoming, context: context)
-            if incoming.readableBytes > 0 { pending = incoming }
-        } else {
-            pending!.writeBuffer(&incoming)
-            var buffer = pending!
-            pending = nil
-            parse(&buffer, context: context)
-            if buffer.readableBytes > 0 { pending = buffer }
-        }
-    }
-
-    private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         do {
-            while let frame = try framer.next(from: &buffer) {
-                slot.responseComplete(frame)
-            }
+            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0) }
         } catch {
-            buffer.clear()
             closeReason = error
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let frame = framer.endOfStream() { slot.responseComplete(frame) }
+        if let frame = reader.endOfStream() { slot.responseComplete(frame) }
         slot.connectionClosed(error: closeReason, midEvent: events.isInsideEvent)
         self.context = nil
         context.fireChannelInactive()

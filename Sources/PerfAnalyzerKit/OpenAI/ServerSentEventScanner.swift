@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a `text/event-stream` body into events as its bytes arrive, in whatever pieces the
 /// network delivers them (an event may span reads, a read may hold several events).
 ///
@@ -36,9 +44,17 @@ struct ServerSentEventScanner {
     /// Takes `bytes` and calls `emit` with each event they complete: the event's whole text and
     /// its data. Events without a `data:` line (comments, keep-alives) are not emitted.
     mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (_ text: UnsafeRawBufferPointer, _ data: UnsafeRawBufferPointer) -> Void) {
-        for byte in bytes {
-            text.append(byte)
-            guard byte == 0x0A else { continue }
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            // Copy up to and with the next LF in one go (memchr finds it).
+            guard let found = memchr(base + start, 0x0A, bytes.count - start) else {
+                text.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                return
+            }
+            let newline = base.distance(to: UnsafeRawPointer(found))
+            text.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...newline]))
+            start = newline + 1
             var lineEnd = text.count - 1
             if lineEnd > lineStart, text[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             if lineEnd == lineStart {

@@ -54,7 +54,11 @@ final class TokenRecorder: RequestRecordSink, @unchecked Sendable {
         let times = log.timesNs
         let content = log.carriesContent
         for index in times.indices where everyResponse || (index < content.count && content[index]) {
-            if previous != 0 { _ = window.interTokenLatencyNs.record(min(times[index] &- previous, ClientWindow.maxTrackableLatencyNs)) }
+            if previous != 0 {
+                let gap = times[index] &- previous
+                if gap == 0 { window.gapsWithinOneRead += 1 }
+                _ = window.interTokenLatencyNs.record(min(gap, ClientWindow.maxTrackableLatencyNs))
+            }
             previous = times[index]
         }
     }

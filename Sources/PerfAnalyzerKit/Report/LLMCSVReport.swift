@@ -25,7 +25,7 @@ struct LLMCSVReport {
         columns += ["Requests", "Streamed Requests", "Output Tokens From Usage"]
         columns += Self.spectrum("Time To First Token")
         if isScheduled { columns += ["Time To First Token From Intended p50", "Time To First Token From Intended p99"] }
-        columns += Self.spectrum("Inter Token Latency") + Self.spectrum("Time Per Output Token")
+        columns += Self.spectrum("Inter Token Latency") + ["Inter Token Gaps", "Gaps Within One Read"] + Self.spectrum("Time Per Output Token")
         columns += ["Output Tokens avg", "Output Tokens p50", "Output Tokens p99", "Output Tokens max"]
         columns += Self.spectrum("Request Latency")
         return columns.joined(separator: ",")
@@ -45,7 +45,8 @@ struct LLMCSVReport {
                 fromIntended.map { $0.totalCount > 0 ? String($0.valueAtPercentile(percentile) / 1000) : "" } ?? ""
             }
         }
-        cells += Self.spectrum(tokens.interTokenLatencyNs) + Self.spectrum(tokens.timePerOutputTokenNs)
+        cells += Self.spectrum(tokens.interTokenLatencyNs) + [String(tokens.interTokenLatencyNs.totalCount), String(tokens.gapsWithinOneRead)]
+            + Self.spectrum(tokens.timePerOutputTokenNs)
         let counts = tokens.outputTokensPerRequest
         cells += counts.totalCount > 0
             ? [TokenReport.decimal(counts.mean), String(counts.valueAtPercentile(50)), String(counts.valueAtPercentile(99)), String(counts.max)]

@@ -31,7 +31,12 @@ struct TokenReport {
             if let fromIntended = tokens.timeToFirstTokenFromIntendedNs, fromIntended.totalCount > 0 {
                 lines.append("    Time to first token from intended send time: \(Self.summary(fromIntended))")
             }
-            lines.append("    Inter-token latency: \(Self.summary(tokens.interTokenLatencyNs)) (\(tokens.interTokenLatencyNs.totalCount) gaps)")
+            var gaps = "\(tokens.interTokenLatencyNs.totalCount) gaps"
+            if tokens.gapsWithinOneRead > 0 {
+                // Events that came in one read share its time: their gaps read as 0.
+                gaps += ", \(tokens.gapsWithinOneRead) of them between events that arrived in one read"
+            }
+            lines.append("    Inter-token latency: \(Self.summary(tokens.interTokenLatencyNs)) (\(gaps))")
             lines.append("    Time per output token: \(Self.summary(tokens.timePerOutputTokenNs))")
         }
         let counts = tokens.outputTokensPerRequest

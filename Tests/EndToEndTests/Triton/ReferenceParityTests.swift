@@ -52,8 +52,16 @@ struct ReferenceParityTests {
     /// The report's structure: each line's label (text before the first ':' or digit run),
     /// with the levels' own numbers kept for the level headers. Our own extra lines are left out.
     private func skeleton(_ stdout: String) -> [String] {
-        stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        var inLLM = false
+        return stdout.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { line in !Self.ourLines.contains { line.hasPrefix($0) } }
+            // Our `LLM:` section (a decoupled model's token metrics) and its indented lines.
+            .filter { line in
+                if line.hasPrefix("  LLM: ") { inLLM = true; return false }
+                if inLLM, line.hasPrefix("    ") { return false }
+                inLLM = false
+                return true
+            }
             .map { line -> String in
             if line.hasPrefix("Request concurrency:") || line.hasPrefix("Concurrency:") {
                 return String(line.prefix { $0 != "," })
