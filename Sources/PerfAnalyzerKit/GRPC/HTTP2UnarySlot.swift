@@ -4,7 +4,6 @@ import KServeProtocol
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
-import NIOPosix
 
 /// One unit of concurrency over unary `ModelInfer`, written directly on swift-nio-http2:
 /// a connection of its own with one call outstanding while active, each call a new
@@ -32,16 +31,8 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             self.tls = tls
             self.requests = requests
             framed = Self.frameAll(requests)
-            var head = HPACKHeaders()
-            head.add(name: ":method", value: "POST")
-            head.add(name: ":scheme", value: tls == nil ? "http" : "https")
-            head.add(name: ":path", value: "/inference.GRPCInferenceService/ModelInfer")
-            head.add(name: ":authority", value: address.hostHeader)
-            head.add(name: "content-type", value: "application/grpc")
-            head.add(name: "te", value: "trailers")
-            head.add(name: "user-agent", value: "swift-perf-analyzer")
-            for field in metadata { head.add(name: field.name.lowercased(), value: field.value) }
-            self.head = head
+            head = HTTP2LoadConnection.requestHead(path: "/inference.GRPCInferenceService/ModelInfer", address: address, tls: tls,
+                                                   metadata: metadata)
         }
 
         /// A message with gRPC's prefix (uncompressed, length); `extra` bytes follow the message's own.
@@ -106,28 +97,9 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     override func connect() -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
-        let address = calls.address
-        let tls = calls.tls
-        return ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.milliseconds(Int64(calls.connectTimeoutMs)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }
-                    // Each stream carries one call, so its window never needs topping up.
-                    let settings = [
-                        HTTP2Setting(parameter: .initialWindowSize, value: UnaryFrameHandler.maximumWindow),
-                        HTTP2Setting(parameter: .maxFrameSize, value: 1 << 20),
-                    ]
-                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, initialSettings: settings))
-                    try channel.pipeline.syncOperations.addHandler(UnaryFrameHandler(slot: self))
-                }
-            }
-            .connect(host: address.host, port: address.port)
-            .map { _ in () }
-            .flatMapErrorThrowing { error in
-                throw ConnectionError(address: address, underlying: error)
-            }
+        return HTTP2LoadConnection.connect(on: eventLoop, address: calls.address, tls: calls.tls, connectTimeoutMs: calls.connectTimeoutMs) {
+            UnaryFrameHandler(slot: self)
+        }
     }
 
     override func resume() {
@@ -227,8 +199,7 @@ final class UnaryFrameHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias OutboundOut = HTTP2Frame
 
-    /// HTTP/2's largest window.
-    static let maximumWindow = Int(Int32.max)
+    static let maximumWindow = HTTP2LoadConnection.maximumWindow
 
     enum Outcome {
         /// The response message without its 5-byte prefix, when kept.
@@ -347,13 +318,7 @@ final class UnaryFrameHandler: ChannelInboundHandler {
 
     /// The gRPC status of the trailers; on success the message without its prefix.
     static func outcome(trailers: HPACKHeaders, message: ByteBuffer?) -> Outcome {
-        guard let status = trailers.first(name: "grpc-status") else {
-            return .failed(.protocolError("the server's answer carried no gRPC status"))
-        }
-        guard status == "0" else {
-            let text = trailers.first(name: "grpc-message").map { $0.removingPercentEncoding ?? $0 } ?? ""
-            return .failed(.serverError(text.isEmpty ? "the call failed with gRPC status \(status)" : text))
-        }
+        if let failure = HTTP2LoadConnection.failure(trailers: trailers) { return .failed(failure) }
         guard var message, message.readableBytes >= 5 else { return .ok(nil) }
         message.moveReaderIndex(forwardBy: 5)
         return .ok(message)
