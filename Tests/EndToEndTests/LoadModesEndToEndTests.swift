@@ -153,6 +153,35 @@ struct LoadModesEndToEndTests {
         #expect(sequences.filter { $0.values != [1, 2, 3] && $0.values != [10, 20] }.count <= 3)
     }
 
+    @Test("--streaming: sequences validate over each slot's stream, each request carries its stream's next id, -H arrives",
+          arguments: ["sim-grpc", "triton-grpc"])
+    func sequencesOverStreams(kind: String) throws {
+        let server = try RecordingServer.start(kind)
+        defer { server.stop() }
+        let file = try temporaryFile(accumulatorStreams)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (result, received, _) = try run(server, model: "sequence_accumulator",
+                                            ["--streaming", "--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
+                                             "--request-count", "40", "-H", "X-Run-Tag: stream-e2e"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let sequences = try serverSequences(received).get()
+        #expect(sequences.count >= 13)
+        for sequence in sequences {
+            #expect([[1, 2, 3], [10, 20]].contains { $0.starts(with: sequence.values) } && !sequence.values.isEmpty,
+                    "sequence \(sequence.id) played \(sequence.values)")
+        }
+        // Every slot numbers its requests 1, 2, 3, ...: id n is never sent more often than id n - 1.
+        let ids = received.compactMap { ($0.request_id ?? $0.id).flatMap { Int($0) } }
+        #expect(ids.count == received.count, "\(received.map { $0.request_id ?? $0.id ?? "none" })")
+        var counts: [Int: Int] = [:]
+        for id in ids { counts[id, default: 0] += 1 }
+        #expect((counts[1] ?? 0) >= 1 && (counts[1] ?? 0) <= 3, "\(counts)")
+        #expect(counts.allSatisfy { id, count in id == 1 || count <= counts[id - 1] ?? 0 }, "\(counts)")
+        if kind == "sim-grpc" {
+            #expect(received.allSatisfy { $0.headers?["x-run-tag"] == "stream-e2e" })
+        }
+    }
+
     @Test("request-rate mode: sequences with generated data run their length; the run closes every sequence", arguments: servers)
     func sequencesRate(kind: String) throws {
         let server = try RecordingServer.start(kind)

@@ -7,7 +7,8 @@ import NIOCore
 /// One unit of concurrency over `ModelStreamInfer` (`--streaming`): one bidirectional
 /// stream that carries one request at a time. A request ends with its only response, or,
 /// for a decoupled model, with the response the server marks final; every response in
-/// between is counted.
+/// between is counted. Carries compressed streams and periodic concurrency's (whose many
+/// one-request slots share a connection per loop); other streams are `HTTP2StreamSlot`s.
 ///
 /// Confined to `eventLoop`: the driver calls in there, and the stream's tasks prefer it.
 final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {

@@ -10,8 +10,8 @@ import NIOHTTP2
 /// HTTP/2 stream that carries the prepared, length-prefixed message and reads back the
 /// status. grpc-swift's call layer (and even a child channel per stream) costs several
 /// times the call itself in client CPU (see docs/benchmarks.md), so the load's unary calls
-/// write frames on the connection themselves; everything else (control calls, streaming,
-/// compression) goes through grpc-swift.
+/// write frames on the connection themselves (`HTTP2StreamSlot` does the same for
+/// `--streaming`); control calls and compressed calls go through grpc-swift.
 ///
 /// Confined to `eventLoop`, like the HTTP/1.1 `HTTPSlot`.
 final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {

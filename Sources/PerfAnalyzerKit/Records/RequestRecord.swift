@@ -7,8 +7,9 @@ import NIOCore
 /// - `intendedNs`: when a schedule (request rate, intervals) meant the request to go; 0 in
 ///   concurrency mode, where a request goes when the previous one ends.
 /// - `startNs`: the slot hands the prepared request to its connection.
-/// - `sentNs`: the request is written. HTTP/1.1 and plain unary gRPC: the write into the socket
-///   returned; grpc-swift (streams, compressed calls): the message was handed to its transport.
+/// - `sentNs`: the request is written. HTTP/1.1 and uncompressed gRPC (unary or streamed): the
+///   write into the socket returned; grpc-swift (compressed calls, periodic concurrency's
+///   streams): the message was handed to its transport.
 /// - `firstResponseNs`: the first byte of the answer (HTTP/1.1), or of its response message
 ///   (gRPC: the first DATA frame, or the message on a stream), arrived.
 /// - `endNs`: the answer is complete: the HTTP body, the gRPC status, or the response that

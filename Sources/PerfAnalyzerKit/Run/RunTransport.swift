@@ -114,6 +114,12 @@ final class RunTransport: Sendable {
             let calls = HTTP2UnarySlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers,
                                              connectTimeoutMs: options.connectionTimeoutMs)
             return { placement in HTTP2UnarySlot(placement: placement, calls: calls) }
+        case .grpc where options.streaming && options.grpcCompression == .none && options.periodicConcurrency == nil:
+            // Periodic concurrency gives every request a slot of its own: those share a
+            // grpc-swift connection per loop below rather than each opening one.
+            let calls = HTTP2StreamSlot.Calls(address: address, tls: tls, requests: requests, metadata: options.headers,
+                                              isDecoupled: isDecoupled, connectTimeoutMs: options.connectionTimeoutMs)
+            return { placement in HTTP2StreamSlot(placement: placement, calls: calls) }
         case .grpc:
             var connections: [GRPCConnection] = []
             for loop in loops {

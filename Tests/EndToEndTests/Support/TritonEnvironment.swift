@@ -74,6 +74,8 @@ struct TritonEnvironment {
         var model: String
         /// The request id the client sent ("" when none).
         var request_id: String?
+        /// kserve-sim's name for it.
+        var id: String?
         var inputs: [Input]
         /// Only kserve-sim records headers.
         var headers: [String: String]?
