@@ -8,6 +8,8 @@
 #
 # Scenarios:  nginx-c1 nginx-c8 sim-c1 sim-c8 triton-c1 triton-c4
 #             triton-grpc-c1 triton-grpc-c4 memory-60s
+#             sim-stream-c1 sim-stream-c4 triton-stream-c1 triton-stream-c4
+#             (-i grpc --streaming)
 #             sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000
 #             (request-rate mode)
 #             sim-image-c1 sim-image-shm-c1 triton-image-c1 triton-image-shm-c1
@@ -16,6 +18,7 @@
 # Groups:     fast-c1 (= nginx-c1 sim-c1)   fast-c8 (= nginx-c8 sim-c8)
 #             fast (all four fast ones)     nginx, sim, triton (HTTP and gRPC;
 #             concurrency scenarios only)   rate (the four request-rate ones)
+#             stream (the four --streaming ones)
 #             shm (the six large-input ones)
 #             all (default: every scenario)
 #
@@ -90,8 +93,8 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 needs a positive integer (got '$2')"; }
 
 ALL=(nginx-c1 nginx-c8 memory-60s sim-c1 sim-c8 sim-rate-5000 sim-rate-poisson sim-rate-2000
-     sim-image-c1 sim-image-shm-c1
-     triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-rate-2000
+     sim-image-c1 sim-image-shm-c1 sim-stream-c1 sim-stream-c4
+     triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4 triton-stream-c1 triton-stream-c4 triton-rate-2000
      triton-image-c1 triton-image-shm-c1 triton-grpc-image-c1 triton-grpc-image-shm-c1)
 SHM=(sim-image-c1 sim-image-shm-c1 triton-image-c1 triton-image-shm-c1 triton-grpc-image-c1 triton-grpc-image-shm-c1)
 RATE=(sim-rate-5000 sim-rate-poisson sim-rate-2000 triton-rate-2000)
@@ -127,6 +130,8 @@ while [ $# -gt 0 ]; do
         triton) REQUESTED+=(triton-c1 triton-c4 triton-grpc-c1 triton-grpc-c4); shift ;;
         rate) REQUESTED+=("${RATE[@]}"); shift ;;
         shm) REQUESTED+=("${SHM[@]}"); shift ;;
+        stream) REQUESTED+=(sim-stream-c1 sim-stream-c4 triton-stream-c1 triton-stream-c4); shift ;;
+        sim-stream-c1|sim-stream-c4|triton-stream-c1|triton-stream-c4) REQUESTED+=("$1"); shift ;;
         nginx-c1|nginx-c8|sim-c1|sim-c8|triton-c1|triton-c4|triton-grpc-c1|triton-grpc-c4|memory-60s) REQUESTED+=("$1"); shift ;;
         sim-rate-5000|sim-rate-poisson|sim-rate-2000|triton-rate-2000) REQUESTED+=("$1"); shift ;;
         sim-image-c1|sim-image-shm-c1|triton-image-c1|triton-image-shm-c1|triton-grpc-image-c1|triton-grpc-image-shm-c1)
@@ -288,6 +293,12 @@ start_sim() {
     done
     [ -n "$port" ] || { cat "$logf" >&2; fail "kserve-sim did not start"; }
     URL="127.0.0.1:$port"
+    for i in $(seq 1 200); do
+        port="$(sed -n 's/.*gRPC listening on .*:\([0-9][0-9]*\)$/\1/p' "$logf")"
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    GRPC_URL="127.0.0.1:$port"
     wait_ready "http://$URL/v2/health/ready" "$SIM_PID" || fail "kserve-sim not ready"
     SERVER_DESC="kserve-sim (release build, --threads 1, --delay-us 0), serves statistics, so both tools also fetch statistics twice per run"
     log "kserve-sim ready on $URL"
@@ -399,6 +410,11 @@ run_scenario() {
             kind="${name%%-*}"; conc="${name##*-c}"; requests="$FAST_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -u URL --concurrency-range "$conc" --request-count "$requests")
             desc="fast server ($kind), identity_fp32 over HTTP, concurrency $conc, fixed work: --request-count $requests" ;;
+        sim-stream-c*|triton-stream-c*)
+            kind="${name%%-*}"; conc="${name##*-c}"; pairs="$PAIRS"
+            requests="$TRITON_REQUESTS"; [ "$kind" = sim ] && requests="$FAST_REQUESTS"
+            flags=(-m identity_fp32 -i grpc --streaming -u GRPCURL --concurrency-range "$conc" --request-count "$requests")
+            desc="$kind, identity_fp32 over gRPC, one bidirectional stream per concurrency slot (--streaming), concurrency $conc, fixed work: --request-count $requests" ;;
         triton-grpc-c*)
             kind=triton; conc="${name##*-c}"; requests="$TRITON_REQUESTS"; pairs="$PAIRS"
             flags=(-m identity_fp32 -i grpc -u GRPCURL --concurrency-range "$conc" --request-count "$requests")
