@@ -126,52 +126,49 @@ enum OpenAIPayloadFile {
         return OpenAIPayload(body: body, timestampMs: timestamp, sessionID: sessionID, delayMs: delay)
     }
 
+    /// perf_analyzer's one-element input (`[v]`) or the bare value `v`, read by `value`.
+    private static func singleValue<Value>(_ scanner: inout JSONByteScanner,
+                                           _ value: (inout JSONByteScanner) throws(JSONLoadFailure) -> Value) throws(JSONLoadFailure) -> Value {
+        guard scanner.current == UInt8(ascii: "[") else { return try value(&scanner) }
+        scanner.pos += 1
+        scanner.skipWhitespace()
+        let read = try value(&scanner)
+        scanner.skipWhitespace()
+        guard scanner.current == UInt8(ascii: "]") else { throw .content("expected one value in the array", at: scanner.pos) }
+        scanner.pos += 1
+        return read
+    }
+
     /// `[N]` or `N`: whole milliseconds, 0 or more.
     private static func parseMilliseconds(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> UInt64 {
-        let bracketed = scanner.current == UInt8(ascii: "[")
-        if bracketed {
-            scanner.pos += 1
-            scanner.skipWhitespace()
+        try singleValue(&scanner) { (scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> UInt64 in
+            let start = scanner.pos
+            var value: UInt64 = 0
+            var digits = 0
+            while scanner.current >= UInt8(ascii: "0"), scanner.current <= UInt8(ascii: "9") {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(UInt64(scanner.current - 0x30))
+                guard !overflow1, !overflow2, sum <= 1 << 40 else { throw .content("expected milliseconds up to \(1 << 40), found a larger number", at: start) }
+                value = sum
+                digits += 1
+                scanner.pos += 1
+            }
+            guard digits > 0, scanner.current != UInt8(ascii: "."), scanner.current != UInt8(ascii: "e"), scanner.current != UInt8(ascii: "E") else {
+                scanner.pos = start
+                throw scanner.unexpected("expected whole milliseconds, 0 or more (as [N] or N)")
+            }
+            return value
         }
-        let start = scanner.pos
-        var value: UInt64 = 0
-        var digits = 0
-        while scanner.current >= UInt8(ascii: "0"), scanner.current <= UInt8(ascii: "9") {
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(UInt64(scanner.current - 0x30))
-            guard !overflow1, !overflow2, sum <= 1 << 40 else { throw .content("expected milliseconds up to \(1 << 40), found a larger number", at: start) }
-            value = sum
-            digits += 1
-            scanner.pos += 1
-        }
-        guard digits > 0, scanner.current != UInt8(ascii: "."), scanner.current != UInt8(ascii: "e"), scanner.current != UInt8(ascii: "E") else {
-            scanner.pos = start
-            throw scanner.unexpected("expected whole milliseconds, 0 or more (as [N] or N)")
-        }
-        if bracketed {
-            scanner.skipWhitespace()
-            guard scanner.current == UInt8(ascii: "]") else { throw .content("expected one value in the array", at: scanner.pos) }
-            scanner.pos += 1
-        }
-        return value
     }
 
     /// `["id"]` or `"id"`.
     private static func parseSessionID(_ scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> String {
-        let bracketed = scanner.current == UInt8(ascii: "[")
-        if bracketed {
-            scanner.pos += 1
-            scanner.skipWhitespace()
+        try singleValue(&scanner) { (scanner: inout JSONByteScanner) throws(JSONLoadFailure) -> String in
+            guard scanner.current == UInt8(ascii: "\"") else { throw scanner.unexpected("expected the session's id, a string (as [\"id\"] or \"id\")") }
+            var bytes: [UInt8] = []
+            try scanner.readString(appendingTo: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
-        guard scanner.current == UInt8(ascii: "\"") else { throw scanner.unexpected("expected the session's id, a string (as [\"id\"] or \"id\")") }
-        var bytes: [UInt8] = []
-        try scanner.readString(appendingTo: &bytes)
-        if bracketed {
-            scanner.skipWhitespace()
-            guard scanner.current == UInt8(ascii: "]") else { throw .content("expected one value in the array", at: scanner.pos) }
-            scanner.pos += 1
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `[{...}]` or `{...}`: the object's bytes, compacted.
