@@ -110,14 +110,15 @@ public struct PerfAnalyzerRun: Sendable {
             await transport.closeLoad()
             return status
         }
+        // Chat sessions: each slot plays whole sessions, building each turn's request as it goes.
+        var makeFeed: (@Sendable (LoadCounters) -> any SendFeed)?
+        if let plan = prepared.chatSessions, let builder = prepared.openAIBuilder {
+            let queue = ChatSessionQueue(plan: plan)
+            let exports = options.profileExportPath != nil
+            makeFeed = { counters in ChatSessionFeed(queue: queue, counters: counters, builder: builder, exports: exports) }
+        }
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
-                                scheduleOffsetsNs: prepared.scheduleOffsetsNs,
-                                makeFeed: prepared.chatSessions.map { plan in
-                                    let queue = ChatSessionQueue(plan: plan)
-                                    let builder = OpenAIRequestBuilder(endpoint: options.openAI?.endpoint ?? "", address: transport.address, headers: options.headers)
-                                    let exports = options.profileExportPath != nil
-                                    return { counters in ChatSessionFeed(queue: queue, counters: counters, builder: builder, exports: exports) }
-                                },
+                                scheduleOffsetsNs: prepared.scheduleOffsetsNs, makeFeed: makeFeed,
                                 makeSinks: { [context] window in
                                     LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
                                               tokens: context.reportsTokens ? TokenRecorder(scheduled: context.loadMode.isScheduled, goodput: context.goodput) : nil)

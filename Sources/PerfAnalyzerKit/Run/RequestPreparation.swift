@@ -29,8 +29,10 @@ struct RequestPreparation {
         var cAPIRequests: CAPIRequestTable? = nil
         /// `--fixed-schedule`: when each request goes, ns after the start, in request order.
         var scheduleOffsetsNs: [UInt64]? = nil
-        /// `--session-concurrency`: the chats, their turns and what each turn adds.
+        /// `--session-concurrency`: the chats, their turns and what each turn adds, and the
+        /// builder that makes each turn's request as it goes.
         var chatSessions: ChatSessionPlan? = nil
+        var openAIBuilder: OpenAIRequestBuilder? = nil
     }
 
     /// `--service-kind openai`: one HTTP request per body, from the input data or generated.
@@ -47,8 +49,10 @@ struct RequestPreparation {
             }
             out(" Successfully read data for 1 stream/streams with \(payloads.count) step/steps.")
         }
-        let requests = OpenAIRequestBuilder(endpoint: settings.endpoint, address: address, headers: options.headers).build(payloads)
+        let builder = OpenAIRequestBuilder(endpoint: settings.endpoint, address: address, headers: options.headers)
+        let requests = builder.build(payloads)
         var prepared = PreparedRequests(requests: requests, streams: [0..<requests.count], streamsSetLength: false)
+        prepared.openAIBuilder = builder
         if options.loadMode == .fixedSchedule {
             var offsets: [UInt64] = []
             for (index, payload) in payloads.enumerated() {
