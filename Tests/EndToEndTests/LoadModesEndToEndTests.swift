@@ -126,7 +126,7 @@ struct LoadModesEndToEndTests {
         #expect(!result.stdout.contains("inference requests per seconds"))
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         #expect(lines[0].hasPrefix("Request Rate,Inferences/Second,"))
-        #expect(lines[0].hasSuffix(",Send Lag p50,Send Lag p99,Send Lag Max,p50 latency from intended send,p99 latency from intended send"))
+        #expect(lines[0].hasSuffix(",Send Lag p50,Send Lag p99,Send Lag Max,p50 latency from intended send,p99 latency from intended send,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited"))
         #expect(lines[1].hasPrefix("250,"))
     }
 

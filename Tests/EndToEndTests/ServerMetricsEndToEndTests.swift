@@ -59,7 +59,7 @@ struct ServerMetricsEndToEndTests {
 
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
-        #expect(lines[0].hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory,Avg Server CPU Utilization,Max Server CPU Memory,Client CPU per Request"))
+        #expect(lines[0].hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory,Avg Server CPU Utilization,Max Server CPU Memory,Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited"))
         for row in lines.dropFirst() {
             let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             let gpu = Array(cells.suffix(7).prefix(4))

@@ -166,6 +166,38 @@ struct ProfilerTests {
         #expect(outcome.levels.first?.serverMetrics == nil)
     }
 
+    @Test("a level's client health: its CPU over the reported windows' span and cores, its threads' wait for a core, the steal")
+    func clientHealth() async throws {
+        let options = try PerfAnalyzerCommand.parse(["-m", "m", "-p", "1", "--concurrency-range", "2"]).resolve()
+        let context = RunContext(options: options, isAsync: false, serverStatistics: false)
+        let model = ModelDescription(name: "m", version: "1", platform: "", maxBatchSize: 0, inputs: [], outputs: [])
+        // 0.95 s of CPU per one-second window on one core; 20 of every 100 ticks stolen; 0.3 s of waiting for a core.
+        let cpu = NIOLockedValueBox<UInt64>(0)
+        let clock: @Sendable () -> UInt64 = {
+            cpu.withLockedValue { used in
+                defer { used += 950_000_000 }
+                return used
+            }
+        }
+        let reads = NIOLockedValueBox<UInt64>(0)
+        let machine: @Sendable () -> MachineSample = {
+            reads.withLockedValue { count in
+                defer { count += 1 }
+                return MachineSample(ticks: CPUTicks(total: count * 100, steal: count * 20), runQueueWaitNs: count * 300_000_000)
+            }
+        }
+        let driver = ScriptedDriver { _, window in (requests: [50, 100, 102, 101][min(window, 3)], latencyUs: 1000) }
+        let profiler = Profiler(settings: Profiler.Settings(context: context), driver: driver, model: model, modelVersion: "",
+                                statistics: nil, cpuClock: clock, sampleMachine: machine, clientCores: 1, interrupted: { false },
+                                emit: EventLog().append)
+        let health = try #require(await profiler.run().levels.first?.clientHealth)
+        #expect(abs((health.cpuUtilization ?? 0) - 0.95) < 1e-9)
+        #expect(abs((health.stealFraction ?? 0) - 0.2) < 1e-9)
+        #expect(abs((health.runQueueWaitFraction ?? 0) - 0.3) < 1e-9)
+        #expect(health.sendLagP90Ns == nil)
+        #expect(health.limits.map(\.name) == ["cpu", "starved", "steal"])
+    }
+
     @Test("never three windows within -s after -r windows: unstable, the run's first level ends it")
     func unstable() async throws {
         let (outcome, log, _) = try await profile(["--concurrency-range", "1:3", "-r", "5"]) { _, window in

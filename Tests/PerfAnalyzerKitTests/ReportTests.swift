@@ -29,11 +29,11 @@ struct ReportTests {
         #expect(CSVReport(percentile: nil, verbose: false, serverStatistics: true).header ==
             "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency")
         #expect(CSVReport(percentile: nil, verbose: true, serverStatistics: true).header ==
-            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,request/response,response wait" + ",Client CPU per Request")
+            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,request/response,response wait" + ",Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited")
         #expect(CSVReport(percentile: nil, verbose: false, serverStatistics: false).header ==
             "Concurrency,Inferences/Second,Client Send,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency")
         #expect(CSVReport(percentile: 75, verbose: true, serverStatistics: true).header ==
-            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p75 latency,p90 latency,p95 latency,p99 latency,request/response,response wait" + ",Client CPU per Request")
+            "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p75 latency,p90 latency,p95 latency,p99 latency,request/response,response wait" + ",Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited")
     }
 
     @Test("CSV rows are sorted by throughput and hold µs figures")
@@ -45,8 +45,8 @@ struct ReportTests {
         #expect(lines[1].hasPrefix("1,100,10,"))
         #expect(lines[2].hasPrefix("2,300,10,"))
         // wait 300-10-5 = 285 µs; server accounted 50 + 130 = 180 µs; the rest is network and server send/recv.
-        // The last cell, our client CPU per request, is empty: these levels did not measure it.
-        #expect(lines[1] == "1,100,10,105,50,10,100,20,5,300,300,300,300,300,15,285,")
+        // Our last cells, client CPU per request and the client's health, are empty: these levels did not measure them.
+        #expect(lines[1] == "1,100,10,105,50,10,100,20,5,300,300,300,300,300,15,285,,,,,")
     }
 
     @Test("console level block in perf_analyzer's layout")

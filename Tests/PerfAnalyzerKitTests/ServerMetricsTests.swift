@@ -145,15 +145,15 @@ struct ServerMetricsTests {
     @Test("CSV: perf_analyzer's four GPU columns, then the server CPU and client CPU columns; cells uuid:value;")
     func csv() {
         let report = CSVReport(percentile: nil, verbose: true, serverStatistics: false, serverMetrics: true)
-        #expect(report.header == "Concurrency,Inferences/Second,Client Send,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,request/response,response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory,Avg Server CPU Utilization,Max Server CPU Memory,Client CPU per Request")
-        #expect(report.row(level(metrics: twoGPUs, cpuNs: 1_234_000)) == "1,100,10,5,300,300,300,300,300,15,285,GPU-a:0.25;GPU-b:0.755;,GPU-a:120.5;GPU-b:230;,GPU-a:4000000000;GPU-b:9000000000;,GPU-a:16000000000;GPU-b:24000000000;,0.2525,2147483648,12")
-        #expect(report.row(level(metrics: ServerMetrics(merging: []), cpuNs: nil)).hasSuffix(",285,,,,,,,"))
+        #expect(report.header == "Concurrency,Inferences/Second,Client Send,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency,Avg latency,request/response,response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory,Avg Server CPU Utilization,Max Server CPU Memory,Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited")
+        #expect(report.row(level(metrics: twoGPUs, cpuNs: 1_234_000)) == "1,100,10,5,300,300,300,300,300,15,285,GPU-a:0.25;GPU-b:0.755;,GPU-a:120.5;GPU-b:230;,GPU-a:4000000000;GPU-b:9000000000;,GPU-a:16000000000;GPU-b:24000000000;,0.2525,2147483648,12,,,,")
+        #expect(report.row(level(metrics: ServerMetrics(merging: []), cpuNs: nil)).hasSuffix(",285,,,,,,,,,,,"))
         // Without --collect-metrics only the client CPU column is added; without --verbose-csv nothing.
-        #expect(CSVReport(percentile: nil, verbose: true, serverStatistics: false).header.hasSuffix(",response wait,Client CPU per Request"))
+        #expect(CSVReport(percentile: nil, verbose: true, serverStatistics: false).header.hasSuffix(",response wait,Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited"))
         #expect(!CSVReport(percentile: nil, verbose: false, serverStatistics: false, serverMetrics: true).header.contains("GPU"))
-        // Scheduled runs keep the schedule columns last.
+        // Scheduled runs add the schedule columns, then the client's health.
         #expect(CSVReport(percentile: nil, verbose: true, serverStatistics: false, isScheduled: true, serverMetrics: true).header
-            .hasSuffix(",Max Server CPU Memory,Client CPU per Request,Send Lag p50,Send Lag p99,Send Lag Max,p50 latency from intended send,p99 latency from intended send"))
+            .hasSuffix(",Max Server CPU Memory,Client CPU per Request,Send Lag p50,Send Lag p99,Send Lag Max,p50 latency from intended send,p99 latency from intended send,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited"))
     }
 
     @Test("client CPU per request: the reported windows' CPU time over their requests")

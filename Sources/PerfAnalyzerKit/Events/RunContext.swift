@@ -40,6 +40,8 @@ public struct RunContext: Sendable {
     public var reportsTokens = false
     /// `--goodput`: the objectives, reported with the goodput.
     public var goodput: Goodput?
+    /// How late this machine's timers wake, measured once before the load (client health).
+    public var timerFloor: TimerFloor?
 
     public init(options: PerfAnalyzerOptions, isAsync: Bool, serverStatistics: Bool, isDecoupled: Bool = false, isSequence: Bool = false) {
         modelName = options.modelName

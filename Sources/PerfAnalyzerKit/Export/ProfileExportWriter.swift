@@ -73,6 +73,8 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     private var openLevel: LoadLevel?
     private var requestsInExperiment = 0
     private var boundaries: [UInt64] = []
+    /// The open experiment's client health, once its level is measured (ours: after perf_analyzer's fields).
+    private var health: ClientHealth?
     private let failed = NIOLockedValueBox<WriteFailure?>(nil)
 
     init(file: ExportFile, requestInputs: [[UInt8]], wire: ExportResponseOutputs.Wire, serviceKind: String, endpoint: String = "",
@@ -118,7 +120,9 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
         case .levelStarting(let level, .measurement):
             closeExperiment()
             openExperiment(level)
-        case .levelStarting(_, .warmup), .notice, .levelMeasured, .levelAbandoned:
+        case .levelMeasured(let result):
+            health = result.clientHealth
+        case .levelStarting(_, .warmup), .notice, .levelAbandoned:
             break
         case .windowMeasured(let window):
             write(window)
@@ -155,7 +159,10 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
         openLevel = nil
         append("],\"window_boundaries\":[")
         append(boundaries.map(String.init).joined(separator: ","))
-        append("]}")
+        append("]")
+        if let health { append(",\"client_health\":" + Self.encode(health)) }
+        health = nil
+        append("}")
     }
 
     private func write(_ window: MeasuredWindow) {
@@ -195,6 +202,20 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
             append("]}")
             if pending.count >= 1 << 20 { flush() }
         }
+    }
+
+    /// `{"limited":…,"limits":[…],"cores":…,"cpu_utilization":…,"run_queue_wait":…,"steal":…,"send_lag_p90_ns":…,"timer_floor_p99_ns":…}`,
+    /// the figures that are known.
+    static func encode(_ health: ClientHealth) -> String {
+        var fields = ["\"limited\":\(health.isLimited)",
+                      "\"limits\":[" + health.limits.map { "\"\($0.name)\"" }.joined(separator: ",") + "]",
+                      "\"cores\":\(health.cores)"]
+        if let cpu = health.cpuUtilization { fields.append("\"cpu_utilization\":\(ExportValueEncoding.number(cpu))") }
+        if let wait = health.runQueueWaitFraction { fields.append("\"run_queue_wait\":\(ExportValueEncoding.number(wait))") }
+        if let steal = health.stealFraction { fields.append("\"steal\":\(ExportValueEncoding.number(steal))") }
+        if let lag = health.sendLagP90Ns { fields.append("\"send_lag_p90_ns\":\(lag)") }
+        if let floor = health.timerFloor { fields.append("\"timer_floor_p99_ns\":\(floor.p99Ns)") }
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     private func epoch(_ monotonicNs: UInt64) -> UInt64 {

@@ -9,6 +9,8 @@ public struct LevelResult: Sendable {
     public var serverMetrics: ServerMetrics?
     /// The client process's CPU time (user + system) over the reported windows, ns.
     public var clientCPUNs: UInt64?
+    /// Whether the client limited the level, and the figures that say so.
+    public var clientHealth: ClientHealth?
 
     public init(level: LoadLevel, client: ClientWindow, server: ServerWindowStats?, percentile: Int?,
                 serverMetrics: ServerMetrics? = nil, clientCPUNs: UInt64? = nil) {

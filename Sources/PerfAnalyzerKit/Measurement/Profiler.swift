@@ -17,6 +17,9 @@ public final class Profiler: @unchecked Sendable {
         public var warmupRequestCount: Int
         public var latencyLimitMs: UInt64
         public var isAsync: Bool
+        /// How late this machine's timers wake (measured once before the load): what a level's
+        /// send lag is judged against in its client health.
+        public var timerFloor: TimerFloor?
 
         public init(context: RunContext) {
             sweep = LevelSweep(context.loadMode, concurrency: context.concurrencyRange)
@@ -31,6 +34,7 @@ public final class Profiler: @unchecked Sendable {
             warmupRequestCount = context.warmupRequestCount
             latencyLimitMs = context.latencyLimitMs
             isAsync = context.isAsync
+            timerFloor = context.timerFloor
         }
     }
 
@@ -52,11 +56,17 @@ public final class Profiler: @unchecked Sendable {
     private let metrics: ServerMetricsCollector?
     /// The process's CPU time, ns; sampled at each window cut.
     private let cpuClock: @Sendable () -> UInt64
+    /// The machine's CPU counters (steal) and the client's run-queue wait, sampled at each window cut.
+    private let sampleMachine: @Sendable () -> MachineSample
+    /// The cores the client may run on (its CPU use is a share of these).
+    private let clientCores: Int
 
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
          statistics: (@Sendable () async throws -> StatisticsResponse)?,
          metrics: ServerMetricsCollector? = nil,
          cpuClock: @escaping @Sendable () -> UInt64 = CPUClock.processNs,
+         sampleMachine: @escaping @Sendable () -> MachineSample = MachineSample.read,
+         clientCores: Int = UsableCores.count,
          interrupted: @escaping @Sendable () -> Bool,
          emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
@@ -64,6 +74,8 @@ public final class Profiler: @unchecked Sendable {
         self.statistics = statistics
         self.metrics = metrics
         self.cpuClock = cpuClock
+        self.sampleMachine = sampleMachine
+        self.clientCores = clientCores
         self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
         self.emit = emit
         self.interrupted = interrupted
@@ -169,6 +181,7 @@ public final class Profiler: @unchecked Sendable {
         driver.start(level)
         metrics?.startLevel()
         var cpuAtCut = cpuClock()
+        var machineAtCut = sampleMachine()
 
         var windows: [MeasuredParts] = []
         var figures: [WindowFigures] = []
@@ -180,6 +193,9 @@ public final class Profiler: @unchecked Sendable {
             let cpuNow = cpuClock()
             let cpuNs = cpuNow > cpuAtCut ? cpuNow - cpuAtCut : 0
             cpuAtCut = cpuNow
+            let machineNow = sampleMachine()
+            let machine = (start: machineAtCut, end: machineNow)
+            machineAtCut = machineNow
             // Reads completed by now belong to this window, as perf_analyzer takes them.
             let harvest = metrics?.harvest()
             for notice in harvest?.notices ?? [] { emit(.notice(notice)) }
@@ -196,7 +212,8 @@ public final class Profiler: @unchecked Sendable {
             if interrupted() { throw LevelEnding.interrupted }
             guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
             let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
-            windows.append(MeasuredParts(client: client, server: server, cpuNs: cpuNs, metricsReads: harvest?.reads ?? []))
+            windows.append(MeasuredParts(client: client, server: server, cpuNs: cpuNs, machine: machine,
+                                         metricsReads: harvest?.reads ?? []))
             figures.append(window)
             emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: cut, server: server,
                                                 spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
@@ -226,8 +243,12 @@ public final class Profiler: @unchecked Sendable {
             if let part = window.server { server?.add(part) }
         }
         let serverMetrics = metrics.map { _ in ServerMetrics(merging: windows.flatMap(\.metricsReads)) }
-        let result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile,
-                                 serverMetrics: serverMetrics, clientCPUNs: windows.reduce(0) { $0 + $1.cpuNs })
+        let clientCPUNs = windows.reduce(0) { $0 + $1.cpuNs }
+        var result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile,
+                                 serverMetrics: serverMetrics, clientCPUNs: clientCPUNs)
+        let machine = windows.first.flatMap { first in windows.last.map { (start: first.machine.start, end: $0.machine.end) } }
+        result.clientHealth = ClientHealth(cpuNs: clientCPUNs, spanNs: merged.durationNs, cores: clientCores, machine: machine,
+                                           schedule: merged.schedule, timerFloor: settings.timerFloor)
         if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
             throw LevelEnding.shortfall(.overLatencyLimit)
         }
@@ -290,6 +311,8 @@ private struct MeasuredParts {
     var server: ServerWindowStats?
     /// The client process's CPU time during the window.
     var cpuNs: UInt64
+    /// The machine read at the window's start and end (steal, run-queue wait).
+    var machine: (start: MachineSample, end: MachineSample)
     /// The server metrics read during the window.
     var metricsReads: [ServerMetricsRead]
 }

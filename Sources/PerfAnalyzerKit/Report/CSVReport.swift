@@ -41,6 +41,8 @@ public struct CSVReport: Sendable {
     /// Ours, after every perf_analyzer column.
     static let serverCPUColumns = ["Avg Server CPU Utilization", "Max Server CPU Memory"]
     static let clientCPUColumn = "Client CPU per Request"
+    /// Ours, last: whether the client limited the level (percentages, and what limited it or "no").
+    static let clientHealthColumns = ["Client CPU Utilization", "Client Run Queue Wait", "Client Steal", "Client Limited"]
 
     private var levelColumn: String { isScheduled ? "Request Rate" : "Concurrency" }
 
@@ -60,8 +62,16 @@ public struct CSVReport: Sendable {
             if serverMetrics { columns += Self.gpuColumns + Self.serverCPUColumns }
             columns.append(Self.clientCPUColumn)
             if isScheduled { columns += Self.scheduleColumns }
+            columns += Self.clientHealthColumns
         }
         return columns.joined(separator: ",")
+    }
+
+    static func clientHealthCells(_ health: ClientHealth?) -> [String] {
+        func percent(_ fraction: Double?) -> String { fraction.map { String(format: "%.1f", $0 * 100) } ?? "" }
+        guard let health else { return ["", "", "", ""] }
+        return [percent(health.cpuUtilization), percent(health.runQueueWaitFraction), percent(health.stealFraction),
+                health.isLimited ? health.limits.map(\.name).joined(separator: ";") : "no"]
     }
 
     public func row(_ level: LevelResult) -> String {
@@ -94,6 +104,7 @@ public struct CSVReport: Sendable {
                 cells += [schedule.sendLagPercentileNs(50), schedule.sendLagPercentileNs(99), schedule.maxSendLagNs,
                           schedule.latencyFromIntendedPercentileNs(50), schedule.latencyFromIntendedPercentileNs(99)].map { String($0 / 1000) }
             }
+            cells += Self.clientHealthCells(level.clientHealth)
         }
         return cells.joined(separator: ",")
     }

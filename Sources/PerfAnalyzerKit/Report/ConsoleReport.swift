@@ -100,6 +100,9 @@ public struct ConsoleReport: Sendable {
         if let cpu = result.clientCPUPerRequestNs {
             lines.append(Self.clientCPULine(cpuPerRequestNs: cpu))
         }
+        if let health = result.clientHealth {
+            lines.append(Self.clientHealthLine(health))
+        }
         if context.reportsTokens, let tokens = client.tokens {
             lines.append(contentsOf: TokenReport(tokens: tokens, client: client, goodput: context.goodput, tokenPerResponse: context.serviceKind != "openai").consoleLines())
         }
@@ -114,6 +117,9 @@ public struct ConsoleReport: Sendable {
         if client.clientOverheadPercent > Self.overloadedClientPercent {
             lines.append("[WARNING] Perf Analyzer is not able to keep up with the desired load. The results may not be accurate.")
         }
+        if let advice = result.clientHealth?.advice {
+            lines.append("[WARNING] \(advice)")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -123,6 +129,11 @@ public struct ConsoleReport: Sendable {
     /// Beyond perf_analyzer (perf_analyzer#326): what a request cost this process in CPU time.
     static func clientCPULine(cpuPerRequestNs: UInt64) -> String {
         "    Client CPU per request: \(cpuPerRequestNs / 1000) usec (user + system time of this process)"
+    }
+
+    /// Beyond perf_analyzer: whether the client, not the server, limited the level.
+    static func clientHealthLine(_ health: ClientHealth) -> String {
+        "    Client health: \(health.isLimited ? "LIMITED" : "ok") (\(health.figures))"
     }
 
     /// Most GPUs listed one by one; with more, the CSV has them.

@@ -241,14 +241,15 @@ struct OpenAIEndToEndTests {
         }
         let (ours, theirs) = (outputs[0], outputs[1])
         #expect(ours.csv.split(separator: "\n").first == theirs.csv.split(separator: "\n").first)
-        // The report's structure; our own lines (client CPU, the LLM section) left out.
+        // The report's structure; our own lines (client CPU and health, the LLM section) left out.
         func skeleton(_ text: String) -> [String] {
             var inLLM = false
             return text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line -> String? in
                 if line.hasPrefix("  LLM: ") { inLLM = true; return nil }
                 if inLLM, line.hasPrefix("    ") { return nil }
                 inLLM = false
-                if line.hasPrefix("    Client CPU per request: ") || line.hasPrefix("[WARNING] Perf Analyzer is not able") { return nil }
+                if line.hasPrefix("    Client CPU per request: ") || line.hasPrefix("    Client health: ")
+                    || line.hasPrefix("[WARNING] Perf Analyzer is not able") || line.hasPrefix("[WARNING] The client limited") { return nil }
                 return String(line.prefix { $0 != ":" && !$0.isNumber })
             }
         }

@@ -37,12 +37,13 @@ struct ReferenceParityTests {
 
     /// Lines only our report has (docs/compatibility.md): the client's CPU per request, and the
     /// server's CPU figures under the metrics section.
-    private static let ourLines = ["    Client CPU per request: ", "    Avg CPU Utilization: ", "    Max CPU Memory Usage: ",
+    private static let ourLines = ["    Client CPU per request: ", "    Client health: ", "[WARNING] The client limited this level", "    Avg CPU Utilization: ", "    Max CPU Memory Usage: ",
                                    // Either tool warns when its own threads were busy, which differs between them
                                    // (and with a debug build): not a difference of format.
                                    "[WARNING] Perf Analyzer is not able to keep up with the desired load."]
     /// CSV columns only ours has, after all of perf_analyzer's.
-    private static let ourColumns = [",Avg Server CPU Utilization", ",Max Server CPU Memory", ",Client CPU per Request"]
+    private static let ourColumns = [",Avg Server CPU Utilization", ",Max Server CPU Memory", ",Client CPU per Request",
+                                     ",Client CPU Utilization", ",Client Run Queue Wait", ",Client Steal", ",Client Limited"]
 
     /// Our CSV header without our own columns: what perf_analyzer's must be.
     private func theirPart(ofHeader header: Substring?) -> String? {
