@@ -24,7 +24,9 @@
 #   --sweep-requests N   requests per sweep level: max(N, 8 × concurrency)     [BENCH_SWEEP_REQUESTS, 400]
 #   --sweep-rounds N     rounds per sweep level                                [BENCH_SWEEP_ROUNDS, 1]
 #   --drift-pct P        sweep drift threshold, % of the configured ITL/TTFT  [BENCH_DRIFT_PCT, 10]
-#   --tools "T"          which tools (ours pa aiperf)                          [BENCH_TOOLS, all three]
+#   --tools "T"          which tools (ours pa aiperf floor)                    [BENCH_TOOLS, "ours pa aiperf floor"]
+#                        floor: bench/sse_floor.c, a minimal C client (one read and one clock read per
+#                        wake-up, nothing else): the least any client that times each event can cost
 #   --pin MODE           none | split (server CPU 0, clients CPU 1)            [BENCH_PIN, none]
 #   --results FILE       report file                  [BENCH_RESULTS, bench/results/openai-stream.md]
 #   --time-limit S       kill a client after S seconds                         [BENCH_TIME_LIMIT, 600]
@@ -49,7 +51,7 @@ SWEEP_LEVELS="${BENCH_SWEEP_LEVELS:-1 4 16 64}"
 SWEEP_REQUESTS="${BENCH_SWEEP_REQUESTS:-400}"
 SWEEP_ROUNDS="${BENCH_SWEEP_ROUNDS:-1}"
 DRIFT_PCT="${BENCH_DRIFT_PCT:-10}"
-TOOLS="${BENCH_TOOLS:-ours pa aiperf}"
+TOOLS="${BENCH_TOOLS:-ours pa aiperf floor}"
 PIN="${BENCH_PIN:-none}"
 RESULTS="${BENCH_RESULTS:-bench/results/openai-stream.md}"
 TIME_LIMIT="${BENCH_TIME_LIMIT:-600}"
@@ -82,7 +84,7 @@ posint --rounds "$ROUNDS"; posint --requests "$REQUESTS"; posint --concurrency "
 posint --sweep-requests "$SWEEP_REQUESTS"; posint --sweep-rounds "$SWEEP_ROUNDS"
 posint --drift-pct "$DRIFT_PCT"; posint --time-limit "$TIME_LIMIT"
 for l in $SWEEP_LEVELS; do posint --sweep-levels "$l"; done
-for t in $TOOLS; do case "$t" in ours|pa|aiperf) ;; *) fail "--tools: unknown tool $t (ours, pa, aiperf)" ;; esac; done
+for t in $TOOLS; do case "$t" in ours|pa|aiperf|floor) ;; *) fail "--tools: unknown tool $t (ours, pa, aiperf, floor)" ;; esac; done
 [ "${#REQUESTED[@]}" -gt 0 ] || REQUESTED=(itl2 itl02 sweep)
 SERVER_PIN=(); CLIENT_PIN=()
 case "$PIN" in
@@ -117,6 +119,11 @@ TOKENIZER="$AIPERF_VENV/tokenizer"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/openai-stream.XXXXXX")"
 LOG="$WORK/log.jsonl"
+FLOOR="$WORK/sse_floor"
+case " $TOOLS " in
+    *" floor "*) command -v cc >/dev/null || fail "the floor client needs a C compiler (cc)"
+                 cc -O2 -o "$FLOOR" bench/sse_floor.c || fail "could not build bench/sse_floor.c" ;;
+esac
 mkdir -p "$(dirname "$RESULTS")"
 SIM_PID=""
 stop_sim() {
@@ -202,6 +209,9 @@ measure() {
             cmd=("${CLIENT_PIN[@]}" "$bin" -m "$MODEL" --service-kind openai --endpoint v1/chat/completions
                  -u "$HOSTPORT" --input-data "$BODIES_PA" --async --concurrency-range "$conc"
                  --request-count "$n" --profile-export-file @EXPORT@) ;;
+        floor)
+            export="$export.json"
+            cmd=("${CLIENT_PIN[@]}" "$FLOOR" "$HOSTPORT" "$conc" "$n" "$BODIES_LINES" @EXPORT@) ;;
         aiperf)
             rm -rf "$export"
             cmd=("${CLIENT_PIN[@]}" "$AIPERF" profile
@@ -219,6 +229,7 @@ measure() {
 shown_cmd() { # TOOL CONC N -> the command line as documented
     case "$1" in
         ours) echo "${OURS#"$ROOT"/} -m $MODEL --service-kind openai --endpoint v1/chat/completions -u 127.0.0.1:PORT --input-data bodies.json --async --concurrency-range $2 --request-count $3 --profile-export-file EXPORT.json" ;;
+        floor) echo "bench/sse_floor 127.0.0.1:PORT $2 $3 bodies.lines EXPORT.json" ;;
         pa) echo "perf_analyzer -m $MODEL --service-kind openai --endpoint v1/chat/completions -u 127.0.0.1:PORT --input-data bodies.json --async --concurrency-range $2 --request-count $3 --profile-export-file EXPORT.json" ;;
         aiperf) echo "aiperf profile --model $MODEL --url http://127.0.0.1:PORT --endpoint-type chat --streaming --input-file bodies-aiperf.json --custom-dataset-type inputs-json --concurrency $2 --request-count $3 --tokenizer TOKENIZER_DIR --artifact-dir DIR --ui-type none --no-server-metrics --no-gpu-telemetry" ;;
     esac
@@ -229,11 +240,13 @@ run_level() {
     local name="$1" ttft="$2" itl="$3" tokens="$4" conc="$5" n="$6" rounds="$7" sweep="$8" desc="$9" r t
     BODIES_PA="$WORK/bodies-$tokens-$n.json"
     BODIES_AIPERF="$WORK/bodies-aiperf-$tokens-$n.json"
+    BODIES_LINES="$WORK/bodies-$tokens-$n.lines"
     [ -f "$BODIES_PA" ] || python3 bench/openai_stream.py bodies --count "$n" --prompt-words "$PROMPT_WORDS" \
-        --tokens "$tokens" --model "$MODEL" --pa "$BODIES_PA" --aiperf "$BODIES_AIPERF"
+        --tokens "$tokens" --model "$MODEL" --pa "$BODIES_PA" --aiperf "$BODIES_AIPERF" --lines "$BODIES_LINES"
     note --type scenario "name=$name" "sweep=$sweep" "concurrency=$conc" "ttft_ms=$ttft" "itl_ms=$itl" \
         "tokens=$tokens" "requests=$n" "drift_pct=$DRIFT_PCT" "description=$desc; server: $SERVER_DESC" \
-        "cmd_ours=$(shown_cmd ours "$conc" "$n")" "cmd_pa=$(shown_cmd pa "$conc" "$n")" "cmd_aiperf=$(shown_cmd aiperf "$conc" "$n")"
+        "cmd_ours=$(shown_cmd ours "$conc" "$n")" "cmd_pa=$(shown_cmd pa "$conc" "$n")" "cmd_aiperf=$(shown_cmd aiperf "$conc" "$n")" \
+        "cmd_floor=$(shown_cmd floor "$conc" "$n")"
     note --type load when="before $name ($(date +%H:%M:%S))" "loadavg=$(loadavg)"
     log "$name: $desc"
     for r in $(seq 1 "$rounds"); do

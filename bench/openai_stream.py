@@ -50,8 +50,8 @@ import time
 import urllib.request
 
 TIME_FORMAT = "%e %U %S %M"
-TOOLS = ("ours", "pa", "aiperf")
-TOOL_NAMES = {"ours": "ours", "pa": "perf_analyzer 2.50", "aiperf": "AIPerf 0.13.0"}
+TOOLS = ("ours", "pa", "aiperf", "floor")
+TOOL_NAMES = {"ours": "ours", "pa": "perf_analyzer 2.50", "aiperf": "AIPerf 0.13.0", "floor": "C floor"}
 ID_RE = re.compile(r"req-(\d{6})")
 CONTENT_RE = re.compile(r'"content"\s*:\s*"[^"]')
 
@@ -79,7 +79,7 @@ WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "w
 
 
 def cmd_bodies(a):
-    pa, ai = [], []
+    pa, ai, lines = [], [], []
     for i in range(a.count):
         words = ["req-%06d" % i] + [WORDS[(i + k) % len(WORDS)] for k in range(a.prompt_words - 1)]
         body = {
@@ -90,11 +90,15 @@ def cmd_bodies(a):
             "stream_options": {"include_usage": True},
         }
         pa.append({"payload": [body]})
+        lines.append(json.dumps(body, separators=(",", ":")))
         ai.append({"session_id": "s%06d" % i, "payloads": [body]})
     with open(a.pa, "w") as f:
         json.dump({"data": pa}, f)
     with open(a.aiperf, "w") as f:
         json.dump({"data": ai}, f)
+    if a.lines:
+        with open(a.lines, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------
@@ -446,7 +450,7 @@ def cmd_report(a):
     scen = [r for r in recs if r["type"] == "scenario"]
     loads = [r for r in recs if r["type"] == "load"]
     L = []
-    L.append("# OpenAI streams: ours, perf_analyzer 2.50, AIPerf")
+    L.append("# OpenAI streams: ours, perf_analyzer 2.50, AIPerf, and a minimal C client")
     L.append("")
     for k in ("date", "command", "machine", "ours", "pa", "aiperf", "server"):
         if meta.get(k):
@@ -464,8 +468,8 @@ def cmd_report(a):
         L.append("")
         L.append(s.get("description", ""))
         L.append("")
-        L.append("| metric | ours | perf_analyzer | AIPerf | ours / AIPerf | ours / perf_analyzer | target | met? |")
-        L.append("|---|---|---|---|---|---|---|---|")
+        L.append("| metric | ours | perf_analyzer | AIPerf | C floor | ours / AIPerf | ours / perf_analyzer | C floor / perf_analyzer | target | met? |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
         for key, label, f, comp, _ in ROWS:
             med = {t: median([r.get(key) for r in rs if r["tool"] == t and r.get("rc") == 0]) for t in TOOLS}
             if all(v is None for v in med.values()):
@@ -481,10 +485,10 @@ def cmd_report(a):
                 met = ("yes" if all(ok) else "no") if ok else "—"
             if key == "ttft_added_p50_us" and med["ours"] is not None:
                 met = "yes" if med["ours"] <= 100 else "no (by %.0f µs)" % (med["ours"] - 100)
-            L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                label, fmt(med["ours"], f), fmt(med["pa"], f), fmt(med["aiperf"], f),
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                label, fmt(med["ours"], f), fmt(med["pa"], f), fmt(med["aiperf"], f), fmt(med["floor"], f),
                 ratio(med["ours"], med["aiperf"]) if comp else "", ratio(med["ours"], med["pa"]) if comp else "",
-                target, met))
+                ratio(med["floor"], med["pa"]) if comp else "", target, met))
         # CPU per token without start-up: (median CPU − CPU of the start-up run) / (median
         # server tokens − its tokens).
         marg = {}
@@ -497,10 +501,11 @@ def cmd_report(a):
                 if dt and dt > 0:
                     marg[t] = max(dc, 0) * 1e6 / dt
         if marg:
-            L.append("| client CPU µs / streamed token, start-up excluded (minus a run of `--request-count` = concurrency) | %s | %s | %s | %s | %s | (info) | — |" % (
+            L.append("| client CPU µs / streamed token, start-up excluded (minus a run of `--request-count` = concurrency) | %s | %s | %s | %s | %s | %s | %s | (info) | — |" % (
                 fmt(marg.get("ours"), "%.2f"), fmt(marg.get("pa"), "%.2f"), fmt(marg.get("aiperf"), "%.2f"),
-                ratio(marg.get("ours"), marg.get("aiperf")), ratio(marg.get("ours"), marg.get("pa"))))
-            L.append("| start-up run: client CPU s (user+sys) | %s | %s | %s | | | (info) | — |" % tuple(
+                fmt(marg.get("floor"), "%.2f"), ratio(marg.get("ours"), marg.get("aiperf")), ratio(marg.get("ours"), marg.get("pa")),
+                ratio(marg.get("floor"), marg.get("pa"))))
+            L.append("| start-up run: client CPU s (user+sys) | %s | %s | %s | %s | | | | (info) | — |" % tuple(
                 fmt((startup[t]["user_s"] + startup[t]["sys_s"]) if t in startup and startup[t].get("user_s") is not None else None, "%.2f")
                 for t in TOOLS))
         L.append("")
@@ -577,6 +582,7 @@ def main():
     b.add_argument("--model", default="sim-llm")
     b.add_argument("--pa", required=True)
     b.add_argument("--aiperf", required=True)
+    b.add_argument("--lines", help="also one compact body per line (the C floor client)")
     m = sub.add_parser("measure")
     m.add_argument("--log", required=True)
     m.add_argument("--scenario", required=True)
