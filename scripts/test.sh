@@ -18,6 +18,9 @@ source scripts/triton-env.sh
 # After triton-env.sh, which exports PERF_ANALYZER_CACHE: the LLM server's scripts read it too.
 # llama-cpp-python is built from source: 8-14 minutes the first time on 2 cores.
 scripts/install-llama-server.sh >/dev/null
+# Open MPI (mpirun, libmpi) for the --enable-mpi tests.
+MPIRUN="$(scripts/install-mpi.sh | tail -n 1)"
+export MPIRUN
 # The progress-line test reads a real terminal through tmux; the library consumer test uses curl;
 # the -u path-prefix test puts nginx in front of kserve-sim.
 log() { echo "[test] $*" >&2; }
