@@ -22,8 +22,11 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
     ///   - spinLeadNs: how long before each send a lane wakes and polls until it is due.
     ///   - pairsRequestsWithSends: the k-th send of the schedule carries request k (`--fixed-schedule`,
     ///     where each request has its own time); otherwise each lane takes requests in turn.
+    ///   - rank: `--mpi-split-load`: this process is rank `index` of `count` driving one schedule;
+    ///     it fires sends index, index + count, ... (its lanes split those in turn), so the ranks'
+    ///     sends together are the whole schedule, whatever number of lanes each rank has.
     init(loops: [EventLoop], requestCount: Int, isAsync: Bool, maxInFlight: Int, spinLeadNs: UInt64 = 0,
-         pairsRequestsWithSends: Bool = false, sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
+         pairsRequestsWithSends: Bool = false, rank: (index: Int, count: Int) = (0, 1), sequences: SequenceSource?, concurrentSequences: Int, serialSequences: Bool,
          scheduleFor: @escaping @Sendable (LoadLevel) -> SendSchedule, makeSinks: SinkFactory = { LoopSinks(window: $0) },
          makeSlot: @escaping SlotFactory) {
         // Each lane needs at least one sequence to send with.
@@ -38,7 +41,7 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         for (index, loop) in laneLoops.enumerated() {
             let fixed = maxInFlight / count + (index < maxInFlight % count ? 1 : 0)
             let laneSequences = concurrentSequences / count + (index < concurrentSequences % count ? 1 : 0)
-            lanes.append(RateLane(loop: loop, laneIndex: index, laneCount: count, counters: counters, requestCount: requestCount,
+            lanes.append(RateLane(loop: loop, laneIndex: rank.index + rank.count * index, laneCount: count * rank.count, counters: counters, requestCount: requestCount,
                                   requestStride: pairsRequestsWithSends ? count : 1,
                                   slotLimit: isAsync ? perLaneLimit : max(1, fixed), grows: isAsync, spinLeadNs: spinLeadNs,
                                   sequences: sequences, sequenceCount: laneSequences, serial: serialSequences))

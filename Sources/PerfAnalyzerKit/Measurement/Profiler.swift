@@ -60,6 +60,8 @@ public final class Profiler: @unchecked Sendable {
     private let sampleMachine: @Sendable () -> MachineSample
     /// The cores the client may run on (its CPU use is a share of these).
     private let clientCores: Int
+    /// `--enable-mpi`: the other ranks this profiler meets at each level start and window.
+    private let ranks: (any RankCoordination)?
 
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
          statistics: (@Sendable () async throws -> StatisticsResponse)?,
@@ -67,6 +69,7 @@ public final class Profiler: @unchecked Sendable {
          cpuClock: @escaping @Sendable () -> UInt64 = CPUClock.processNs,
          sampleMachine: @escaping @Sendable () -> MachineSample = MachineSample.read,
          clientCores: Int = UsableCores.count,
+         ranks: (any RankCoordination)? = nil,
          interrupted: @escaping @Sendable () -> Bool,
          emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
@@ -76,6 +79,7 @@ public final class Profiler: @unchecked Sendable {
         self.cpuClock = cpuClock
         self.sampleMachine = sampleMachine
         self.clientCores = clientCores
+        self.ranks = ranks
         self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
         self.emit = emit
         self.interrupted = interrupted
@@ -165,20 +169,34 @@ public final class Profiler: @unchecked Sendable {
 
     /// Measures one level: windows until stable (or `-r` trials), merged over the last three.
     func profileLevel(_ level: LoadLevel) async throws -> LevelResult {
-        if settings.warmupRequestCount > 0 {
-            try await warmUp(level: level)
+        // An MPI rank drives its part of the level; reports name the whole level.
+        let local = ranks?.share(of: level) ?? level
+        do {
+            if settings.warmupRequestCount > 0 {
+                try await warmUp(level: local)
+            }
+            emit(.levelStarting(level, phase: .measurement))
+            try await driver.prepare(local)
+        } catch {
+            // The other ranks wait for this one at the start: tell them it cannot come.
+            try? await ranks?.startTogether(failure: "\(error)")
+            throw error
         }
-        emit(.levelStarting(level, phase: .measurement))
-        try await driver.prepare(level)
+        do {
+            try await ranks?.startTogether(failure: nil)
+        } catch {
+            throw meetingFailed(error)
+        }
         // The first window starts as the new level starts, with fresh server counters.
         _ = try await driver.cutWindow()
         await driver.decideWindow(measured: true)
         var previousStats = try await fetchStatistics()
         var completedAtStart = driver.completedCount
+        let requestCount = ranks?.share(ofCount: settings.requestCount) ?? settings.requestCount
         if settings.requestCount > 0 {
-            driver.setSendBudget(settings.requestCount)
+            driver.setSendBudget(requestCount)
         }
-        driver.start(level)
+        driver.start(local)
         metrics?.startLevel()
         var cpuAtCut = cpuClock()
         var machineAtCut = sampleMachine()
@@ -188,10 +206,16 @@ public final class Profiler: @unchecked Sendable {
         let trials = settings.requestCount > 0 ? 1 : settings.maxTrials
         var stable = false
         for trial in 1...trials {
-            try await waitForWindowEnd(completedAtStart: completedAtStart)
+            try await waitForWindowEnd(completedAtStart: completedAtStart, requestCount: requestCount)
+            var ending: LevelEnding?
+            do {
+                try await ranks?.beforeCut()
+            } catch {
+                throw meetingFailed(error)
+            }
             let cut = try await driver.cutWindow()
             let cpuNow = cpuClock()
-            let cpuNs = cpuNow > cpuAtCut ? cpuNow - cpuAtCut : 0
+            var cpuNs = cpuNow > cpuAtCut ? cpuNow - cpuAtCut : 0
             cpuAtCut = cpuNow
             let machineNow = sampleMachine()
             let machine = (start: machineAtCut, end: machineNow)
@@ -199,60 +223,145 @@ public final class Profiler: @unchecked Sendable {
             // Reads completed by now belong to this window, as perf_analyzer takes them.
             let harvest = metrics?.harvest()
             for notice in harvest?.notices ?? [] { emit(.notice(notice)) }
-            let client = cut.client
+            var client = cut.client
             completedAtStart = driver.completedCount
             // A request's failure (a lost server among them) is the first thing to report.
-            if let failure = client.firstFailure { throw LevelEnding.failed(.request(failure)) }
-            if let failure = harvest?.failure { throw LevelEnding.failed(.setup(failure.description)) }
-            // Interrupted: no more questions to a server that may be the reason for the interrupt.
-            if interrupted() { throw LevelEnding.interrupted }
-            let endStats = try await fetchStatistics()
-            let server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
-            previousStats = endStats
-            if interrupted() { throw LevelEnding.interrupted }
-            guard client.requestCount > 0 else { throw LevelEnding.noValidRequests }
-            let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
-            windows.append(MeasuredParts(client: client, server: server, cpuNs: cpuNs, machine: machine,
-                                         metricsReads: harvest?.reads ?? []))
-            figures.append(window)
-            emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: cut, server: server,
-                                                spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
-            Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
-            if windows.count > Stability.windowCount { windows.removeFirst() }
-            if settings.requestCount > 0 || Stability.isStable(figures, threshold: settings.stabilityThreshold) {
-                stable = true
+            if let failure = client.firstFailure {
+                ending = .failed(.request(failure))
+            } else if let failure = harvest?.failure {
+                ending = .failed(.setup(failure.description))
+            } else if interrupted() {
+                // Interrupted: no more questions to a server that may be the reason for the interrupt.
+                ending = .interrupted
             }
-            // The window that began at this cut is measured only if the level goes on.
-            let levelGoesOn = !stable && trial < trials && !Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs)
+            var server: ServerWindowStats?
+            if ending == nil {
+                do {
+                    let endStats = try await fetchStatistics()
+                    server = endStats.flatMap { selector.window(start: previousStats, end: $0) }
+                    previousStats = endStats
+                } catch {
+                    ending = (error as? LevelEnding) ?? .failed(.setup((error as? RunError)?.description ?? "\(error)"))
+                }
+                if ending == nil, interrupted() { ending = .interrupted }
+            }
+            if let ranks {
+                // Split load: rank 0 judges the ranks' windows merged; a rank's ending ends the level.
+                do {
+                    let combined = try await ranks.combine(WindowWire.Part(window: client, cpuNs: cpuNs, ending: ending.map(Self.words)))
+                    client = combined.window
+                    cpuNs = combined.cpuNs
+                    if ending == nil, let words = combined.ending { ending = Self.ending(from: words) }
+                } catch {
+                    throw meetingFailed(error)
+                }
+            }
+            if ending == nil, ranks?.reports ?? true, client.requestCount == 0 { ending = .noValidRequests }
+            var levelGoesOn = false
+            if ending == nil {
+                let window = WindowFigures(throughput: client.throughput, latencyNs: stabilizingLatency(client))
+                windows.append(MeasuredParts(client: client, server: server, cpuNs: cpuNs, machine: machine,
+                                             metricsReads: harvest?.reads ?? []))
+                figures.append(window)
+                if ranks?.reports ?? true {
+                    emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: WindowCut(client: client, exported: cut.exported),
+                                                        server: server, spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
+                }
+                Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")
+                if windows.count > Stability.windowCount { windows.removeFirst() }
+                stable = settings.requestCount > 0 || Stability.isStable(figures, threshold: settings.stabilityThreshold)
+                // The window that began at this cut is measured only if the level goes on.
+                levelGoesOn = !stable && trial < trials && !Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs)
+            }
+            if let ranks {
+                let verdict: WindowVerdict
+                do {
+                    verdict = try await ranks.agree(WindowVerdict(stable: stable, goesOn: levelGoesOn, ending: ending.map(Self.words)))
+                } catch {
+                    throw meetingFailed(error)
+                }
+                if ending == nil, let words = verdict.ending { ending = Self.ending(from: words) }
+                stable = verdict.stable
+                levelGoesOn = verdict.goesOn && ending == nil
+            }
+            if let ending { throw ending }
             await driver.decideWindow(measured: levelGoesOn)
             if !levelGoesOn { break }
         }
+        let shortfall = finalShortfall(stable: &stable, figures: figures)
+        if let ranks, !ranks.reports {
+            // Split load, not rank 0: rank 0's outcome of the level is this rank's.
+            let agreed: LevelShortfall?
+            do { agreed = try await ranks.agreeOnLevel(nil) } catch { throw meetingFailed(error) }
+            if let agreed { throw LevelEnding.shortfall(agreed) }
+            return LevelResult(level: level, client: windows.last?.client ?? ClientWindow(startNs: 0), server: nil, percentile: settings.percentile,
+                               serverMetrics: nil, clientCPUNs: 0)
+        }
+        var result: LevelResult?
+        var reason = shortfall
+        if reason == nil {
+            var merged = windows[0].client
+            var server = windows[0].server
+            for window in windows.dropFirst() {
+                merged.merge(window.client)
+                if let part = window.server { server?.add(part) }
+            }
+            let serverMetrics = metrics.map { _ in ServerMetrics(merging: windows.flatMap(\.metricsReads)) }
+            let clientCPUNs = windows.reduce(0) { $0 + $1.cpuNs }
+            var measured = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile,
+                                       serverMetrics: serverMetrics, clientCPUNs: clientCPUNs)
+            let machine = windows.first.flatMap { first in windows.last.map { (start: first.machine.start, end: $0.machine.end) } }
+            // Split load: the CPU is every rank's, on cores this rank cannot count; the rest is this machine's.
+            measured.clientHealth = ClientHealth(cpuNs: ranks is SplitLoad ? nil : clientCPUNs, spanNs: merged.durationNs,
+                                                 cores: clientCores, machine: machine, schedule: merged.schedule,
+                                                 timerFloor: settings.timerFloor)
+            if settings.latencyLimitMs > 0, measured.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
+                reason = .overLatencyLimit
+            }
+            result = measured
+        }
+        if let ranks, ranks is SplitLoad {
+            do { _ = try await ranks.agreeOnLevel(reason) } catch { throw meetingFailed(error) }
+        }
+        if let reason { throw LevelEnding.shortfall(reason) }
+        return result!
+    }
+
+    /// Why a level whose windows ended is not reported, if it is not.
+    private func finalShortfall(stable: inout Bool, figures: [WindowFigures]) -> LevelShortfall? {
         if !stable, settings.isAsync, settings.requestCount == 0,
            Stability.isStable(figures, threshold: settings.stabilityThreshold, checkLatency: false) {
             emit(.notice("Warning: Request latency is not stabilizing. Please try lowering the request rate."))
             stable = true
         }
         if !stable {
-            if Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) { throw LevelEnding.shortfall(.overLatencyLimit) }
-            throw LevelEnding.shortfall(.unstable)
+            return Stability.reachedLatencyLimit(figures, limitMs: settings.latencyLimitMs) ? .overLatencyLimit : .unstable
         }
-        var merged = windows[0].client
-        var server = windows[0].server
-        for window in windows.dropFirst() {
-            merged.merge(window.client)
-            if let part = window.server { server?.add(part) }
+        return nil
+    }
+
+    /// How a level ends when the ranks could not meet: stopped (mpirun stops the other ranks
+    /// when one ends), or an MPI error.
+    private func meetingFailed(_ error: MPIError) -> LevelEnding {
+        interrupted() ? .interrupted : .failed(.setup(error.description))
+    }
+
+    /// A level's ending as words another rank can read.
+    private static func words(_ ending: LevelEnding) -> String {
+        switch ending {
+        case .failed(let failure): return failure.description
+        case .interrupted: return interruptedWords
+        case .noValidRequests: return "no valid requests recorded"
+        case .shortfall(let shortfall): return "\(shortfall)"
         }
-        let serverMetrics = metrics.map { _ in ServerMetrics(merging: windows.flatMap(\.metricsReads)) }
-        let clientCPUNs = windows.reduce(0) { $0 + $1.cpuNs }
-        var result = LevelResult(level: level, client: merged, server: server, percentile: settings.percentile,
-                                 serverMetrics: serverMetrics, clientCPUNs: clientCPUNs)
-        let machine = windows.first.flatMap { first in windows.last.map { (start: first.machine.start, end: $0.machine.end) } }
-        result.clientHealth = ClientHealth(cpuNs: clientCPUNs, spanNs: merged.durationNs, cores: clientCores, machine: machine,
-                                           schedule: merged.schedule, timerFloor: settings.timerFloor)
-        if settings.latencyLimitMs > 0, result.stabilizingLatencyNs / 1_000_000 >= settings.latencyLimitMs {
-            throw LevelEnding.shortfall(.overLatencyLimit)
-        }
-        return result
+    }
+
+    private static let interruptedWords = "interrupted"
+
+    /// The ending of a level another rank ended.
+    private static func ending(from words: String) -> LevelEnding {
+        if words == interruptedWords || words.hasSuffix(": " + interruptedWords) { return .interrupted }
+        return .failed(.setup(words))
     }
 
     private func warmUp(level: LoadLevel) async throws {
@@ -274,10 +383,10 @@ public final class Profiler: @unchecked Sendable {
         driver.setSendBudget(nil)
     }
 
-    private func waitForWindowEnd(completedAtStart: Int) async throws {
+    private func waitForWindowEnd(completedAtStart: Int, requestCount: Int) async throws {
         let deadline = MonotonicClock.now() + settings.windowMs * 1_000_000
         if settings.requestCount > 0 || settings.measurementMode == .countWindows {
-            let wanted = settings.requestCount > 0 ? settings.requestCount : settings.windowRequestCount
+            let wanted = settings.requestCount > 0 ? requestCount : (ranks?.share(ofCount: settings.windowRequestCount) ?? settings.windowRequestCount)
             await driver.waitForCompletions(reaching: completedAtStart + wanted, stop: interrupted)
             return
         }

@@ -246,6 +246,12 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .customShort("H"), help: ArgumentHelp("Extra HTTP header, Name:Value. Repeatable.", valueName: "header"))
         var header: [String] = []
 
+        @Flag(name: .long, help: "Started by mpirun, one process per model: the ranks start each level together and a level ends only when every rank is stable. Loads Open MPI's libmpi at run time.")
+        var enableMpi = false
+
+        @Flag(name: .long, help: "With --enable-mpi: all ranks drive the one model as one client; each level's concurrency or request rate is split across the ranks, their windows are merged on rank 0, which alone reports.")
+        var mpiSplitLoad = false
+
         public init() {}
     }
 
@@ -426,6 +432,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         }
         if options.tritonCAPI != nil { try checkCAPIRestrictions(options) }
         try resolveOpenAI(into: &options)
+        try resolveMPI(into: &options)
         try NumericBounds.check(measurement.requestPeriod, in: 1...NumericBounds.maxRequestCount, flag: "--request-period",
                                 expected: "a number of responses from 1 to \(NumericBounds.maxRequestCount)")
         if let text = measurement.periodicConcurrencyRange {

@@ -111,6 +111,8 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var goodput: Goodput? = nil
     /// `--session-concurrency`: multi-turn chats played at once (OpenAI); nil otherwise.
     public var sessionConcurrency: Int? = nil
+    /// `--enable-mpi` (with `--mpi-split-load`); nil for a run of one process.
+    public var mpi: MPIMode? = nil
 
     public init() {}
 }

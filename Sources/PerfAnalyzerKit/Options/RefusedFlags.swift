@@ -7,7 +7,6 @@ enum RefusedFlags {
     /// Long flag names (without the dashes) and why each is refused.
     static let reasons: [String: String] = [
         "schedule": "was perf_analyzer 2.53-2.55's list of send times, replaced by --fixed-schedule (timestamps in --input-data), which perf-analyzer takes",
-        "enable-mpi": "runs across several processes under mpirun are not implemented yet",
         "model-signature-name": "belongs to --service-kind tfserving, \(noServer)",
         "grpc-method": "belongs to --service-kind dynamic_grpc, \(noServer)",
     ]

@@ -41,6 +41,15 @@ public enum PerfAnalyzerMain {
         let interruption = Interruption {
             errorLine("Interrupt received: finishing the requests in flight, then reporting what was measured.")
         }
-        return await PerfAnalyzerRun(options: options, err: errorLine).run(interruption: interruption).rawValue
+        var run = PerfAnalyzerRun(options: options, err: errorLine)
+        if options.mpi != nil {
+            do throws(MPIError) {
+                run = try MPIRanks.prepare(run, giveUp: { interruption.isRequested })
+            } catch {
+                errorLine("error: \(error.description)")
+                return ExitStatus.failure.rawValue
+            }
+        }
+        return await run.run(interruption: interruption).rawValue
     }
 }

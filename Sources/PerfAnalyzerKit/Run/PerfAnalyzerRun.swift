@@ -10,6 +10,17 @@ public struct PerfAnalyzerRun: Sendable {
     public var options: PerfAnalyzerOptions
     public var out: @Sendable (String) -> Void
     public var err: @Sendable (String) -> Void
+    /// `--enable-mpi`: this process's place among mpirun's ranks.
+    public var mpiWorld: MPIWorld?
+
+    /// How this rank meets the others, as `--mpi-split-load` says.
+    var ranks: (any RankCoordination)? {
+        guard let mpiWorld, let mode = options.mpi else { return nil }
+        switch mode {
+        case .allRanksStable: return AllRanksStable(world: mpiWorld)
+        case .splitLoad: return SplitLoad(world: mpiWorld)
+        }
+    }
 
     public init(options: PerfAnalyzerOptions,
                 out: @escaping @Sendable (String) -> Void = { PerfAnalyzerRun.printFlushed($0) },
@@ -53,7 +64,8 @@ public struct PerfAnalyzerRun: Sendable {
             }
             for notice in metrics.harvest().notices { err(notice) }
         }
-        let serverStatistics = metadata?.extensions.contains("statistics") ?? false
+        // Split load: rank 0 alone asks the server for statistics, as it alone reports.
+        let serverStatistics = (metadata?.extensions.contains("statistics") ?? false) && (ranks?.reports ?? true)
         // A stream keeps several requests' worth of work going, as perf_analyzer's async mode does.
         let isAsync = options.streaming || options.openAI != nil || (options.asyncRequested ?? description.isSequence)
 
@@ -119,7 +131,7 @@ public struct PerfAnalyzerRun: Sendable {
             let exports = options.profileExportPath != nil
             makeFeed = { counters in ChatSessionFeed(queue: queue, counters: counters, builder: builder, exports: exports) }
         }
-        let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences,
+        let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, ranks: ranks,
                                 scheduleOffsetsNs: prepared.scheduleOffsetsNs, makeFeed: makeFeed,
                                 makeSinks: { [context] window in
                                     LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
@@ -132,7 +144,7 @@ public struct PerfAnalyzerRun: Sendable {
         let statistics: (@Sendable () async throws -> StatisticsResponse)? = serverStatistics ? { @Sendable in
             onlyModel ? try await server.statistics(name: name, version: version) : try await server.allStatistics()
         } : nil
-        if ProgressLine.isWanted {
+        if ProgressLine.isWanted, ranks?.reports ?? true {
             let progress = ProgressLine(context: context, completed: { driver.completedCount },
                                         write: { FileHandle.standardError.write(Data($0.utf8)) })
             // First, so the line is erased before any other consumer prints.
@@ -142,7 +154,7 @@ public struct PerfAnalyzerRun: Sendable {
         let events = RunEventFanOut(consumers)
         let profiler = Profiler(
             settings: Profiler.Settings(context: context),
-            driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics, metrics: metrics,
+            driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics, metrics: metrics, ranks: ranks,
             // A failed export write stops the run like Ctrl-C: what was measured is reported.
             interrupted: { (interruption?.isRequested ?? false) || (export?.hasFailed ?? false) },
             emit: events.emit
@@ -236,7 +248,8 @@ public struct PerfAnalyzerRun: Sendable {
     }
 
     /// The driver of the run's load mode.
-    private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?, scheduleOffsetsNs: [UInt64]?,
+    private func makeDriver(loops: [EventLoop], requestCount: Int, isAsync: Bool, sequences: SequenceSource?, ranks: (any RankCoordination)?,
+                            scheduleOffsetsNs: [UInt64]?,
                             makeFeed: (@Sendable (LoadCounters) -> any SendFeed)?,
                             makeSinks: @escaping SinkFactory, makeSlot: @escaping SlotFactory) -> any LoadDriver {
         let schedule: @Sendable (LoadLevel) -> SendSchedule
@@ -257,6 +270,7 @@ public struct PerfAnalyzerRun: Sendable {
         }
         return RateDriver(loops: loops, requestCount: requestCount, isAsync: isAsync, maxInFlight: options.maxThreads,
                               spinLeadNs: options.spinBeforeSendUs * 1000, pairsRequestsWithSends: options.loadMode == .fixedSchedule,
+                              rank: ranks is SplitLoad ? (mpiWorld!.rank, mpiWorld!.size) : (0, 1),
                               sequences: sequences, concurrentSequences: options.sequences.concurrentSequences,
                               serialSequences: options.sequences.serial, scheduleFor: schedule, makeSinks: makeSinks, makeSlot: makeSlot)
     }

@@ -18,7 +18,12 @@ extension PerfAnalyzerRun {
             err("error: \(error)")
             status = .failure
         }
+        if let ranks, let mpiWorld, !mpiWorld.hasMet {
+            // This rank ended before its first level met the others: they wait there for it.
+            try? await ranks.startTogether(failure: "this rank could not start")
+        }
         try? await group.shutdownGracefully()
+        await mpiWorld?.finish()
         interruption?.markRunEnded()
         return status
     }

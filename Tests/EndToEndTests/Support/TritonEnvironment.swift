@@ -87,6 +87,8 @@ struct TritonEnvironment {
         var parameters: JSONValue?
         /// kserve-sim: other requests of the same sequence in flight when this one arrived.
         var sequence_in_flight: Int?
+        /// kserve-sim: when the request was recorded (monotonic ns).
+        var time_ns: UInt64?
 
         /// The sequence the server put the request in (ID, START, END), from either server's record.
         var sequence: (id: UInt64, start: Bool, end: Bool)? {

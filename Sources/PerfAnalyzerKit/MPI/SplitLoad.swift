@@ -1,0 +1,73 @@
+/// `--enable-mpi --mpi-split-load`: every rank drives the same model as parts of one client.
+/// A concurrency is divided among the ranks; a request rate's one combined schedule is
+/// interleaved (rank r fires sends r, r+N, ...; see `RateDriver`), so the stream the server
+/// sees keeps its spacing or its Poisson gaps. Every rank cuts its window at the same barrier;
+/// rank 0 merges the ranks' windows (counts added, histograms merged), judges them, and the
+/// other ranks follow its verdict. Rank 0 alone reports.
+struct SplitLoad: RankCoordination {
+    let world: MPIWorld
+
+    var reports: Bool { world.isRoot }
+
+    func share(of level: LoadLevel) -> LoadLevel {
+        switch level {
+        case .concurrency(let count): return .concurrency(share(ofCount: count))
+        // The whole rate: the rate driver takes this rank's sends out of the one schedule.
+        case .requestRate: return level
+        }
+    }
+
+    func share(ofCount count: Int) -> Int {
+        count / world.size + (world.rank < count % world.size ? 1 : 0)
+    }
+
+    func startTogether(failure: String?) async throws(MPIError) {
+        try await AllRanksStable(world: world).startTogether(failure: failure)
+    }
+
+    func beforeCut() async throws(MPIError) {
+        try await world.barrier()
+    }
+
+    func combine(_ part: WindowWire.Part) async throws(MPIError) -> WindowWire.Part {
+        guard let parts = try await world.gatherToRoot(WindowWire.encode(part)) else { return part }
+        var merged = part
+        for (rank, bytes) in parts.enumerated() where rank != world.rank {
+            guard let theirs = WindowWire.decode(bytes) else {
+                merged.ending = merged.ending ?? "MPI rank \(rank) sent a window this build cannot read (a different perf-analyzer?)"
+                continue
+            }
+            merged.window.merge(theirs.window)
+            merged.cpuNs &+= theirs.cpuNs
+            if merged.ending == nil, let ending = theirs.ending { merged.ending = "MPI rank \(rank): \(ending)" }
+        }
+        // Monotonic clocks of different hosts do not compare: the window spans rank 0's cuts,
+        // which the barrier put at the same moments as everyone's.
+        merged.window.startNs = part.window.startNs
+        merged.window.endNs = part.window.endNs
+        return merged
+    }
+
+    func agree(_ verdict: WindowVerdict) async throws(MPIError) -> WindowVerdict {
+        var bytes: [UInt8] = [verdict.stable ? 1 : 0, verdict.goesOn ? 1 : 0]
+        if let ending = verdict.ending { bytes.append(contentsOf: ending.utf8) }
+        let root = try await world.broadcastFromRoot(bytes)
+        guard root.count >= 2 else { throw MPIError("--mpi-split-load: rank 0's verdict was cut short") }
+        return WindowVerdict(stable: root[0] == 1, goesOn: root[1] == 1,
+                             ending: root.count > 2 ? String(decoding: root[2...], as: UTF8.self) : nil)
+    }
+
+    func agreeOnLevel(_ shortfall: LevelShortfall?) async throws(MPIError) -> LevelShortfall? {
+        let code: UInt8 = switch shortfall {
+        case nil: 0
+        case .unstable: 1
+        case .overLatencyLimit: 2
+        }
+        let root = try await world.broadcastFromRoot([code])
+        return switch root.first {
+        case 1: .unstable
+        case 2: .overLatencyLimit
+        default: nil
+        }
+    }
+}
