@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Two MPI ranks in two network namespaces and kserve-sim in a third, joined by veth pairs to a
+# bridge in a fourth; mpirun runs in a fifth and starts its daemons through `ip netns exec`
+# (its remote launcher, --mca plm_rsh_agent), the path a multi-host run takes over ssh. The
+# ranks' MPI traffic and their load cross real sockets between namespaces. Nothing changes in
+# the namespace this script runs in; every namespace is removed on the way out.
+#
+# Usage: scripts/test-mpi-netns.sh BIN_DIR   (needs root; exits non-zero on any mismatch)
+set -euo pipefail
+bin=$(cd "${1:?BIN_DIR}" && pwd)
+mpirun=${MPIRUN:-$(command -v mpirun)}
+tag="spa$$"
+net="$tag-br"
+names=(launch a b srv)
+declare -A addr=([launch]=10.77.0.10 [a]=10.77.0.11 [b]=10.77.0.12 [srv]=10.77.0.13)
+work=$(mktemp -d)
+sim=
+cleanup() {
+    [ -z "$sim" ] || ip netns exec "$tag-srv" kill "$sim" 2>/dev/null || true
+    for n in "${names[@]}"; do ip netns del "$tag-$n" 2>/dev/null || true; done
+    ip netns del "$net" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "[netns] FAIL: $*" >&2; exit 1; }
+
+ip netns add "$net"
+ip -n "$net" link add br0 type bridge
+ip -n "$net" link set br0 up
+for n in "${names[@]}"; do
+    ip netns add "$tag-$n"
+    ip -n "$net" link add "v-$n" type veth peer name eth0 netns "$tag-$n"
+    ip -n "$net" link set "v-$n" master br0 up
+    ip -n "$tag-$n" addr add "${addr[$n]}/24" dev eth0
+    ip -n "$tag-$n" link set eth0 up
+    ip -n "$tag-$n" link set lo up
+done
+
+# The launcher: mpirun calls it as a remote shell, `AGENT HOST COMMAND...`.
+cat >"$work/netns-rsh" <<AGENT
+#!/usr/bin/env bash
+host=\$1; shift
+case "\$host" in
+    ${addr[a]}) ns=$tag-a ;;
+    ${addr[b]}) ns=$tag-b ;;
+    *) echo "netns-rsh: unknown host \$host" >&2; exit 1 ;;
+esac
+exec ip netns exec "\$ns" bash -c "\$*"
+AGENT
+chmod +x "$work/netns-rsh"
+
+ip netns exec "$tag-srv" "$bin/kserve-sim" --host "${addr[srv]}" --http-port 0 --grpc-port 0 --threads 1 >"$work/sim.out" 2>&1 &
+sim=$!
+for _ in $(seq 100); do grep -q "HTTP listening" "$work/sim.out" && break; sleep 0.1; done
+url=$(sed -n 's/.*HTTP listening on \(.*\)/\1/p' "$work/sim.out" | head -n 1)
+[ -n "$url" ] || fail "kserve-sim did not start: $(cat "$work/sim.out")"
+
+ip netns exec "$tag-launch" "$mpirun" --allow-run-as-root --oversubscribe --tag-output \
+    --host "${addr[a]}:1,${addr[b]}:1" -np 2 \
+    --mca plm_rsh_agent "$work/netns-rsh" --mca btl self,tcp --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    "$bin/perf-analyzer" --enable-mpi --mpi-split-load -m identity_fp32 -u "$url" --concurrency-range 4 --request-count 400 \
+    >"$work/run.out" 2>"$work/run.err" || fail "mpirun exited $?: $(cat "$work/run.err")"
+reported=$(sed -n 's/^\[1,0\]<stdout>:.*Request count: \([0-9]*\).*/\1/p' "$work/run.out" | head -n 1)
+served=$(ip netns exec "$tag-launch" curl -sf "http://$url/v2/models/identity_fp32/stats" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["model_stats"][0]["inference_stats"]["success"]["count"])')
+echo "[netns] reported $reported, served $served"
+[ "$reported" = 400 ] && [ "$served" = 400 ] || fail "expected 400 reported and served; run output: $(cat "$work/run.out" "$work/run.err")"
+echo "[netns] ok"
