@@ -28,7 +28,7 @@ report() {  # label, output file, served before, served after
 }
 printf '| %-34s | %10s | %8s | %8s |\n' "run" "infer/sec" "reported" "served"
 printf '|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------"
-for load in "--concurrency-range 4 --request-count 20000" "--request-rate-range 2000 -p 2000"; do
+for load in "--concurrency-range 4 --request-count 20000" "--request-rate-range 1000 -p 2000 -s 50"; do
     # shellcheck disable=SC2086
     a=$(served); "$bin/perf-analyzer" -m identity_fp32 -u "$url" $load >"$work/one.txt"; b=$(served)
     report "1 process, $load" "$work/one.txt" "$a" "$b"
