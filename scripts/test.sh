@@ -22,12 +22,12 @@ scripts/install-llama-server.sh >/dev/null
 MPIRUN="$(scripts/install-mpi.sh | tail -n 1)"
 export MPIRUN
 # The progress-line test reads a real terminal through tmux; the library consumer test uses curl;
-# the -u path-prefix test puts nginx in front of kserve-sim.
+# the -u path-prefix test puts nginx in front of kserve-sim; the HTML report test opens its pages in chromium.
 log() { echo "[test] $*" >&2; }
 fail() { echo "[test] $*" >&2; exit 1; }
 # shellcheck source=install-common.sh
 source scripts/install-common.sh
-apt_install tmux curl nginx-light >/dev/null
+apt_install tmux curl nginx-light chromium >/dev/null
 
 echo "== building" >&2
 swift build --build-tests

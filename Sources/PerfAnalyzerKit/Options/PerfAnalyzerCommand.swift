@@ -243,6 +243,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("Write every measured request (send time, inputs, response times and outputs) and each level's window boundaries to this JSON file, in perf_analyzer's profile export format. The file must not exist.", valueName: "path"))
         var profileExportFile: String?
 
+        @Option(name: .long, help: ArgumentHelp("Write a self-contained HTML report of the run to this file (charts of throughput against latency, latency percentiles, windows, server time, schedule and tokens; opens offline).", valueName: "path"))
+        var htmlReport: String?
+
         @Option(name: .customShort("H"), help: ArgumentHelp("Extra HTTP header, Name:Value. Repeatable.", valueName: "header"))
         var header: [String] = []
 
@@ -421,6 +424,7 @@ public struct PerfAnalyzerCommand: ParsableCommand {
                                                   logFrequency: trace.logFrequency)
         options.csvPath = other.csvFile
         options.verboseCSV = other.verboseCsv
+        options.htmlReportPath = other.htmlReport
         if let path = other.profileExportFile {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -447,6 +451,9 @@ public struct PerfAnalyzerCommand: ParsableCommand {
             }
             if options.serverMetrics != nil {
                 throw OptionError("--collect-metrics: a periodic concurrency run has no levels to report metrics with")
+            }
+            if options.htmlReportPath != nil {
+                throw OptionError("--html-report: a periodic concurrency run has no levels to chart; render its export with perf-analyzer report EXPORT.json -o FILE")
             }
             options.periodicConcurrency = try PeriodicConcurrency(parsing: text, requestPeriod: measurement.requestPeriod)
         }

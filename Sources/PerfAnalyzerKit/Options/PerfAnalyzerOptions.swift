@@ -103,6 +103,8 @@ public struct PerfAnalyzerOptions: Sendable, Equatable {
     public var verboseCSV: Bool = false
     /// `--profile-export-file`: the per-request export, written as the run goes.
     public var profileExportPath: String? = nil
+    /// `--html-report`: the HTML report, written when the run is over.
+    public var htmlReportPath: String? = nil
     /// `--collect-metrics` with its URL and interval; nil when metrics are not collected.
     public var serverMetrics: ServerMetricsOptions? = nil
     /// `--service-kind openai`; nil for Triton's kinds.

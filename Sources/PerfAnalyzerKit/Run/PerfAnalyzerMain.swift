@@ -6,6 +6,7 @@ import Foundation
 public enum PerfAnalyzerMain {
     public static func run(arguments: [String]) async -> Int32 {
         let errorLine: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        if arguments.first == "report" { return ReportCommand.run(arguments: Array(arguments.dropFirst()), err: errorLine).rawValue }
         if let flag = RefusedFlags.firstIn(arguments) {
             errorLine("error: \(RefusedFlags.refusal(flag))")
             return ExitStatus.failure.rawValue

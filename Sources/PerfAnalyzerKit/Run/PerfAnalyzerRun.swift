@@ -104,6 +104,8 @@ public struct PerfAnalyzerRun: Sendable {
                         llm: context.reportsTokens ? LLMCSVReport(isScheduled: options.loadMode.isScheduled, goodput: options.goodput) : nil)
         }
         if let csv { consumers.append(csv) }
+        let html = options.htmlReportPath.map { HTMLReporter(context: context, path: $0) }
+        if let html { consumers.append(html) }
         let export = exportFile.map { file in
             ProfileExportWriter(file: file, requestInputs: prepared.exportInputs,
                                 wire: options.openAI != nil ? .openAI : options.tritonCAPI != nil ? .cAPI
@@ -172,6 +174,7 @@ public struct PerfAnalyzerRun: Sendable {
         await transport.closeLoad()
 
         if let failure = csv?.failure { throw failure }
+        if let failure = html?.failure { throw failure }
         if let failure = export?.failure {
             err("error: \(failure.description)")
             return .failure
@@ -210,21 +213,26 @@ public struct PerfAnalyzerRun: Sendable {
         }
     }
 
-    /// `-f` is written after the run: refuse a destination that cannot be written before any load.
-    func checkCSVDestination() throws {
-        guard let path = options.csvPath else { return }
+    /// `-f` and `--html-report` are written after the run: refuse a destination that cannot be
+    /// written before any load.
+    func checkReportDestinations() throws {
+        if let path = options.csvPath { try Self.checkDestination(path, flag: "-f") }
+        if let path = options.htmlReportPath { try Self.checkDestination(path, flag: "--html-report") }
+    }
+
+    private static func checkDestination(_ path: String, flag: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RunError("-f \(path): the directory \(directory) does not exist")
+            throw RunError("\(flag) \(path): the directory \(directory) does not exist")
         }
         guard FileManager.default.isWritableFile(atPath: directory) else {
-            throw RunError("-f \(path): the directory \(directory) is not writable")
+            throw RunError("\(flag) \(path): the directory \(directory) is not writable")
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { throw RunError("-f \(path): is a directory; name a file") }
+            guard !isDirectory.boolValue else { throw RunError("\(flag) \(path): is a directory; name a file") }
             guard FileManager.default.isWritableFile(atPath: path) else {
-                throw RunError("-f \(path): the file exists and is not writable")
+                throw RunError("\(flag) \(path): the file exists and is not writable")
             }
         }
     }

@@ -66,7 +66,7 @@ extension PerfAnalyzerRun {
 
     private func openExportAndProfile(transport: RunTransport, group: MultiThreadedEventLoopGroup, interruption: Interruption?,
                                       sharedMemory: SharedMemoryRegions?, metrics: ServerMetricsCollector?) async throws -> ExitStatus {
-        try checkCSVDestination()
+        try checkReportDestinations()
         // The export file is made first, so a path that cannot be written stops the run before anything is sent.
         var exportFile: ProfileExportWriter.ExportFile? = nil
         if let path = options.profileExportPath {
