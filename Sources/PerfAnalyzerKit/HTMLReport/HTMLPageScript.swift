@@ -72,7 +72,10 @@ function frame(parent, opts) {
     node("line", {x1: sx(v), x2: sx(v), y1: m.t, y2: m.t + ph, class: "grid"}, svg);
     label(svg, sx(v), m.t + ph + 16, opts.xFormat ? opts.xFormat(v) : short(v), {"text-anchor": "middle", class: "tick"});
   }
-  for (const v of (yLog ? logTicks(y0, y1) : ticks(y0, y1, 5))) {
+  let yt = yLog ? logTicks(y0, y1) : ticks(y0, y1, 5);
+  // A narrow log range may hold one round value or none: round linear ticks then.
+  if (yLog && yt.length < 3) yt = ticks(y0, y1, 4).filter(v => v > 0);
+  for (const v of yt) {
     node("line", {x1: m.l, x2: m.l + pw, y1: sy(v), y2: sy(v), class: "grid"}, svg);
     label(svg, m.l - 6, sy(v) + 4, short(v), {"text-anchor": "end", class: "tick"});
   }
