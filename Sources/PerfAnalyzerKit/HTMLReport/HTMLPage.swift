@@ -60,6 +60,6 @@ enum HTMLPage {
     .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
     section.half { display: inline-block; vertical-align: top; width: 600px; } section.half + section.half { margin-left: 8px; }
     .charts { display: flex; flex-wrap: wrap; gap: 0 12px; } .timeline-grid { display: flex; flex-wrap: wrap; gap: 0 12px; width: 100%; }
-    .cell { display: flex; gap: 0 4px; }
+    .cell { display: flex; gap: 0 4px; } .chart-box { width: min-content; }
     """
 }
