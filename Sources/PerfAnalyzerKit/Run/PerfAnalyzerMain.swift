@@ -5,6 +5,7 @@ import Foundation
 /// Every command-line problem is one line on stderr and a non-zero exit before anything is sent.
 public enum PerfAnalyzerMain {
     public static func run(arguments: [String]) async -> Int32 {
+        if arguments.first == "compare" { return CompareMain.run(arguments: Array(arguments.dropFirst())) }
         let errorLine: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         if arguments.first == "report" { return ReportCommand.run(arguments: Array(arguments.dropFirst()), err: errorLine).rawValue }
         if let flag = RefusedFlags.firstIn(arguments) {
