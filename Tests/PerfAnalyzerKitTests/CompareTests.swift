@@ -129,7 +129,7 @@ struct CompareTests {
         ("x.json", "{\"version\":\"1\"}", "x.json: expected a profile export with an \"experiments\" list, found none"),
         ("x.json", "{\"experiments\":[]}", "x.json: experiments: expected at least one measured level, found an empty list"),
         ("x.json", "{\"experiments\":[{\"experiment\":{\"mode\":\"concurrency\",\"value\":1},\"requests\":[{\"timestamp\":\"a\",\"response_timestamps\":[]}],\"window_boundaries\":[1,2]}]}",
-         "x.json: experiments[0].requests[0].timestamp: expected a non-negative integer (ns)"),
+         "x.json: experiments[0].requests[0].timestamp: expected a non-negative integer (ns), found a string"),
         ("x.json", "{\"experiments\":[{\"experiment\":{\"mode\":\"concurrency\",\"value\":1},\"requests\":[],\"window_boundaries\":[5]}]}",
          "x.json: experiments[0].window_boundaries: expected at least two boundaries, found 1"),
         ("x.csv", "Concurrency,Inferences/Second,p50 latency\n1,10,100\n", "x.csv: CSV header: expected a \"p99 latency\" column (for p99 latency), found none"),

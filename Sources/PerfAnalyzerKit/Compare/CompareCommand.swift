@@ -35,20 +35,22 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run to judge against it, of the same kind.", valueName: "new"))
     var new: String
 
-    @Option(help: ArgumentHelp("Smallest change, in percent, that counts as a regression or an improvement.", valueName: "percent"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Smallest change, in percent, that counts as a regression or an improvement.", valueName: "percent"))
     var threshold: Double = 5
 
     @Option(name: .customLong("metric"), help: ArgumentHelp("What to compare: throughput or pN (N from 1 to 99, a latency percentile); repeat or separate with commas. Default: throughput, p50, p99.", valueName: "metric"))
     var metrics: [String] = []
 
-    @Option(help: ArgumentHelp("Coverage of the bootstrap intervals, in percent.", valueName: "percent"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Coverage of the bootstrap intervals, in percent.", valueName: "percent"))
     var confidence: Double = 95
 
-    @Option(help: ArgumentHelp("Bootstrap resamples per level.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bootstrap resamples per level.", valueName: "count"))
     var resamples: Int = 2000
 
-    @Option(help: ArgumentHelp("Seed of the bootstrap's draws.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the bootstrap's draws.", valueName: "n"))
     var seed: UInt64 = 1
+
+    // Numbers are taken as values even when negative, so the error line is about the number.
 
     /// The checked settings, or the line saying which option is wrong.
     func settings() throws(CompareInputError) -> RunComparison.Settings {

@@ -64,10 +64,11 @@ struct ComparisonTable {
         }
     }
 
-    /// 0.052 → "+5.2%" (signed) or "5.2%".
+    /// 0.052 → "+5.2%" (signed) or "5.2%"; 0.05 unsigned → "5%".
     static func percent(_ fraction: Double, signed: Bool) -> String {
         let text = String(format: signed ? "%+.1f%%" : "%.1f%%", fraction * 100)
-        return text.replacingOccurrences(of: ".0%", with: "%")
+        // The threshold reads as given ("5%"); changes keep their decimal so the column lines up.
+        return signed ? text : text.replacingOccurrences(of: ".0%", with: "%")
     }
 
     /// A whole number without decimals, others with up to two.

@@ -92,7 +92,7 @@ enum ProfileExportLevels {
         case .typeMismatch(let type, let context):
             let at = path(context.codingPath)
             if at.isEmpty { return "expected a profile export (a JSON object with \"experiments\"), found another kind of JSON value" }
-            return "\(at): expected \(expectation(type)), \(firstLine(context.debugDescription))"
+            return "\(at): expected \(expectation(type)), \(found(context.debugDescription))"
         case .valueNotFound(let type, let context):
             return "\(path(context.codingPath)): expected \(expectation(type)), found null"
         @unknown default:
@@ -107,6 +107,13 @@ enum ProfileExportLevels {
         case is String.Type: "a string"
         default: type is any Collection.Type ? "a list" : "an object"
         }
+    }
+
+    /// "Expected to decode UInt64 but found a string instead." → "found a string".
+    private static func found(_ text: String) -> String {
+        guard let range = text.range(of: "but found ") else { return firstLine(text) }
+        let rest = text[range.upperBound...].prefix { $0 != "\n" }
+        return "found " + (rest.hasSuffix(" instead.") ? String(rest.dropLast(" instead.".count)) : String(rest))
     }
 
     private static func firstLine(_ text: String) -> String {
