@@ -23,7 +23,7 @@ enum ProfileExportLevels {
         var experiments: [Experiment]
     }
 
-    /// The levels in file order; `label` (BASE or NEW) and the path start every error line.
+    /// The levels in file order; the path starts every error line.
     static func read(_ data: Data, path: String) throws(CompareInputError) -> [(key: LevelKey, level: SlicedLevel)] {
         let layout: Layout
         do {
