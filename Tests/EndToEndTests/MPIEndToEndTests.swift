@@ -60,6 +60,105 @@ struct MPIEndToEndTests {
         #expect(gaps.count > 1000 && Double(short) / Double(gaps.count) < 0.1, "\(short) of \(gaps.count) gaps under 1 ms")
     }
 
+    typealias Export = EndToEnd.ProfileExportEndToEndTests.Export
+
+    /// Two working directories, one per rank, for a relative export path: what each rank made is seen apart.
+    static func rankDirectories() throws -> [String] {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-export-\(UUID().uuidString)")
+        let directories = [base.appendingPathComponent("rank0").path, base.appendingPathComponent("rank1").path]
+        for directory in directories { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        return directories
+    }
+
+    @Test("--mpi-split-load --profile-export-file, concurrency 4 over 2 ranks, --request-count 400: rank 0 alone writes the export, with 400 requests, as many as reported and as kserve-sim counted")
+    func splitExportCount() async throws {
+        let sim = try SimulatorProcess()
+        defer { sim.stop() }
+        let directories = try Self.rankDirectories()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directories[0]).deletingLastPathComponent().path) }
+        let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
+                         "--concurrency-range", "4", "--request-count", "400", "--profile-export-file", "export.json"]
+        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(reportedCount("Request count", in: MPIRun.lines(of: 0, result.stdout)) == 400, "\(result.stdout)")
+        // Rank 1 ran in its own directory and made no file there.
+        #expect(!FileManager.default.fileExists(atPath: directories[1] + "/export.json"))
+        let export = try EndToEnd.ProfileExportEndToEndTests.read(directories[0] + "/export.json")
+        #expect(export.experiments.count == 1)
+        let experiment = try #require(export.experiments.first)
+        #expect(experiment.experiment.mode == "concurrency" && experiment.experiment.value == 4)
+        // Each rank sent 200: an export of rank 0's requests alone would hold 200.
+        #expect(experiment.requests.count == 400)
+        let stats = try await sim.statistics(model: "identity_fp32")
+        #expect(stats.inference_stats.success.count.value == 400)
+        #expect(experiment.window_boundaries.count == 2 && experiment.window_boundaries == experiment.window_boundaries.sorted())
+        // Every request's answer (both ranks' clocks are this host's) came before rank 0's cut,
+        // which follows every rank's last answer at the barrier.
+        let end = experiment.window_boundaries.last ?? 0
+        let late = experiment.requests.filter { ($0.response_timestamps.last ?? .max) > end }
+        #expect(late.isEmpty, "\(late.count) requests answered after the window's end \(end)")
+    }
+
+    @Test("--mpi-split-load --profile-export-file, request rate 400/s over 2 ranks: the reported windows' requests in the export equal the reported count and the server's; both ranks' sends interleave at 2.5 ms")
+    func splitExportRate() async throws {
+        let sim = try SimulatorProcess()
+        defer { sim.stop() }
+        let directories = try Self.rankDirectories()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directories[0]).deletingLastPathComponent().path) }
+        let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
+                         "--request-rate-range", "400", "-p", "1000", "-s", "50", "--profile-export-file", "export.json"]
+        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let root = MPIRun.lines(of: 0, result.stdout)
+        #expect(!FileManager.default.fileExists(atPath: directories[1] + "/export.json"))
+        let export = try EndToEnd.ProfileExportEndToEndTests.read(directories[0] + "/export.json")
+        let experiment = try #require(export.experiments.first)
+        #expect(export.experiments.count == 1 && experiment.experiment.mode == "request_rate" && experiment.experiment.value == 400)
+        let boundaries = experiment.window_boundaries
+        #expect(boundaries.count >= 4 && zip(boundaries.dropFirst(), boundaries).allSatisfy { $0 > $1 }, "\(boundaries)")
+        guard boundaries.count >= 4 else { return }
+        // The last three windows are the reported ones: the client's merged count, and the server's.
+        let client = reportedCount("Request count", in: root) ?? -1
+        let serverCount = root.range(of: "Server: ").flatMap { reportedCount("Inference count", in: String(root[$0.upperBound...])) } ?? -2
+        let exported = experiment.requestsInLastWindows(3)
+        // A request of rank 1 that ended within the barrier's skew of a cut may fall on the other side.
+        #expect(abs(exported - client) <= 4, "export \(exported), reported \(client)")
+        #expect(abs(exported - serverCount) <= 8, "export \(exported), server \(serverCount)")
+        #expect(exported > 1000, "\(exported)")
+        // Rank r sends r, r+2, ...: together 2.5 ms apart; one rank's alone would be 5 ms apart.
+        let sends = experiment.requests.map(\.timestamp).sorted()
+        let gaps = zip(sends.dropFirst(), sends).map { Double($0 - $1) / 1e6 }.sorted()
+        let median = gaps.isEmpty ? 0 : gaps[gaps.count / 2]
+        #expect(median > 1.5 && median < 3.75, "median gap \(median) ms over \(sends.count) sends")
+    }
+
+    @Test("--mpi-split-load, a decoupled model over gRPC streams, --request-count 100 over 2 ranks: the LLM section and the export hold both ranks' requests and responses")
+    func splitDecoupledStream() async throws {
+        let sim = try SimulatorProcess()
+        defer { sim.stop() }
+        let directories = try Self.rankDirectories()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directories[0]).deletingLastPathComponent().path) }
+        let input = directories[0] + "/input.json"
+        try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
+        let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL,
+                         "--concurrency-range", "2", "--request-count", "100", "--input-data", input, "--profile-export-file", "export.json"]
+        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let root = MPIRun.lines(of: 0, result.stdout)
+        // Rank 1's 50 streams are in rank 0's token metrics: 100 requests, 3 tokens (responses) each.
+        #expect(root.contains("Streamed requests: 100 of 100"), "\(root)")
+        #expect(root.contains("Output tokens per request: avg 3"), "\(root)")
+        let stats = try await sim.statistics(model: "repeat_decoupled")
+        #expect(stats.inference_stats.success.count.value == 100)
+        #expect(!FileManager.default.fileExists(atPath: directories[1] + "/export.json"))
+        let export = try EndToEnd.ProfileExportEndToEndTests.read(directories[0] + "/export.json")
+        let requests = export.experiments.flatMap(\.requests)
+        #expect(requests.count == 100)
+        // Rank 1 rendered its own entries (outputs decoded from its streams' responses) as rank 0 does.
+        #expect(requests.allSatisfy { $0.request_inputs["IN"] == .int(3) && $0.response_timestamps.count == 3 })
+        #expect(requests.allSatisfy { $0.response_outputs.map { $0["IDX"] } == [.int(0), .int(1), .int(2)] })
+    }
+
     @Test("--mpi-split-load: a rank that cannot reach the server ends the run on every rank before any load, with the reason")
     func unreachableRank() async throws {
         let sim = try SimulatorProcess()

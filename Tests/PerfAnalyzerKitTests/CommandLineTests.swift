@@ -116,7 +116,7 @@ struct CommandLineTests {
         (["-m", "m", "--shape", "INPUT0:2,x"], "--shape INPUT0:2,x"),
         (["-x", "1"], "-m"),
         (["-m", "m", "--mpi-split-load"], "--mpi-split-load: needs --enable-mpi"),
-        (["-m", "m", "--enable-mpi", "--mpi-split-load", "--profile-export-file", "/tmp/spa-mpi-unused.json"], "--mpi-split-load: cannot be combined with --profile-export-file"),
+        (["-m", "m", "--enable-mpi", "--mpi-split-load", "--service-kind", "openai", "--endpoint", "v1/chat/completions", "--synthetic-prompt-words", "8", "-u", "localhost:9"], "--mpi-split-load: cannot be combined with --service-kind openai"),
     ])
     func badLines(arguments: [String], fragment: String) throws {
         do {

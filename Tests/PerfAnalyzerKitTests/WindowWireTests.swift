@@ -38,4 +38,40 @@ struct WindowWireTests {
         #expect(merged.latencyPercentileNs(90) == window.latencyPercentileNs(90))
         #expect(WindowWire.decode(Array(bytes.dropLast(3))) == nil)
     }
+
+    @Test("a decoupled stream's token metrics and the rank's export entries make the trip too")
+    func tokensAndExport() throws {
+        var window = ClientWindow(startNs: 0, endNs: 1_000_000_000)
+        var tokens = TokenWindow(scheduled: true)
+        tokens.requests = 40
+        tokens.streamedRequests = 39
+        tokens.outputTokens = 1_234
+        tokens.countedByResponses = 40
+        tokens.goodRequests = 7
+        tokens.gapsWithinOneRead = 3
+        for value in stride(from: UInt64(1_000), to: 900_000, by: 1_013) {
+            _ = tokens.timeToFirstTokenNs.record(value)
+            _ = tokens.interTokenLatencyNs.record(value / 3)
+            _ = tokens.timePerOutputTokenNs.record(value / 2)
+            _ = tokens.outputTokensPerRequest.record(value % 50 + 1)
+            _ = tokens.timeToFirstTokenFromIntendedNs!.record(value + 77)
+        }
+        window.tokens = tokens
+        let entries = Array(#"{"timestamp":1,"request_inputs":{},"response_timestamps":[2],"response_outputs":[{}]}"#.utf8)
+        let back = try #require(WindowWire.decode(WindowWire.encode(WindowWire.Part(window: window, cpuNs: 0, ending: nil, export: entries))))
+        #expect(back.export == entries)
+        #expect(back.ending == nil)
+        let decoded = try #require(back.window.tokens)
+        #expect(decoded.requests == 40 && decoded.streamedRequests == 39 && decoded.outputTokens == 1_234)
+        #expect(decoded.countedByResponses == 40 && decoded.countedByServer == 0 && decoded.goodRequests == 7 && decoded.gapsWithinOneRead == 3)
+        for (mine, theirs) in [(tokens.timeToFirstTokenNs, decoded.timeToFirstTokenNs), (tokens.interTokenLatencyNs, decoded.interTokenLatencyNs),
+                               (tokens.timePerOutputTokenNs, decoded.timePerOutputTokenNs), (tokens.outputTokensPerRequest, decoded.outputTokensPerRequest),
+                               (tokens.timeToFirstTokenFromIntendedNs!, decoded.timeToFirstTokenFromIntendedNs!)] {
+            #expect(theirs.totalCount == mine.totalCount)
+            #expect(theirs.valueAtPercentile(90) == mine.valueAtPercentile(90))
+        }
+        // Without tokens or entries the window has neither on the other side.
+        let plain = try #require(WindowWire.decode(WindowWire.encode(WindowWire.Part(window: ClientWindow(startNs: 0), cpuNs: 0, ending: nil))))
+        #expect(plain.window.tokens == nil && plain.export.isEmpty)
+    }
 }

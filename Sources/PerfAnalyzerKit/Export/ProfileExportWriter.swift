@@ -55,15 +55,12 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     }
 
     private let file: ExportFile
-    /// `request_inputs` of each prepared request, encoded once.
-    private let requestInputs: [[UInt8]]
-    private let wire: ExportResponseOutputs.Wire
+    /// Each request's entry, as this process renders it.
+    private let encoder: ExportEntryEncoder
     private let serviceKind: String
     /// `--endpoint` (OpenAI runs), "" otherwise.
     private let endpoint: String
     private let version: String
-    /// Wall-clock ns minus monotonic ns, taken once: the export's times are epoch times.
-    private let wallOffsetNs: Int64
 
     /// Everything below is touched on this queue only, in the order events and batches arrived.
     private let queue = DispatchQueue(label: "swift-perf-analyzer.profile-export")
@@ -81,14 +78,9 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
          version: String) {
         self.file = file
         self.endpoint = endpoint
-        self.requestInputs = requestInputs
-        self.wire = wire
+        self.encoder = ExportEntryEncoder(requestInputs: requestInputs, wire: wire)
         self.serviceKind = serviceKind
         self.version = version
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        let monotonic = MonotonicClock.now()
-        wallOffsetNs = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec) - Int64(monotonic)
         append("{\"experiments\":[")
     }
 
@@ -176,6 +168,17 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
             boundaries.append(epoch(window.client.endNs))
         }
         for batch in window.window.exported { writeEntries(batch) }
+        writeRelayed(window.window.relayed)
+    }
+
+    /// `--mpi-split-load`: the other ranks' entries of this window, rendered there
+    /// (comma-separated, `ExportRelay`), after rank 0's own.
+    private func writeRelayed(_ entries: [UInt8]) {
+        guard openLevel != nil, !entries.isEmpty else { return }
+        if requestsInExperiment > 0 { append(",") }
+        requestsInExperiment += 1
+        pending += entries
+        if pending.count >= 1 << 20 { flush() }
     }
 
     private func writeEntries(_ batch: ExportBatch) {
@@ -183,23 +186,7 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
         for entry in batch.entries {
             if requestsInExperiment > 0 { append(",") }
             requestsInExperiment += 1
-            append("{\"timestamp\":\(epoch(entry.startNs))")
-            if entry.sequenceID != 0 { append(",\"sequence_id\":\(entry.sequenceID)") }
-            append(",\"request_inputs\":")
-            pending += entry.inputs ?? requestInputs[entry.request]
-            append(",\"response_timestamps\":[")
-            let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
-            append(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ","))
-            append("],\"response_outputs\":[")
-            for (position, index) in responses.enumerated() {
-                if position > 0 { append(",") }
-                if index < batch.bodies.count {
-                    pending += ExportResponseOutputs.object(batch.bodies[index], wire: wire)
-                } else {
-                    append("{}")
-                }
-            }
-            append("]}")
+            encoder.append(entry, of: batch, to: &pending)
             if pending.count >= 1 << 20 { flush() }
         }
     }
@@ -219,7 +206,7 @@ final class ProfileExportWriter: RunEventConsumer, ExportSpool, @unchecked Senda
     }
 
     private func epoch(_ monotonicNs: UInt64) -> UInt64 {
-        UInt64(max(0, Int64(monotonicNs) + wallOffsetNs))
+        encoder.epoch(monotonicNs)
     }
 
     private func append(_ text: String) {

@@ -30,8 +30,16 @@ struct SplitLoad: RankCoordination {
     }
 
     func combine(_ part: WindowWire.Part) async throws(MPIError) -> WindowWire.Part {
+        var part = part
+        // MPI counts bytes in 32-bit integers, rank 0's sum of every rank's included.
+        let limit = Int(Int32.max / 2) / world.size
+        if part.export.count > limit {
+            part.ending = part.ending ?? "--profile-export-file: this rank's requests of one window take \(part.export.count) bytes, more than one gather to rank 0 carries (\(limit)); use a shorter window (-p or --measurement-request-count)"
+            part.export = []
+        }
         guard let parts = try await world.gatherToRoot(WindowWire.encode(part)) else { return part }
         var merged = part
+        merged.export = []
         for (rank, bytes) in parts.enumerated() where rank != world.rank {
             guard let theirs = WindowWire.decode(bytes) else {
                 merged.ending = merged.ending ?? "MPI rank \(rank) sent a window this build cannot read (a different perf-analyzer?)"
@@ -39,6 +47,11 @@ struct SplitLoad: RankCoordination {
             }
             merged.window.merge(theirs.window)
             merged.cpuNs &+= theirs.cpuNs
+            // Rank 0's own entries went to its writer; the others' follow them in the window's experiment.
+            if !theirs.export.isEmpty {
+                if !merged.export.isEmpty { merged.export.append(UInt8(ascii: ",")) }
+                merged.export += theirs.export
+            }
             if merged.ending == nil, let ending = theirs.ending { merged.ending = "MPI rank \(rank): \(ending)" }
         }
         // Monotonic clocks of different hosts do not compare: the window spans rank 0's cuts,

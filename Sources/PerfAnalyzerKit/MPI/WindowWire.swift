@@ -3,13 +3,17 @@ import Histogram
 /// One rank's window as bytes for the gather to rank 0 (`--mpi-split-load`): its counts and
 /// sums as they are, and each HDR histogram as its non-empty buckets (value, count), so the
 /// merged histogram on rank 0 is the one a single process would have recorded, not an average.
-/// Token metrics are not carried (LLM runs are refused with --mpi-split-load).
+/// A window's token metrics (a decoupled model's stream) go the same way, and so, with
+/// `--profile-export-file`, do the window's export entries, as the JSON rank 0 appends.
 enum WindowWire {
-    /// What one rank sends after a cut: its window, its CPU time, and why its level ended, if it did.
+    /// What one rank sends after a cut: its window, its CPU time, why its level ended, if it
+    /// did, and its export entries of the window (comma-separated JSON objects; on rank 0
+    /// after the merge, the other ranks' entries).
     struct Part: Sendable {
         var window: ClientWindow
         var cpuNs: UInt64
         var ending: String?
+        var export: [UInt8] = []
     }
 
     static func encode(_ part: Part) -> [UInt8] {
@@ -31,6 +35,20 @@ enum WindowWire {
         }
         writer.put(window.firstFailure?.failureText)
         writer.put(part.ending)
+        writer.put(window.tokens == nil ? 0 : 1)
+        if let tokens = window.tokens {
+            for count in [tokens.requests, tokens.streamedRequests, tokens.outputTokens, tokens.countedByServer,
+                          tokens.countedByResponses, tokens.goodRequests, tokens.gapsWithinOneRead] {
+                writer.put(UInt64(count))
+            }
+            for histogram in [tokens.timeToFirstTokenNs, tokens.interTokenLatencyNs, tokens.timePerOutputTokenNs, tokens.outputTokensPerRequest] {
+                writer.put(histogram)
+            }
+            writer.put(tokens.timeToFirstTokenFromIntendedNs == nil ? 0 : 1)
+            if let fromIntended = tokens.timeToFirstTokenFromIntendedNs { writer.put(fromIntended) }
+        }
+        writer.put(UInt64(part.export.count))
+        writer.bytes += part.export
         return writer.bytes
     }
 
@@ -66,10 +84,34 @@ enum WindowWire {
             schedule.latencyFromIntendedNs = fromIntended
             window.schedule = schedule
         }
-        guard let failure = reader.text(), let ending = reader.text() else { return nil }
+        guard let failure = reader.text(), let ending = reader.text(), let hasTokens = reader.u64() else { return nil }
         // The failure's kind stays on its rank; its words are what the report shows.
         window.firstFailure = failure.map { .serverError($0) }
-        return Part(window: window, cpuNs: cpuNs, ending: ending)
+        if hasTokens == 1 {
+            guard let requests = reader.u64(), let streamed = reader.u64(), let outputTokens = reader.u64(),
+                  let byServer = reader.u64(), let byResponses = reader.u64(), let good = reader.u64(), let oneRead = reader.u64(),
+                  let firstToken = reader.histogram(), let interToken = reader.histogram(), let perToken = reader.histogram(),
+                  let perRequest = reader.histogram(), let scheduledTokens = reader.u64() else { return nil }
+            var tokens = TokenWindow()
+            tokens.requests = Int(requests)
+            tokens.streamedRequests = Int(streamed)
+            tokens.outputTokens = Int(outputTokens)
+            tokens.countedByServer = Int(byServer)
+            tokens.countedByResponses = Int(byResponses)
+            tokens.goodRequests = Int(good)
+            tokens.gapsWithinOneRead = Int(oneRead)
+            tokens.timeToFirstTokenNs = firstToken
+            tokens.interTokenLatencyNs = interToken
+            tokens.timePerOutputTokenNs = perToken
+            tokens.outputTokensPerRequest = perRequest
+            if scheduledTokens == 1 {
+                guard let fromIntended = reader.histogram() else { return nil }
+                tokens.timeToFirstTokenFromIntendedNs = fromIntended
+            }
+            window.tokens = tokens
+        }
+        guard let export = reader.blob() else { return nil }
+        return Part(window: window, cpuNs: cpuNs, ending: ending, export: export)
     }
 
     private struct Writer {
@@ -116,6 +158,12 @@ enum WindowWire {
                 _ = histogram.record(min(value, ClientWindow.maxTrackableLatencyNs), count: times)
             }
             return histogram
+        }
+
+        mutating func blob() -> [UInt8]? {
+            guard let length = u64(), length <= UInt64(bytes.count - offset) else { return nil }
+            defer { offset += Int(length) }
+            return Array(bytes[offset..<offset + Int(length)])
         }
 
         /// `.some(nil)` for an absent text, nil for bytes that end too soon.

@@ -62,6 +62,9 @@ public final class Profiler: @unchecked Sendable {
     private let clientCores: Int
     /// `--enable-mpi`: the other ranks this profiler meets at each level start and window.
     private let ranks: (any RankCoordination)?
+    /// Split load with `--profile-export-file`, on a rank other than 0: this rank's export
+    /// entries of each window, sent to rank 0 with the window.
+    private let exportRelay: ExportRelay?
 
     init(settings: Settings, driver: any LoadDriver, model: ModelDescription, modelVersion: String,
          statistics: (@Sendable () async throws -> StatisticsResponse)?,
@@ -70,6 +73,7 @@ public final class Profiler: @unchecked Sendable {
          sampleMachine: @escaping @Sendable () -> MachineSample = MachineSample.read,
          clientCores: Int = UsableCores.count,
          ranks: (any RankCoordination)? = nil,
+         exportRelay: ExportRelay? = nil,
          interrupted: @escaping @Sendable () -> Bool,
          emit: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
@@ -80,6 +84,7 @@ public final class Profiler: @unchecked Sendable {
         self.sampleMachine = sampleMachine
         self.clientCores = clientCores
         self.ranks = ranks
+        self.exportRelay = exportRelay
         self.selector = ServerStatsSelector(modelName: model.name, modelVersion: modelVersion, composing: model.composingModels)
         self.emit = emit
         self.interrupted = interrupted
@@ -245,12 +250,19 @@ public final class Profiler: @unchecked Sendable {
                 }
                 if ending == nil, interrupted() { ending = .interrupted }
             }
+            // Split load: the other ranks' export entries of this window, on rank 0.
+            var relayed: [UInt8] = []
             if let ranks {
                 // Split load: rank 0 judges the ranks' windows merged; a rank's ending ends the level.
+                // This window is measured on every rank (each followed rank 0's verdict), so
+                // every rank's export entries of it go with it; rank 0's went to its writer.
+                let export = await exportRelay?.take(adding: cut.exported) ?? []
                 do {
-                    let combined = try await ranks.combine(WindowWire.Part(window: client, cpuNs: cpuNs, ending: ending.map(Self.words)))
+                    let combined = try await ranks.combine(WindowWire.Part(window: client, cpuNs: cpuNs, ending: ending.map(Self.words),
+                                                                           export: ending == nil ? export : []))
                     client = combined.window
                     cpuNs = combined.cpuNs
+                    if ranks.reports { relayed = combined.export }
                     if ending == nil, let words = combined.ending { ending = Self.ending(from: words) }
                 } catch {
                     throw meetingFailed(error)
@@ -264,7 +276,7 @@ public final class Profiler: @unchecked Sendable {
                                              metricsReads: harvest?.reads ?? []))
                 figures.append(window)
                 if ranks?.reports ?? true {
-                    emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: WindowCut(client: client, exported: cut.exported),
+                    emit(.windowMeasured(MeasuredWindow(level: level, trial: trial, window: WindowCut(client: client, exported: cut.exported, relayed: relayed),
                                                         server: server, spread: Stability.spread(figures), stabilizingLatencyNs: window.latencyNs)))
                 }
                 Diagnostics.logger.debug("level \(level) window \(trial): \(client.requestCount) requests in \(client.durationNs / 1_000_000) ms")

@@ -20,8 +20,7 @@ extension PerfAnalyzerCommand {
         }
         // Each of these keeps per-request state in the one process that reports.
         let refused: [(Bool, String)] = [
-            (options.profileExportPath != nil, "--profile-export-file (each rank's requests would need their own file)"),
-            (options.openAI != nil, "--service-kind openai (token metrics are not merged across ranks)"),
+            (options.openAI != nil, "--service-kind openai (not supported across ranks yet)"),
             (options.periodicConcurrency != nil, "--periodic-concurrency-range"),
             (options.loadMode == .fixedSchedule, "--fixed-schedule"),
             (options.tritonCAPI != nil, "--service-kind triton_c_api (one in-process server per rank)"),

@@ -92,4 +92,6 @@ struct LoopWindow: Sendable {
 public struct WindowCut: Sendable {
     public var client: ClientWindow
     var exported: [ExportBatch]
+    /// `--mpi-split-load` on rank 0: the other ranks' export entries of this window, as JSON.
+    var relayed: [UInt8] = []
 }

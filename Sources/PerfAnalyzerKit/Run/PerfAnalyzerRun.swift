@@ -106,14 +106,18 @@ public struct PerfAnalyzerRun: Sendable {
         if let csv { consumers.append(csv) }
         let html = options.htmlReportPath.map { HTMLReporter(context: context, path: $0) }
         if let html { consumers.append(html) }
+        let exportWire: ExportResponseOutputs.Wire = options.openAI != nil ? .openAI : options.tritonCAPI != nil ? .cAPI
+            : options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary)
         let export = exportFile.map { file in
-            ProfileExportWriter(file: file, requestInputs: prepared.exportInputs,
-                                wire: options.openAI != nil ? .openAI : options.tritonCAPI != nil ? .cAPI
-                                    : options.wireProtocol == .http ? .http : (options.streaming ? .grpcStream : .grpcUnary),
+            ProfileExportWriter(file: file, requestInputs: prepared.exportInputs, wire: exportWire,
                                 serviceKind: context.serviceKind, endpoint: options.openAI?.endpoint ?? "",
                                 version: PerfAnalyzerCommand.version)
         }
         if let export { consumers.append(export) }
+        // Split load, not rank 0: the window's requests go to rank 0's export.
+        let exportRelay = exportFile == nil && options.profileExportPath != nil && !(ranks?.reports ?? true)
+            ? ExportRelay(encoder: ExportEntryEncoder(requestInputs: prepared.exportInputs, wire: exportWire)) : nil
+        let exportSpool: (any ExportSpool)? = export ?? exportRelay
         out(console.report.settingsBlock())
 
         let loops = Array(group.makeIterator().prefix(loadThreads()))
@@ -136,7 +140,7 @@ public struct PerfAnalyzerRun: Sendable {
         let driver = makeDriver(loops: loops, requestCount: requests.count, isAsync: isAsync, sequences: sequences, ranks: ranks,
                                 scheduleOffsetsNs: prepared.scheduleOffsetsNs, makeFeed: makeFeed,
                                 makeSinks: { [context] window in
-                                    LoopSinks(window: window, export: export.map(ExportRecorder.init(spool:)),
+                                    LoopSinks(window: window, export: exportSpool.map(ExportRecorder.init(spool:)),
                                               tokens: context.reportsTokens ? TokenRecorder(scheduled: context.loadMode.isScheduled, goodput: context.goodput) : nil)
                                 }, makeSlot: makeSlot)
         // One model's statistics when that is all we report; an ensemble needs its steps' too.
@@ -157,6 +161,7 @@ public struct PerfAnalyzerRun: Sendable {
         let profiler = Profiler(
             settings: Profiler.Settings(context: context),
             driver: driver, model: description, modelVersion: options.modelVersion, statistics: statistics, metrics: metrics, ranks: ranks,
+            exportRelay: exportRelay,
             // A failed export write stops the run like Ctrl-C: what was measured is reported.
             interrupted: { (interruption?.isRequested ?? false) || (export?.hasFailed ?? false) },
             emit: events.emit

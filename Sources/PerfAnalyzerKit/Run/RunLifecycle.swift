@@ -69,7 +69,8 @@ extension PerfAnalyzerRun {
         try checkReportDestinations()
         // The export file is made first, so a path that cannot be written stops the run before anything is sent.
         var exportFile: ProfileExportWriter.ExportFile? = nil
-        if let path = options.profileExportPath {
+        // Split load: rank 0 writes the one export, the other ranks relay their requests to it.
+        if let path = options.profileExportPath, ranks?.reports ?? true {
             do {
                 exportFile = try ProfileExportWriter.createFile(path)
             } catch {

@@ -22,18 +22,21 @@ enum MPIRun {
     static let common = ["--allow-run-as-root", "--oversubscribe", "--tag-output", "--mca", "btl", "self,tcp",
                          "--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo"]
 
-    /// `mpirun` with `apps`, each `(ranks, perf-analyzer arguments)` (several: one MPMD line).
-    static func arguments(_ apps: [(Int, [String])], extra: [String] = []) -> [String] {
+    /// `mpirun` with `apps`, each `(ranks, perf-analyzer arguments)` (several: one MPMD line);
+    /// `directories`, when given, is each app's working directory (`-wdir`).
+    static func arguments(_ apps: [(Int, [String])], extra: [String] = [], directories: [String]? = nil) -> [String] {
         var arguments = common + extra
         for (index, (ranks, perfArguments)) in apps.enumerated() {
             if index > 0 { arguments.append(":") }
-            arguments += ["-np", String(ranks), BuiltTools.perfAnalyzer] + perfArguments
+            arguments += ["-np", String(ranks)]
+            if let directories { arguments += ["-wdir", directories[index]] }
+            arguments += [BuiltTools.perfAnalyzer] + perfArguments
         }
         return arguments
     }
 
-    static func run(_ apps: [(Int, [String])], timeout: TimeInterval = 180, extra: [String] = []) throws -> CommandResult {
-        try CommandRunner.run(try mpirun(), arguments(apps, extra: extra), timeout: timeout)
+    static func run(_ apps: [(Int, [String])], timeout: TimeInterval = 180, extra: [String] = [], directories: [String]? = nil) throws -> CommandResult {
+        try CommandRunner.run(try mpirun(), arguments(apps, extra: extra, directories: directories), timeout: timeout)
     }
 
     /// The lines rank `rank` wrote to `stream` ("stdout" or "stderr"), without mpirun's tag.
