@@ -20,6 +20,7 @@ enum MPIRanks {
             // Rank 0 reports and writes; the other ranks only say what went wrong.
             run.out = { _ in }
             run.options.csvPath = nil
+            run.options.htmlReportPath = nil
         }
         return run
     }
