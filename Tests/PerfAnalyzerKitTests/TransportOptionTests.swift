@@ -71,4 +71,24 @@ struct TransportOptionTests {
             #expect(line.components(separatedBy: "(default:").count <= 2, "\(line)")
         }
     }
+
+    @Test("a server named by a loopback address is on this machine: the load leaves it a core unless --max-threads says otherwise")
+    func serverOnThisMachine() throws {
+        for url in ["localhost:8000", "127.0.0.1:8001", "http://127.0.0.2:80/prefix", "https://localhost", "[::1]:8000"] {
+            #expect(PerfAnalyzerRun.serverIsOnThisMachine(url), "\(url)")
+        }
+        for url in ["10.0.0.5:8000", "server:8000", "https://example.com/v2", "[fe80::1]:8000", "localhost.example.com:1"] {
+            #expect(!PerfAnalyzerRun.serverIsOnThisMachine(url), "\(url)")
+        }
+        let cores = UsableCores.count
+        let local = PerfAnalyzerRun(options: try PerfAnalyzerCommand.parse(["-m", "m", "-u", "127.0.0.1:8000", "--concurrency-range", "64"]).resolve(),
+                                    err: { _ in })
+        #expect(local.loadThreads() == max(1, cores - 1))
+        let given = PerfAnalyzerRun(options: try PerfAnalyzerCommand.parse(["-m", "m", "-u", "127.0.0.1:8000", "--concurrency-range", "64",
+                                                                            "--max-threads", "16"]).resolve(), err: { _ in })
+        #expect(given.loadThreads() == cores)
+        let remote = PerfAnalyzerRun(options: try PerfAnalyzerCommand.parse(["-m", "m", "-u", "10.1.2.3:8000", "--concurrency-range", "64"]).resolve(),
+                                     err: { _ in })
+        #expect(remote.loadThreads() == min(cores, 4))
+    }
 }

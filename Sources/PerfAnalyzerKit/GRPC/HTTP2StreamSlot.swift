@@ -252,7 +252,7 @@ final class HTTP2StreamSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             failRun("the stream to \(calls.address) closed: \(failure)")
         }
         becameIdle()
-        pump()
+        sendSoon()
     }
 
     func connectionClosed(error: Error?) {
@@ -274,7 +274,7 @@ final class HTTP2StreamSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         record.outcome = outcome
         finish(record)
         becameIdle()
-        pump()
+        sendSoon()
     }
 
     private static func mismatch(_ bytes: UnsafeRawBufferPointer, expected: ExpectedOutputs) -> String? {

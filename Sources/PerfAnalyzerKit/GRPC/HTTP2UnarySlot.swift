@@ -168,7 +168,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         }
         finish(record)
         becameIdle()
-        pump()
+        sendSoon()
     }
 
     func connectionClosed(error: Error?) {

@@ -122,7 +122,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             return
         }
         becameIdle()
-        pump()
+        sendSoon()
     }
 
     func connectionClosed(error: Error?) {

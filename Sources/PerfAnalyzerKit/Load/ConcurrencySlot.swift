@@ -24,6 +24,8 @@ struct SlotPlacement {
     var counters: LoadCounters
     /// What the slot sends and when; confined to `eventLoop` like the slot.
     var feed: any SendFeed
+    /// The loop's sends made after its wake-up's reads.
+    var sends: LoopSendQueue
 }
 
 /// Makes the slots of one protocol.
@@ -40,6 +42,7 @@ class SlotCore: @unchecked Sendable {
     let sinks: LoopSinks
     let counters: LoadCounters
     let feed: any SendFeed
+    private let sends: LoopSendQueue
     /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
     @exclusivity(unchecked) var active = false
     /// Set by a feed that holds the slot as idle, waiting for a request to be due.
@@ -51,6 +54,7 @@ class SlotCore: @unchecked Sendable {
         sinks = placement.sinks
         counters = placement.counters
         feed = placement.feed
+        sends = placement.sends
     }
 
     /// Starts (or resumes) sending.
@@ -76,8 +80,15 @@ class SlotCore: @unchecked Sendable {
         eventLoop.makeSucceededVoidFuture()
     }
 
-    /// Send if the slot can (it was just activated).
+    /// Send if the slot can (it was just activated, or its turn in the loop's sends came).
     func resume() {}
+
+    /// After an answer ended: send the next request once the loop has read the other answers
+    /// of this wake-up (`LoopSendQueue`).
+    @inline(__always)
+    func sendSoon() {
+        sends.add(self)
+    }
 
     /// Whether a request of the slot is in flight.
     var isBusy: Bool { false }

@@ -78,6 +78,7 @@ class LoadEngine: @unchecked Sendable {
     struct LoopShare {
         let loop: EventLoop
         let sinks: LoopSinks
+        let sends: LoopSendQueue
     }
 
     let loops: [LoopShare]
@@ -96,7 +97,9 @@ class LoadEngine: @unchecked Sendable {
         precondition(!loops.isEmpty)
         self.counters = counters
         let now = MonotonicClock.now()
-        self.loops = loops.map { LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled))) }
+        self.loops = loops.map {
+            LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled)), sends: LoopSendQueue(loop: $0))
+        }
         for share in self.loops {
             let window = share.sinks.window
             share.loop.execute { window.startCPUClock() }
@@ -115,7 +118,8 @@ class LoadEngine: @unchecked Sendable {
     func addSlot(on share: Int, feed: any SendFeed) -> any LoadSlotBase {
         let index = slotCount.loadThenWrappingIncrement(ordering: .relaxed)
         let loop = loops[share]
-        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters, feed: feed))
+        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters, feed: feed,
+                                          sends: loop.sends))
         slots.withLockedValue { $0.append(slot) }
         return slot
     }

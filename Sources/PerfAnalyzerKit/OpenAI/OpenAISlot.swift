@@ -185,7 +185,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             return
         }
         becameIdle()
-        pump()
+        sendSoon()
     }
 
     func connectionClosed(error: Error?, midEvent: Bool) {

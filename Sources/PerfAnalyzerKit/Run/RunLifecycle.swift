@@ -29,13 +29,33 @@ extension PerfAnalyzerRun {
     }
 
     /// Event loops for the load: no more than the cores, the thread limit or the largest level.
+    /// Without `--max-threads`, a server on this machine keeps a core: a load thread more than
+    /// the cores left to the server makes them share cores, and the time slices that one waits
+    /// for the other land in the tail latency reported (docs/benchmarks.md, "Tail latency").
     func loadThreads() -> Int {
-        let cores = UsableCores.count
+        var cores = UsableCores.count
+        if !options.maxThreadsGiven, options.tritonCAPI == nil, Self.serverIsOnThisMachine(options.url) {
+            cores = max(1, cores - 1)
+        }
         if let periodic = options.periodicConcurrency { return max(1, min(cores, options.maxThreads, periodic.end)) }
         guard options.loadMode == .concurrency else { return max(1, min(cores, options.maxThreads)) }
         let range = options.concurrencyRange
         let largest = range.isOpenEnded ? Int.max : max(range.start, range.end)
         return max(1, min(cores, options.maxThreads, largest))
+    }
+
+    /// Whether `-u` names a loopback address (`localhost`, 127.0.0.0/8, `::1`).
+    static func serverIsOnThisMachine(_ url: String) -> Bool {
+        var rest = Substring(url)
+        for scheme in ["http://", "https://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
+        let host: Substring
+        if rest.hasPrefix("[") {
+            host = rest.dropFirst().prefix { $0 != "]" }
+        } else {
+            host = rest.prefix { $0 != ":" && $0 != "/" }
+        }
+        let name = host.lowercased()
+        return name == "localhost" || name.hasPrefix("127.") || name == "::1"
     }
 
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {

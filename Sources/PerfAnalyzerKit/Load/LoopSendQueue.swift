@@ -1,0 +1,45 @@
+import NIOCore
+
+/// The next sends of one event loop's slots, made once every answer of the loop's current
+/// wake-up has been read.
+///
+/// A slot whose answer ends wants to send its next request at once; done inside the read, that
+/// send's write (a loopback write runs the server's receive path and wakes it, which may take
+/// this core) comes before the reads of the other answers that arrived in the same wake-up, so
+/// their arrival times, and the latencies reported, grow with the work of every send ahead of
+/// them. The loop reads all of them first, then sends (NIO runs tasks after the I/O of its
+/// wake-up), as wrk does. A request's latency still starts at its own send.
+///
+/// Confined to `loop`; one task per wake-up with sends, none per request.
+final class LoopSendQueue: @unchecked Sendable {
+    private let loop: EventLoop
+    @exclusivity(unchecked) private var waiting: [SlotCore] = []
+    @exclusivity(unchecked) private var sending: [SlotCore] = []
+    @exclusivity(unchecked) private var scheduled = false
+    /// Made once: scheduling it allocates no closure.
+    private var drain: (@Sendable () -> Void)?
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        waiting.reserveCapacity(64)
+        sending.reserveCapacity(64)
+        drain = { [unowned self] in self.sendAll() }
+    }
+
+    /// `slot` sends (if it still can) after the answers of this wake-up are read.
+    @inline(__always)
+    func add(_ slot: SlotCore) {
+        waiting.append(slot)
+        if !scheduled, let drain {
+            scheduled = true
+            loop.execute(drain)
+        }
+    }
+
+    private func sendAll() {
+        scheduled = false
+        swap(&waiting, &sending)
+        for slot in sending { slot.resume() }
+        sending.removeAll(keepingCapacity: true)
+    }
+}
