@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two MPI ranks in two network namespaces and kserve-sim in a third, joined by veth pairs to a
+# Two MPI ranks in two network namespaces (first one model split across them, then one model per
+# rank as perf_analyzer runs them) and kserve-sim in a third, joined by veth pairs to a
 # bridge in a fourth; mpirun runs in a fifth and starts its daemons through `ip netns exec`
 # (its remote launcher, --mca plm_rsh_agent), the path a multi-host run takes over ssh. The
 # ranks' MPI traffic and their load cross real sockets between namespaces. Nothing changes in
@@ -65,4 +66,22 @@ served=$(ip netns exec "$tag-launch" curl -sf "http://$url/v2/models/identity_fp
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["model_stats"][0]["inference_stats"]["success"]["count"])')
 echo "[netns] reported $reported, served $served"
 [ "$reported" = 400 ] && [ "$served" = 400 ] || fail "expected 400 reported and served; run output: $(cat "$work/run.out" "$work/run.err")"
+
+# perf_analyzer's mode across the same namespaces: one model per rank, each rank reports its own.
+ip netns exec "$tag-launch" "$mpirun" --allow-run-as-root --oversubscribe --tag-output \
+    --mca plm_rsh_agent "$work/netns-rsh" --mca btl self,tcp --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    --host "${addr[a]}:1" -np 1 "$bin/perf-analyzer" --enable-mpi -m identity_fp32 -u "$url" --concurrency-range 2 --request-count 200 \
+    : --host "${addr[b]}:1" -np 1 "$bin/perf-analyzer" --enable-mpi -m add_sub -u "$url" --concurrency-range 2 --request-count 300 \
+    >"$work/models.out" 2>"$work/models.err" || fail "mpirun (one model per rank) exited $?: $(cat "$work/models.err")"
+served_model() {
+    ip netns exec "$tag-launch" curl -sf "http://$url/v2/models/$1/stats" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["model_stats"][0]["inference_stats"]["success"]["count"])'
+}
+reported_a=$(sed -n 's/^\[1,0\]<stdout>:.*Request count: \([0-9]*\).*/\1/p' "$work/models.out" | head -n 1)
+reported_b=$(sed -n 's/^\[1,1\]<stdout>:.*Request count: \([0-9]*\).*/\1/p' "$work/models.out" | head -n 1)
+served_a=$(( $(served_model identity_fp32) - served ))
+served_b=$(served_model add_sub)
+echo "[netns] one model per rank: identity_fp32 reported $reported_a, served $served_a; add_sub reported $reported_b, served $served_b"
+[ "$reported_a" = 200 ] && [ "$served_a" = 200 ] && [ "$reported_b" = 300 ] && [ "$served_b" = 300 ] \
+    || fail "expected 200 and 300 reported and served; run output: $(cat "$work/models.out" "$work/models.err")"
 echo "[netns] ok"

@@ -216,13 +216,15 @@ struct MPIEndToEndTests {
         #expect(after.1.success > before.1.success)
     }
 
-    @Test("--mpi-split-load across network namespaces: ranks in two, the server in a third, mpirun's launcher through ip netns exec; 400 reported, 400 served")
+    @Test("both modes across network namespaces: ranks in two, the server in a third, mpirun's launcher through ip netns exec; what each reports the server served")
     func acrossNamespaces() async throws {
         let script = BuiltTools.repositoryRoot.appendingPathComponent("scripts/test-mpi-netns.sh").path
         let result = try CommandRunner.run(script, [BuiltTools.directory.path], timeout: 240,
                                            environment: ["MPIRUN": try MPIRun.mpirun()])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("[netns] reported 400, served 400"), "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("[netns] one model per rank: identity_fp32 reported 200, served 200; add_sub reported 300, served 300"),
+                "\(result.stdout)\n\(result.stderr)")
     }
 
     /// The pid of rank `rank` among the descendants of `parent` (OMPI_COMM_WORLD_RANK in its environment).
