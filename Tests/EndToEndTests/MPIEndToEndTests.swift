@@ -4,7 +4,10 @@ import Testing
 
 /// `--enable-mpi` under a real `mpirun` (Open MPI), two ranks on loopback, against kserve-sim
 /// and Triton. Every figure is compared with what the server itself counted.
-@Suite("MPI runs under mpirun", .serialized)
+extension EndToEnd {
+/// Under the serialized end-to-end suite: ranks, mpirun and the server take both cores while
+/// these run, which would starve the other suites' servers if they ran beside them.
+@Suite("MPI runs under mpirun")
 struct MPIEndToEndTests {
     @Test("--enable-mpi outside mpirun: one line naming the flag, non-zero exit, nothing sent")
     func notUnderMPIRun() async throws {
@@ -242,4 +245,4 @@ struct MPIEndToEndTests {
         return nil
     }
 }
-
+}

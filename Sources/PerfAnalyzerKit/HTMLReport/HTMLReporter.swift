@@ -18,8 +18,12 @@ final class HTMLReporter: RunEventConsumer, @unchecked Sendable {
         switch event {
         case .levelStarting(let level, .measurement):
             windows.append((level, []))
-        case .windowMeasured(let window):
+        case .windowMeasured(var window):
             guard !windows.isEmpty else { return }
+            // The page needs the window's figures, not its requests: keeping the export's
+            // batches (or the relayed entries) would hold every exported request until the end.
+            window.window.exported = []
+            window.window.relayed = []
             windows[windows.count - 1].windows.append(window)
         case .runFinished(let outcome):
             guard !outcome.levels.isEmpty else { return }
