@@ -62,7 +62,8 @@ struct ServerMetricsEndToEndTests {
         #expect(lines[0].hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory,Avg Server CPU Utilization,Max Server CPU Memory,Client CPU per Request,Client CPU Utilization,Client Run Queue Wait,Client Steal,Client Limited"))
         for row in lines.dropFirst() {
             let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            let gpu = Array(cells.suffix(7).prefix(4))
+            // The GPU columns, then the server's CPU and memory, the client CPU per request and the four client-health columns.
+            let gpu = Array(cells.suffix(11).prefix(4))
             for (column, cell) in gpu.enumerated() {
                 let entries = cell.split(separator: ";").map { $0.split(separator: ":", maxSplits: 1) }
                 #expect(cell.hasSuffix(";") && entries.map { String($0[0]) } == uuids, "\(cell)")
@@ -76,9 +77,9 @@ struct ServerMetricsEndToEndTests {
                     }
                 }
             }
-            #expect(SimulatedMetrics.cpuUtilizationRange.contains(try #require(Double(cells[cells.count - 3]))))
-            #expect(SimulatedMetrics.cpuMemoryUsedRange.contains(try #require(UInt64(cells[cells.count - 2]))))
-            let cpuPerRequest = try #require(UInt64(cells[cells.count - 1]), "\(row)")
+            #expect(SimulatedMetrics.cpuUtilizationRange.contains(try #require(Double(cells[cells.count - 7]))))
+            #expect(SimulatedMetrics.cpuMemoryUsedRange.contains(try #require(UInt64(cells[cells.count - 6]))))
+            let cpuPerRequest = try #require(UInt64(cells[cells.count - 5]), "\(row)")
             #expect(cpuPerRequest > 0 && cpuPerRequest < 100_000)
         }
     }

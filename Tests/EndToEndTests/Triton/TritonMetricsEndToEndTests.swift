@@ -36,13 +36,14 @@ struct TritonMetricsEndToEndTests {
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         let cells = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        // Four empty GPU cells, then the server's CPU utilization (a fraction) and memory, then the client's CPU.
-        #expect(cells.suffix(7).prefix(4).allSatisfy { $0.isEmpty }, "\(lines[1])")
-        let fraction = try #require(Double(cells[cells.count - 3]), "\(lines[1])")
+        // Four empty GPU cells, the server's CPU utilization (a fraction) and memory, the client's CPU,
+        // then the four client-health columns.
+        #expect(cells.suffix(11).prefix(4).allSatisfy { $0.isEmpty }, "\(lines[1])")
+        let fraction = try #require(Double(cells[cells.count - 7]), "\(lines[1])")
         #expect((0...1).contains(fraction))
         #expect(abs(fraction * 100 - utilization) < 0.001 * max(1, utilization))
-        #expect(UInt64(cells[cells.count - 2]) == UInt64(memory))
-        #expect(UInt64(cells[cells.count - 1]).map { $0 > 0 } == true, "\(lines[1])")
+        #expect(UInt64(cells[cells.count - 6]) == UInt64(memory))
+        #expect(UInt64(cells[cells.count - 5]).map { $0 > 0 } == true, "\(lines[1])")
     }
 }
 }
