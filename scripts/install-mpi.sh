@@ -16,6 +16,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/install-common.sh"
 apt_install openmpi-bin iproute2
 mpirun=$(command -v mpirun) || fail "openmpi-bin is installed but mpirun is not on PATH"
 # perf-analyzer opens libmpi at run time; check here that the loader finds it.
-ldconfig -p | grep -q 'libmpi\.so' || fail "openmpi-bin is installed but the loader does not find libmpi.so (ldconfig -p)"
+# (The list is read whole first: `grep -q` closing the pipe early would fail it under pipefail.)
+libraries=$(ldconfig -p)
+grep -q 'libmpi\.so' <<<"$libraries" || fail "openmpi-bin is installed but the loader does not find libmpi.so (ldconfig -p)"
 log "Open MPI: $("$mpirun" --version 2>/dev/null | head -n 1)"
 echo "$mpirun"

@@ -32,7 +32,7 @@ final class MPIThread: @unchecked Sendable {
     }
 
     /// Runs `body` on the MPI thread and returns its result, or nil once `giveUp` says so
-    /// first (checked every 50 ms): a rank stopped by Ctrl-C or by mpirun does not wait for
+    /// first (checked every few ms): a rank stopped by Ctrl-C or by mpirun does not wait for
     /// a collective the others will never join. The call itself then stays blocked.
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T, giveUp: @escaping @Sendable () -> Bool) async -> T? {
         let answer = NIOLockedValueBox<(done: Bool, value: T?)>((false, nil))
@@ -44,7 +44,7 @@ final class MPIThread: @unchecked Sendable {
             let (done, value) = answer.withLockedValue { $0 }
             if done { return value }
             if giveUp() { return nil }
-            // A collective on loopback takes tens of µs; poll finely at first, then every 50 ms.
+            // A collective on loopback takes tens of µs: look again after 0.2 ms, then every 2 ms.
             try? await Task.sleep(nanoseconds: 200_000)
             let (doneNow, valueNow) = answer.withLockedValue { $0 }
             if doneNow { return valueNow }
