@@ -10,6 +10,9 @@ public final class HTTPControlClient: Sendable {
     private let headers: [HeaderField]
     private let tls: ClientTLS?
     private let channel = NIOLockedValueBox<Channel?>(nil)
+    /// Why the current connection closed, when it was an error (a TLS handshake refused, say):
+    /// a request written after the close learns it from here.
+    private let closeReason = NIOLockedValueBox<(any Error)?>(nil)
     private let connectTimeoutMs: Int
 
     init(group: EventLoopGroup, address: ServerAddress, headers: [HeaderField], tls: ClientTLS? = nil, connectTimeoutMs: Int = 30_000) {
@@ -45,7 +48,13 @@ public final class HTTPControlClient: Sendable {
         if var body { request.writeBuffer(&body) }
         let channel = try await connectedChannel()
         let promise = channel.eventLoop.makePromise(of: HTTPResponseFrame.self)
-        channel.writeAndFlush(ControlConnectionHandler.Outbound(bytes: request, promise: promise), promise: nil)
+        // A channel that closed before the write (a handshake that failed at once) never hands
+        // the request to the handler: the write's own failure then ends the request, with the
+        // close's reason when there was one. (A promise completed twice keeps its first result.)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let closeReason = self.closeReason
+        written.futureResult.whenFailure { error in promise.fail(closeReason.withLockedValue { $0 } ?? error) }
+        channel.writeAndFlush(ControlConnectionHandler.Outbound(bytes: request, promise: promise), promise: written)
         let frame: HTTPResponseFrame
         do {
             frame = try await promise.futureResult.get()
@@ -60,6 +69,8 @@ public final class HTTPControlClient: Sendable {
         let fresh: Channel
         let tls = self.tls
         let address = self.address
+        let closeReason = self.closeReason
+        closeReason.withLockedValue { $0 = nil }
         do {
             fresh = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -67,7 +78,7 @@ public final class HTTPControlClient: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(address: address)) }
-                        try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler())
+                        try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(closeReason: closeReason))
                     }
                 }
                 .connect(host: address.host, port: address.port)
@@ -102,6 +113,11 @@ final class ControlConnectionHandler: ChannelDuplexHandler {
     private var framer = HTTPResponseFramer(keepSuccessfulBodies: true)
     private var pending = ByteBuffer()
     private var waiting: [EventLoopPromise<HTTPResponseFrame>] = []
+    private let closeReason: NIOLockedValueBox<(any Error)?>
+
+    init(closeReason: NIOLockedValueBox<(any Error)?>) {
+        self.closeReason = closeReason
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let outbound = unwrapOutboundIn(data)
@@ -131,6 +147,7 @@ final class ControlConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closeReason.withLockedValue { if $0 == nil { $0 = error } }
         failAll(error)
         context.close(promise: nil)
     }
