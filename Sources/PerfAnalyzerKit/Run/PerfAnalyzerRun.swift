@@ -92,8 +92,9 @@ public struct PerfAnalyzerRun: Sendable {
                                  isDecoupled: description.isDecoupled, isSequence: description.isSequence)
         context.responseCache = description.responseCacheEnabled
         context.topLevelResponseCache = description.topLevelResponseCache
-        // Once, before any load: what a level's send lag is judged against (about 10 ms).
-        context.timerFloor = TimerFloor.measure()
+        // Once, before any load, and only where sends follow a schedule: what a level's send lag
+        // is judged against (about 10 ms).
+        if options.loadMode.isScheduled { context.timerFloor = TimerFloor.measure() }
         let console = ConsoleReporter(report: ConsoleReport(context: context), out: out, err: err)
         var consumers: [any RunEventConsumer] = [console]
         let csv = options.csvPath.map { path in

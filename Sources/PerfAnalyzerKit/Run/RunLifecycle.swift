@@ -46,16 +46,7 @@ extension PerfAnalyzerRun {
 
     /// Whether `-u` names a loopback address (`localhost`, 127.0.0.0/8, `::1`).
     static func serverIsOnThisMachine(_ url: String) -> Bool {
-        var rest = Substring(url)
-        for scheme in ["http://", "https://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
-        let host: Substring
-        if rest.hasPrefix("[") {
-            host = rest.dropFirst().prefix { $0 != "]" }
-        } else {
-            host = rest.prefix { $0 != ":" && $0 != "/" }
-        }
-        let name = host.lowercased()
-        return name == "localhost" || name.hasPrefix("127.") || name == "::1"
+        (try? ServerAddress(parsing: url, defaultPort: 8000))?.isLoopback ?? false
     }
 
     private func run(group: MultiThreadedEventLoopGroup, interruption: Interruption?) async throws -> ExitStatus {
