@@ -23,6 +23,10 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# Each daemon would otherwise publish its hardware map in shared memory at an address picked
+# from a gap in its own memory layout; on some hosts the pick lands on the stack and the
+# daemon dies in hwloc before it reports back. The ranks read the map themselves instead.
+export OMPI_MCA_rtc_hwloc_vmhole=none
 fail() { echo "[netns] FAIL: $*" >&2; exit 1; }
 
 ip netns add "$net"
