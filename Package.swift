@@ -88,6 +88,7 @@ let package = Package(
             name: "kserve-sim",
             dependencies: [
                 "KServeSim",
+                "KServeProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-version=$(sed -n 's/.*public static let version = "\(.*\)".*/\1/p' Sources/PerfAnalyzerKit/Options/PerfAnalyzerCommand.swift)
+version=$(sed -n 's/.*public static let current = "\(.*\)".*/\1/p' Sources/KServeProtocol/ReleaseVersion.swift)
 work=$(mktemp -d)
 sim_pid=""
 cleanup() {

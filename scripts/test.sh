@@ -35,6 +35,12 @@ swift build --build-tests
 # PerfAnalyzerKit as a versioned dependency of another package (its own build of everything).
 scripts/test-library-consumer.sh
 
+# The release packages (static release build in .build-static, tarball and wheel in
+# .build-package), installed and used where the Swift toolchain is hidden.
+echo "== packaging" >&2
+mapfile -t packages < <(scripts/package.sh | tail -n 2)
+scripts/test-package.sh "${packages[@]}"
+
 # Four distinct free loopback ports (Triton's three and the LLM server's), held together so
 # they cannot collide.
 read -r http grpc metrics llama < <(python3 - <<'PY'

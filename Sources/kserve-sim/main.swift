@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import KServeProtocol
 import KServeSim
 import NIOCore
 
@@ -97,7 +98,8 @@ struct KServeSimCommand: AsyncParsableCommand {
             values that vary from read to read within fixed ranges, and \
             kserve_sim_metrics_reads_total, the reads served so far (this one included). Once \
             listening it prints a third line, "kserve-sim: metrics listening on HOST:PORT".
-            """)
+            """,
+        version: "kserve-sim \(ReleaseVersion.current) (swift-perf-analyzer)")
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"

@@ -1,4 +1,5 @@
 import Foundation
+import KServeProtocol
 import Testing
 @testable import PerfAnalyzerKit
 
@@ -158,11 +159,14 @@ struct SimulatorEndToEndTests {
         #expect(text.contains("Concurrency: 1, throughput:"))
     }
 
-    @Test("--version and --help exit 0")
+    @Test("--version of both tools prints the release version; --help exits 0")
     func versionAndHelp() throws {
         let version = try CommandRunner.run(BuiltTools.perfAnalyzer, ["--version"])
         #expect(version.status == 0)
-        #expect(version.stdout.hasPrefix("perf-analyzer "))
+        #expect(version.stdout.hasPrefix("perf-analyzer \(ReleaseVersion.current) "))
+        let simulatorVersion = try CommandRunner.run(BuiltTools.kserveSim, ["--version"])
+        #expect(simulatorVersion.status == 0)
+        #expect(simulatorVersion.stdout == "kserve-sim \(ReleaseVersion.current) (swift-perf-analyzer)\n")
         let help = try CommandRunner.run(BuiltTools.perfAnalyzer, ["--help"])
         #expect(help.status == 0)
         for section in ["MEASUREMENT PARAMETERS:", "INPUT DATA OPTIONS:", "SERVER DETAILS:", "OTHER OPTIONS:", "--concurrency-range"] {

@@ -8,7 +8,7 @@ import NIOCore
 /// and config), encoded once at start.
 final class ServerCore: Sendable {
     static let serverName = "kserve-sim"
-    static let serverVersion = "0.1.0"
+    static let serverVersion = ReleaseVersion.current
     static let extensions = ["binary_tensor_data", "statistics", "model_configuration", "sequence", "system_shared_memory"]
 
     let catalog: ModelCatalog

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import KServeProtocol
 
 /// The `perf-analyzer` command line. Flag spellings, defaults and units are perf_analyzer's,
 /// so existing command lines run unchanged; the help groups follow its sections.
 public struct PerfAnalyzerCommand: ParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = ReleaseVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "perf-analyzer",
