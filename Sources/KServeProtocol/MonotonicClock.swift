@@ -14,6 +14,13 @@ public enum MonotonicClock {
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 
+    /// Wall-clock nanoseconds since the epoch: an instant other hosts can place on their clocks.
+    public static func epochNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
     /// Wall-clock milliseconds since the epoch (the unit of the statistics' `last_inference`).
     public static func epochMilliseconds() -> UInt64 {
         var spec = timespec()

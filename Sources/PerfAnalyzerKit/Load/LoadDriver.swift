@@ -49,6 +49,9 @@ protocol LoadDriver: Sendable {
     func prepare(_ level: LoadLevel) async throws
     /// Runs at `level` from now on.
     func start(_ level: LoadLevel)
+    /// Runs at `level`; a schedule starts at `scheduleOriginNs` (monotonic) when given, the
+    /// instant every MPI rank of a split load starts its copy of the one schedule.
+    func start(_ level: LoadLevel, scheduleOriginNs: UInt64?)
     /// Ends the current window on every loop and returns it merged; the next window starts now.
     func cutWindow() async throws -> WindowCut
     /// Says whether the window that began at the last cut will be reported.
@@ -239,5 +242,12 @@ class LoadEngine: @unchecked Sendable {
         for slot in slots.withLockedValue({ $0 }) {
             slot.eventLoop.execute { slot.close() }
         }
+    }
+}
+
+extension LoadDriver {
+    /// A driver without a schedule has no origin to honour.
+    func start(_ level: LoadLevel, scheduleOriginNs: UInt64?) {
+        start(level)
     }
 }

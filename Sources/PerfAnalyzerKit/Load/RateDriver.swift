@@ -90,8 +90,14 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
 
     /// Every lane follows the level's schedule from one common start a moment from now.
     public func start(_ level: LoadLevel) {
+        start(level, scheduleOriginNs: nil)
+    }
+
+    /// Every lane follows the level's schedule from `scheduleOriginNs` (split load: the same
+    /// instant on every rank, so their sends interleave), or from a moment from now.
+    public func start(_ level: LoadLevel, scheduleOriginNs: UInt64?) {
         let schedule = scheduleFor(level)
-        let startNs = MonotonicClock.now() + Self.startLeadNs
+        let startNs = scheduleOriginNs ?? MonotonicClock.now() + Self.startLeadNs
         for lane in lanes {
             lane.loop.execute { lane.start(schedule, at: startNs) }
         }

@@ -18,6 +18,8 @@ struct AllRanksStable: RankCoordination {
         }
     }
 
+    func scheduleOrigin() async throws(MPIError) -> UInt64? { nil }
+
     func beforeCut() async throws(MPIError) {}
 
     func combine(_ part: WindowWire.Part) async throws(MPIError) -> WindowWire.Part { part }

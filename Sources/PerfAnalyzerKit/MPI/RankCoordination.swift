@@ -12,6 +12,10 @@ protocol RankCoordination: Sendable {
     /// Called by every rank right before a level's load starts: returns once all are there,
     /// or throws the ending of a rank that could not start (`failure`: this rank's).
     func startTogether(failure: String?) async throws(MPIError)
+    /// Called right before a level's load starts, after `startTogether`: split load returns the
+    /// monotonic instant at which this rank starts its copy of the level's schedule, the same
+    /// instant on every rank; `nil`: each rank starts its own a moment from now.
+    func scheduleOrigin() async throws(MPIError) -> UInt64?
     /// Called right before each window's cut (split load: every rank cuts at the same moment).
     func beforeCut() async throws(MPIError)
     /// This rank's window and ending in, the window to judge out: split load merges every

@@ -1,3 +1,5 @@
+import KServeProtocol
+
 /// `--enable-mpi --mpi-split-load`: every rank drives the same model as parts of one client.
 /// A concurrency is divided among the ranks; a request rate's one combined schedule is
 /// interleaved (rank r fires sends r, r+N, ...; see `RateDriver`), so the stream the server
@@ -24,6 +26,26 @@ struct SplitLoad: RankCoordination {
     func startTogether(failure: String?) async throws(MPIError) {
         try await AllRanksStable(world: world).startTogether(failure: failure)
     }
+
+    /// Rank 0 picks the start on the wall clock, `originLeadNs` ahead (time for the broadcast;
+    /// the level's first window, already begun, loses the lead, so it is short); each rank places
+    /// it on its own monotonic clock.
+    /// Started a barrier's exit apart, the ranks' copies of a 400/s schedule could be a whole
+    /// interval out of step, and their sends would come in pairs instead of in turn. On one host
+    /// the instant is exact; across hosts it is as close as their clocks agree. A rank that gets
+    /// it late still keeps it: its lanes send what is overdue at once and are then in step.
+    func scheduleOrigin() async throws(MPIError) -> UInt64? {
+        let proposed = MonotonicClock.epochNanoseconds() &+ Self.originLeadNs
+        let bytes = world.isRoot ? withUnsafeBytes(of: proposed.littleEndian) { Array($0) } : [UInt8](repeating: 0, count: 8)
+        let root = try await world.broadcastFromRoot(bytes)
+        guard root.count == 8 else { throw MPIError("--mpi-split-load: rank 0's schedule start was cut short") }
+        let originWallNs = Int64(bitPattern: UInt64(littleEndian: root.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+        let wallNs = Int64(bitPattern: MonotonicClock.epochNanoseconds())
+        let monotonicNs = Int64(bitPattern: MonotonicClock.now())
+        return UInt64(max(0, monotonicNs + (originWallNs - wallNs)))
+    }
+
+    static let originLeadNs: UInt64 = 5_000_000
 
     func beforeCut() async throws(MPIError) {
         try await world.barrier()

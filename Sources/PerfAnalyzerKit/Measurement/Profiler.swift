@@ -201,7 +201,13 @@ public final class Profiler: @unchecked Sendable {
         if settings.requestCount > 0 {
             driver.setSendBudget(requestCount)
         }
-        driver.start(local)
+        let scheduleOrigin: UInt64?
+        do {
+            scheduleOrigin = try await ranks?.scheduleOrigin()
+        } catch {
+            throw meetingFailed(error)
+        }
+        driver.start(local, scheduleOriginNs: scheduleOrigin)
         metrics?.startLevel()
         var cpuAtCut = cpuClock()
         var machineAtCut = sampleMachine()
