@@ -38,7 +38,8 @@ scripts/test-library-consumer.sh
 # The release packages (static release build in .build-static, tarball and wheel in
 # .build-package), installed and used where the Swift toolchain is hidden.
 echo "== packaging" >&2
-mapfile -t packages < <(scripts/package.sh | tail -n 2)
+packaged=$(scripts/package.sh)
+mapfile -t packages < <(tail -n 2 <<<"$packaged")
 scripts/test-package.sh "${packages[@]}"
 
 # Four distinct free loopback ports (Triton's three and the LLM server's), held together so
