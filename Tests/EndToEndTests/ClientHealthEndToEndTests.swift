@@ -36,11 +36,12 @@ struct ClientHealthEndToEndTests {
         defer { sim.stop() }
         let csv = Self.temporaryPath("starved.csv")
         let export = Self.temporaryPath("starved.json")
-        defer { for path in [csv, export] { try? FileManager.default.removeItem(atPath: path) } }
+        let page = Self.temporaryPath("starved") + ".html"  // chromium runs the script of a file named .html
+        defer { for path in [csv, export, page] { try? FileManager.default.removeItem(atPath: path) } }
         let result = try CommandRunner.run("/usr/bin/taskset", [
             "-c", "0", BuiltTools.perfAnalyzer, "-m", "identity_fp32", "-u", sim.url,
             "--request-rate-range", "200000", "--request-count", "30000", "-f", csv, "--verbose-csv",
-            "--profile-export-file", export,
+            "--profile-export-file", export, "--html-report", page,
         ], timeout: 180)
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("    Client health: ") }, "\(result.stdout)")
@@ -58,6 +59,13 @@ struct ClientHealthEndToEndTests {
         #expect(health.first?["limited"] as? Bool == true, "\(health)")
         #expect(health.first?["cores"] as? Int == 1, "\(health)")
         #expect((health.first?["send_lag_p90_ns"] as? Int ?? 0) > 0, "\(health)")
+        // The HTML report's summary marks the level, with the CSV's causes and the console's advice.
+        let dom = try HeadlessChromium.dumpDOM(page)
+        let marks = DrawnMarks(dom: dom)
+        let row = try #require(marks.row("200000"), "\(marks.marks.filter { $0.tag == "tr" })")
+        #expect(row["client"] == "limited" && row["client-limits"] == limited, "\(row.data) vs \(cells)")
+        #expect(marks.marks.contains { $0.tag == "p" && $0["client-advice"] == "200000" }, "no advice paragraph")
+        #expect(dom.contains("Request rate 200000: " + warning.dropFirst("[WARNING] ".count)), "the page lacks the console's advice: \(warning)")
     }
 
     @Test("a client that mostly waits on a slow model: ok, and no warning")

@@ -45,6 +45,15 @@ struct HTMLReportEndToEndTests {
         return Double(block[range.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-" })
     }
 
+    /// The block's `Client health:` line: its verdict ("ok" or "limited") and its figures.
+    static func clientHealth(in block: String) -> (verdict: String, figures: String)? {
+        guard let line = block.split(separator: "\n").first(where: { $0.hasPrefix("    Client health: ") }) else { return nil }
+        let rest = line.dropFirst("    Client health: ".count)
+        guard let open = rest.firstIndex(of: "("), rest.hasSuffix(")") else { return nil }
+        let verdict = rest[..<open].trimmingCharacters(in: .whitespaces)
+        return (verdict == "LIMITED" ? "limited" : verdict, String(rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]))
+    }
+
     static func close(_ a: Double?, _ b: Double?, relative: Double = 1e-5) -> Bool {
         guard let a, let b else { return false }
         return abs(a - b) <= relative * max(abs(a), abs(b), 1e-9)
@@ -73,6 +82,9 @@ struct HTMLReportEndToEndTests {
             let row = try #require(marks.row(level), "no summary row for level \(level)")
             #expect(close(row.number("throughput"), throughput, relative: 1e-5), "level \(level): \(row.data) vs \(block)")
             #expect(row.number("requests") == figure("    Request count: ", in: block))
+            // The Client column: the console's verdict and figures.
+            let health = try #require(clientHealth(in: block), "level \(level): no Client health line in \(block)")
+            #expect(row["client"] == health.verdict && row["client-figures"] == health.figures, "level \(level): \(row.data) vs \(health)")
             for percentile in ["p50", "p90", "p99"] {
                 let point = try #require(marks.of("throughput-latency", ["series": percentile, "level": level]).first,
                                          "no \(percentile) point for level \(level)")
@@ -132,6 +144,9 @@ struct HTMLReportEndToEndTests {
             // Batch size 1: requests per second are inferences per second.
             #expect(Self.close(row.number("throughput"), Self.figure("    Throughput: ", in: block), relative: 0.01), "level \(level): \(row.data)")
             #expect(Self.close(row.number("p99"), Self.figure("    p99 latency: ", in: block), relative: 0.01), "level \(level): \(row.data)")
+            // Client health judged again from the export's figures: the run's words exactly.
+            let health = try #require(Self.clientHealth(in: block))
+            #expect(row["client"] == health.verdict && row["client-figures"] == health.figures, "level \(level): \(row.data) vs \(health)")
         }
     }
 

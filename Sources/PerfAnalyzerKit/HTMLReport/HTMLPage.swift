@@ -52,7 +52,8 @@ enum HTMLPage {
     h1 { font-size: 22px; margin: 0; } h2 { font-size: 17px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; }
     #subtitle, .note { color: #555; margin: 4px 0 8px; }
     table { border-collapse: collapse; } th, td { padding: 3px 10px; text-align: right; border-bottom: 1px solid #eee; }
-    th { background: #f4f4f4; }
+    th { background: #f4f4f4; } td.limited { color: #b3261e; font-weight: 600; } td.healthy { color: #2e7d32; }
+    .warning { color: #b3261e; margin: 6px 0; }
     .chart { display: block; margin: 6px 0; } .plot { fill: #fcfcfc; stroke: #bbb; } .grid { stroke: #eee; }
     .tick { font-size: 11px; fill: #555; } .axis-label { font-size: 12px; fill: #333; } .chart-title { font-size: 13px; font-weight: 600; }
     .point-label { font-size: 11px; fill: #333; } .band { fill: #2e9e5b; fill-opacity: 0.15; stroke: #2e9e5b; stroke-opacity: 0.4; }

@@ -171,7 +171,9 @@ document.getElementById("subtitle").textContent =
   const s = section("summary", "Levels");
   const table = html("table", {}, s);
   const hasSeq = report.levels.some(l => l.sequenceThroughput !== undefined && l.sequenceThroughput !== null);
-  const head = [levelName, "Requests", `Throughput (${tpUnit})`].concat(hasSeq ? ["Sequences/sec"] : []).concat(["Avg (usec)", "p50 (usec)", "p90 (usec)", "p99 (usec)"]);
+  const hasHealth = report.levels.some(l => l.health);
+  const head = [levelName, "Requests", `Throughput (${tpUnit})`].concat(hasSeq ? ["Sequences/sec"] : []).concat(["Avg (usec)", "p50 (usec)", "p90 (usec)", "p99 (usec)"])
+    .concat(hasHealth ? ["Client"] : []);
   const hr = html("tr", {}, html("thead", {}, table));
   head.forEach(h => html("th", {}, hr, h));
   const body = html("tbody", {}, table);
@@ -180,6 +182,24 @@ document.getElementById("subtitle").textContent =
       "data-sequences": hasSeq ? l.sequenceThroughput : ""}, body);
     [l.label, l.requests, Number(l.throughput.toPrecision(6))].concat(hasSeq ? [Number((l.sequenceThroughput || 0).toPrecision(6))] : [])
       .concat([l.averageUs, l.p50Us, l.p90Us, l.p99Us]).forEach(v => html("td", {}, tr, String(v)));
+    if (hasHealth) {
+      // The console's "Client health:" verdict; its figures on hover and, on the row, as data.
+      const h = l.health;
+      const cell = html("td", h ? {class: h.limited ? "limited" : "healthy"} : {}, tr,
+        h ? (h.limited ? `LIMITED (${h.limits.join(", ")})` : "ok") : "");
+      if (h) {
+        cell.title = h.figures;
+        tr.setAttribute("data-client", h.limited ? "limited" : "ok");
+        tr.setAttribute("data-client-limits", h.limits.join(";"));
+        tr.setAttribute("data-client-figures", h.figures);
+      }
+    }
+  }
+  for (const l of report.levels.filter(l => l.health && l.health.advice)) {
+    html("p", {class: "warning", "data-client-advice": l.label}, s, `${levelName} ${l.label}: ${l.health.advice}`);
+  }
+  if (hasHealth) {
+    html("p", {class: "note"}, s, "Client: whether this client, not the server, limited the level (its CPU, waiting for a core, the hypervisor's steal, or sends falling behind a schedule). A limited level's figures are the client's limit.");
   }
 }
 

@@ -5,6 +5,7 @@ import Histogram
 /// its answer completed in, and a level's figures are those of its last three windows (the ones
 /// a run merges), so they match what the run printed. An export records no batch sizes, server
 /// statistics or schedule: throughput is in requests per second, and those sections are omitted.
+/// Client health comes from ours (`client_health`), judged again from its figures.
 extension HTMLReportModel {
     /// `name`: what the page is titled with (an export does not name its model).
     init(export: ProfileExportDocument, name: String, stabilityPercentage: Double) {
@@ -75,6 +76,7 @@ extension HTMLReportModel.Level {
         server = nil
         schedule = nil
         tokens = openAI ? HTMLReportModel.Tokens(requests: merged.map { experiment.requests[$0] }, durationNs: durationNs) : nil
+        health = experiment.client_health.map { HTMLReportModel.Health($0.health) }
     }
 }
 

@@ -44,6 +44,7 @@ extension HTMLReportModel.Level {
         server = context.serverStatistics ? result.server.map { HTMLReportModel.ServerBreakdown($0.model) } : nil
         schedule = client.schedule.map { HTMLReportModel.Schedule($0) }
         tokens = context.reportsTokens ? client.tokens.map { HTMLReportModel.Tokens($0, durationNs: client.durationNs) } : nil
+        health = result.clientHealth.map(HTMLReportModel.Health.init)
     }
 }
 

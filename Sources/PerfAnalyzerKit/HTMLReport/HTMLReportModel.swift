@@ -33,6 +33,26 @@ struct HTMLReportModel: Codable, Equatable {
         var server: ServerBreakdown?
         var schedule: Schedule?
         var tokens: Tokens?
+        /// Whether the client limited the level (runs, and exports of ours; perf_analyzer's have none).
+        var health: Health?
+    }
+
+    /// `ClientHealth` in the console's words: the `Client health:` line's verdict and figures,
+    /// and the `[WARNING]` line's advice.
+    struct Health: Codable, Equatable {
+        var limited: Bool
+        /// What limited it, named as the export and the verbose CSV name them ("cpu", "schedule", ...).
+        var limits: [String]
+        /// "CPU 9.8% of 2 cores, waiting for a core 3.2%, steal 0.0%"
+        var figures: String
+        var advice: String?
+
+        init(_ health: ClientHealth) {
+            limited = health.isLimited
+            limits = health.limits.map(\.name)
+            figures = health.figures
+            advice = health.advice
+        }
     }
 
     /// One point of a latency percentile spectrum.

@@ -12,6 +12,23 @@ struct ProfileExportDocument: Decodable {
         var experiment: Mode
         var requests: [Request]
         var window_boundaries: [UInt64]
+        /// Ours, after perf_analyzer's fields; perf_analyzer's exports have none.
+        var client_health: ClientHealthFields?
+    }
+
+    /// The figures a run judged its client's health on (the verdict follows from them again).
+    struct ClientHealthFields: Decodable {
+        var cores: Int
+        var cpu_utilization: Double?
+        var run_queue_wait: Double?
+        var steal: Double?
+        var send_lag_p90_ns: UInt64?
+        var timer_floor_p99_ns: UInt64?
+
+        var health: ClientHealth {
+            ClientHealth(cpuUtilization: cpu_utilization, cores: cores, stealFraction: steal, runQueueWaitFraction: run_queue_wait,
+                         sendLagP90Ns: send_lag_p90_ns, timerFloor: timer_floor_p99_ns.map { TimerFloor(p50Ns: 0, p99Ns: $0) })
+        }
     }
 
     struct Request: Decodable {
