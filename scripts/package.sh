@@ -8,7 +8,7 @@
 #     through `python -m build`, then checked by auditwheel).
 # Checks before packaging: no shared library but glibc's, and no run path into the toolchain.
 #
-# Usage:   scripts/package.sh [OUT_DIR]        (default: .build-package)
+# Usage:   scripts/package.sh [OUT_DIR]        (default: .build-package in the repository)
 # Env:     PACKAGE_SCRATCH      SwiftPM scratch folder for the static build (default: .build-static)
 #          PERF_ANALYZER_CACHE  cache root for the packaging tools' virtual environment
 #                               (default: ${XDG_CACHE_HOME:-~/.cache}/swift-perf-analyzer)
@@ -16,8 +16,10 @@
 #          OUT_DIR/swift_perf_analyzer-VERSION-py3-none-manylinux_2_N_ARCH.whl; the last two
 #          lines on stdout are their paths. Earlier files of these names are replaced.
 set -euo pipefail
+# OUT_DIR as the caller wrote it, from the caller's folder; the default inside the repository.
+out=${1:+$(mkdir -p "$1" && cd "$1" && pwd)}
 cd "$(dirname "$0")/.."
-out=$(mkdir -p "${1:-.build-package}" && cd "${1:-.build-package}" && pwd)
+out=${out:-$(mkdir -p .build-package && cd .build-package && pwd)}
 scratch=$(realpath -m "${PACKAGE_SCRATCH:-.build-static}")
 cache="${PERF_ANALYZER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-perf-analyzer}"
 tools="$cache/package-tools-1"
