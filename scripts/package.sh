@@ -79,16 +79,20 @@ glibc_libraries='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\
 floor_minor=0
 for tool in perf-analyzer kserve-sim; do
     binary="$work/bin/$tool"
+    # Read once; checked as text (a `grep -q` reading a pipe could fail it early under pipefail).
+    dynamic=$(readelf -d "$binary")
+    needed=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dynamic")
     while read -r library; do
         [[ "$library" =~ $glibc_libraries ]] || fail "$tool needs $library, which is not part of glibc"
-    done < <(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-    if readelf -d "$binary" | grep -E '\((RUNPATH|RPATH)\)' | grep -q "/opt/\|swift"; then
-        fail "$tool has a run path into the toolchain: $(readelf -d "$binary" | grep -E 'RUNPATH|RPATH')"
+    done <<<"$needed"
+    runpath=$(grep -E '\((RUNPATH|RPATH)\)' <<<"$dynamic" || true)
+    if grep -q "/opt/\|swift" <<<"$runpath"; then
+        fail "$tool has a run path into the toolchain: $runpath"
     fi
     minor=$(objdump -T "$binary" | grep -o 'GLIBC_2\.[0-9]*' | sed 's/GLIBC_2\.//' | sort -n | tail -n 1)
     [ -n "$minor" ] || fail "$tool: no glibc symbol versions found by objdump -T"
     [ "$minor" -gt "$floor_minor" ] && floor_minor=$minor
-    log "$tool: $(stat -c %s "$binary") bytes stripped, needs $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' '), glibc 2.$minor symbols at most"
+    log "$tool: $(stat -c %s "$binary") bytes stripped, needs $(paste -sd ' ' <<<"$needed"), glibc 2.$minor symbols at most"
 done
 
 version=$("$work/bin/perf-analyzer" --version | sed -n 's/^perf-analyzer \([^ ]*\) .*/\1/p')
