@@ -53,6 +53,27 @@ struct ResponseFramerTests {
         #expect(closing[0].body.map { String(buffer: $0) } == "until the end")
     }
 
+    @Test("a header named like a known one, of the same length, is not taken for it", arguments: [1, 5, 4096])
+    func sameLengthNames(chunkSize: Int) throws {
+        // "x-content-type" and "content-lengtx" have the lengths of Content-Length, "x-connectio" none.
+        let text = "HTTP/1.1 200 OK\r\nX-Content-Type: 99\r\nContent-Lengtx: ten\r\nx-Transfer-Encodi: chunked\r\n"
+            + "Content-Length: 4\r\nConnection-Tag: close\r\n\r\nbody"
+        let parsed = try frames(text, chunkSize: chunkSize)
+        #expect(parsed.count == 1)
+        #expect(parsed.first?.body.map { String(buffer: $0) } == "body")
+        #expect(parsed.first?.connectionClose == false)
+        #expect(parsed.first?.eventStream == false)
+    }
+
+    @Test("a head whose lines end in a bare LF is read as well", arguments: [1, 4096])
+    func bareLineFeeds(chunkSize: Int) throws {
+        let parsed = try frames("HTTP/1.1 200 OK\nContent-Type: text/event-stream\nContent-Length: 2\n\nokHTTP/1.1 204 No Content\r\n\r\n",
+                                chunkSize: chunkSize)
+        #expect(parsed.map(\.status) == [200, 204])
+        #expect(parsed.first?.eventStream == true)
+        #expect(parsed.first?.body.map { String(buffer: $0) } == "ok")
+    }
+
     @Test("malformed responses are errors, not crashes", arguments: [
         "HTTP/1.1 2x0 OK\r\n\r\n", "SMTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
         "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",

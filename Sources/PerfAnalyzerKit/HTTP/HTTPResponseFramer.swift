@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KServeProtocol
 import NIOCore
 
@@ -78,12 +81,11 @@ struct HTTPResponseFramer {
         while true {
             switch state {
             case .head:
-                guard let headEnd = Self.find(crlfcrlf: buffer) else {
+                guard let headLength = try parseHead(buffer) else {
                     if buffer.readableBytes > 65_536 { throw .headerTooLarge }
                     return nil
                 }
-                try parseHead(buffer, length: headEnd)
-                buffer.moveReaderIndex(forwardBy: headEnd + 4)
+                buffer.moveReaderIndex(forwardBy: headLength)
                 if frame.status == 100 || frame.status == 103 {
                     resetFrame()
                     continue
@@ -186,10 +188,13 @@ struct HTTPResponseFramer {
         state = .head
     }
 
-    private mutating func parseHead(_ buffer: ByteBuffer, length: Int) throws(ParseError) {
-        let parsed = try buffer.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(ParseError) -> ParsedHead in
-            try Self.parseHead(UnsafeRawBufferPointer(rebasing: raw[0..<length]))
+    /// Parses the head at the start of `buffer` once all of it has arrived; returns its length
+    /// with the blank line, or nil while it is incomplete (nothing is consumed then).
+    private mutating func parseHead(_ buffer: ByteBuffer) throws(ParseError) -> Int? {
+        let found = try buffer.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(ParseError) -> (ParsedHead, Int)? in
+            try Self.parseHead(raw)
         }
+        guard let (parsed, length) = found else { return nil }
         frame.status = parsed.status
         frame.inferenceHeaderLength = parsed.inferenceHeaderLength
         frame.connectionClose = parsed.connectionClose
@@ -215,6 +220,7 @@ struct HTTPResponseFramer {
             frame.connectionClose = true
             state = .untilClose
         }
+        return length
     }
 
     private struct ParsedHead {
@@ -226,63 +232,66 @@ struct HTTPResponseFramer {
         var eventStream = false
     }
 
-    /// Parses "HTTP/1.x NNN reason" and the header lines, without allocating.
-    private static func parseHead(_ head: UnsafeRawBufferPointer) throws(ParseError) -> ParsedHead {
+    /// Parses "HTTP/1.x NNN reason" and the header lines at the start of `bytes`, without
+    /// allocating: the head and its length with the blank line that ends it, or nil when that
+    /// line has not arrived. One pass: `memchr` finds each line's end, and a header's name is
+    /// compared only with the names of its length.
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> (ParsedHead, Int)? {
+        guard let base = bytes.baseAddress, let statusEnd = lineEnd(base, from: 0, count: bytes.count) else { return nil }
         var parsed = ParsedHead()
-        guard head.count >= 12, head[0] == UInt8(ascii: "H"), head[4] == UInt8(ascii: "/"),
-              head[5] == UInt8(ascii: "1"), head[6] == UInt8(ascii: ".") else { throw .malformedStatusLine }
+        guard statusEnd >= 12, bytes[0] == UInt8(ascii: "H"), bytes[4] == UInt8(ascii: "/"),
+              bytes[5] == UInt8(ascii: "1"), bytes[6] == UInt8(ascii: ".") else { throw .malformedStatusLine }
         for index in 9..<12 {
-            let byte = head[index]
+            let byte = bytes[index]
             guard byte >= 0x30, byte <= 0x39 else { throw .malformedStatusLine }
             parsed.status = parsed.status * 10 + Int(byte - 0x30)
         }
-        parsed.connectionClose = head[7] == UInt8(ascii: "0")
-        var lineStart = 0
-        while lineStart < head.count, head[lineStart] != 0x0A { lineStart += 1 }
-        lineStart += 1
-        while lineStart < head.count {
-            var lineEnd = lineStart
-            while lineEnd < head.count, head[lineEnd] != 0x0A { lineEnd += 1 }
-            var trimmedEnd = lineEnd
-            if trimmedEnd > lineStart, head[trimmedEnd - 1] == 0x0D { trimmedEnd -= 1 }
-            if trimmedEnd > lineStart {
-                let line = UnsafeRawBufferPointer(rebasing: head[lineStart..<trimmedEnd])
-                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformedHeader }
-                var valueStart = colon + 1
-                while valueStart < line.count, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
-                var valueEnd = line.count
-                while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-                let name = UnsafeRawBufferPointer(rebasing: line[0..<colon])
-                let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd])
-                if equalsIgnoringCase(name, "content-length") {
-                    guard let number = decimal(value) else { throw .malformedHeader }
-                    parsed.contentLength = number
-                } else if equalsIgnoringCase(name, "inference-header-content-length") {
-                    guard let number = decimal(value) else { throw .malformedHeader }
-                    parsed.inferenceHeaderLength = number
-                } else if equalsIgnoringCase(name, "transfer-encoding") {
-                    parsed.chunked = containsIgnoringCase(value, "chunked")
-                } else if equalsIgnoringCase(name, "content-type") {
-                    parsed.eventStream = containsIgnoringCase(value, "text/event-stream")
-                } else if equalsIgnoringCase(name, "connection") {
-                    if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
-                    if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }
-                }
+        parsed.connectionClose = bytes[7] == UInt8(ascii: "0")
+        var lineStart = statusEnd + 1
+        while true {
+            guard let end = lineEnd(base, from: lineStart, count: bytes.count) else { return nil }
+            let trimmedEnd = end > lineStart && bytes[end - 1] == 0x0D ? end - 1 : end
+            if trimmedEnd == lineStart {
+                // The blank line after the last header.
+                return (parsed, end + 1)
             }
-            lineStart = lineEnd + 1
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<trimmedEnd])
+            lineStart = end + 1
+            guard let colonAt = memchr(line.baseAddress!, 0x3A, line.count) else { throw .malformedHeader }
+            let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonAt))
+            // Only these names matter, and each has a length of its own.
+            guard colon == 14 || colon == 31 || colon == 17 || colon == 12 || colon == 10 else { continue }
+            var valueStart = colon + 1
+            while valueStart < line.count, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+            var valueEnd = line.count
+            while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            let name = UnsafeRawBufferPointer(rebasing: line[0..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd])
+            switch colon {
+            case 14 where equalsIgnoringCase(name, "content-length"):
+                guard let number = decimal(value) else { throw .malformedHeader }
+                parsed.contentLength = number
+            case 31 where equalsIgnoringCase(name, "inference-header-content-length"):
+                guard let number = decimal(value) else { throw .malformedHeader }
+                parsed.inferenceHeaderLength = number
+            case 17 where equalsIgnoringCase(name, "transfer-encoding"):
+                parsed.chunked = containsIgnoringCase(value, "chunked")
+            case 12 where equalsIgnoringCase(name, "content-type"):
+                parsed.eventStream = containsIgnoringCase(value, "text/event-stream")
+            case 10 where equalsIgnoringCase(name, "connection"):
+                if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
+                if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }
+            default:
+                break
+            }
         }
-        return parsed
     }
 
-    private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes -> Int? in
-            guard bytes.count >= 4 else { return nil }
-            for index in 0...(bytes.count - 4)
-            where bytes[index] == 0x0D && bytes[index + 1] == 0x0A && bytes[index + 2] == 0x0D && bytes[index + 3] == 0x0A {
-                return index
-            }
-            return nil
-        }
+    /// The index of the next LF at or after `start`, or nil when the line has not ended yet.
+    @inline(__always)
+    private static func lineEnd(_ base: UnsafeRawPointer, from start: Int, count: Int) -> Int? {
+        guard start < count, let found = memchr(base + start, 0x0A, count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     private static func find(crlf buffer: ByteBuffer) -> Int? {

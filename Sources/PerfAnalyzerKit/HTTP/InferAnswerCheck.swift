@@ -24,7 +24,8 @@ struct InferAnswerCheck {
         }
     }
 
-    private static let outputsKey: [UInt8] = Array("outputs".utf8)
+    /// The key looked for, as static bytes (no array to reach through a lazy global).
+    private static let outputsKey: StaticString = "outputs"
 
     private var started = false
     private var depth = 0
@@ -46,9 +47,20 @@ struct InferAnswerCheck {
             noteLastByte(bytes)
             return
         }
-        for (index, byte) in bytes.enumerated() {
+        // The walk keeps its state in locals (registers), written back once at the end.
+        var started = self.started, depth = self.depth, inString = self.inString, escaped = self.escaped
+        var keyMatched = self.keyMatched, expectingKey = self.expectingKey, closed = self.closed
+        let key = Self.outputsKey.utf8Start
+        let keyCount = Self.outputsKey.utf8CodeUnitCount
+        var found: Problem?
+        var outputsEnd = -1
+        var index = 0
+        let count = bytes.count
+        walk: while index < count {
+            let byte = bytes[index]
+            index += 1
             if closed {
-                if !Self.isSpace(byte) { problem = .trailingBytes; return }
+                if !Self.isSpace(byte) { found = .trailingBytes; break walk }
                 continue
             }
             if inString {
@@ -60,20 +72,19 @@ struct InferAnswerCheck {
                     keyMatched = -1
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
-                    if keyMatched == Self.outputsKey.count {
-                        sawOutputs = true
-                        noteLastByte(UnsafeRawBufferPointer(rebasing: bytes[(index + 1)...]))
-                        return
+                    if keyMatched == keyCount {
+                        outputsEnd = index
+                        break walk
                     }
                     keyMatched = -1
                 } else if keyMatched >= 0 {
-                    keyMatched = keyMatched < Self.outputsKey.count && Self.outputsKey[keyMatched] == byte ? keyMatched + 1 : -1
+                    keyMatched = keyMatched < keyCount && key[keyMatched] == byte ? keyMatched + 1 : -1
                 }
                 continue
             }
             if !started {
                 if Self.isSpace(byte) { continue }
-                guard byte == UInt8(ascii: "{") else { problem = .notAnObject; return }
+                guard byte == UInt8(ascii: "{") else { found = .notAnObject; break walk }
                 started = true
                 depth = 1
                 expectingKey = true
@@ -95,6 +106,18 @@ struct InferAnswerCheck {
             default:
                 break
             }
+        }
+        self.started = started
+        self.depth = depth
+        self.inString = inString
+        self.escaped = escaped
+        self.keyMatched = keyMatched
+        self.expectingKey = expectingKey
+        self.closed = closed
+        if let found { problem = found }
+        if outputsEnd >= 0 {
+            sawOutputs = true
+            noteLastByte(UnsafeRawBufferPointer(rebasing: bytes[outputsEnd...]))
         }
     }
 
