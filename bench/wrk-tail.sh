@@ -15,6 +15,8 @@
 #                          [--ours PATH] [--baseline PATH] [--baseline-args "..."] [--results FILE]
 #   --baseline PATH   another perf-analyzer build to run beside ours (e.g. before a change)
 #   --baseline-args   extra flags for the baseline (e.g. "--max-threads 1")
+#   --no-nio-floor    leave out the "nio floor" client (bench/nio-floor: one SwiftNIO loop doing
+#                     nothing but send and count; it shows how much of the gap to wrk is NIO's)
 # wrk runs with -t1 (leaving nginx a core) and -t2; the ratios are against the better of them.
 # Targets (issue 18): at every level, ours' p99 ≤ 1.3× wrk's and ours' throughput ≥ 0.95× wrk's.
 set -euo pipefail
@@ -30,6 +32,7 @@ BUILD=1
 OURS=""
 BASELINE=""
 BASELINE_ARGS=""
+NIO_FLOOR=1
 RESULTS="bench/results/wrk-tail.md"
 ARGS=("$@")
 while [ $# -gt 0 ]; do
@@ -41,8 +44,9 @@ while [ $# -gt 0 ]; do
         --ours) OURS="$2"; shift 2 ;;
         --baseline) BASELINE="$2"; shift 2 ;;
         --baseline-args) BASELINE_ARGS="$2"; shift 2 ;;
+        --no-nio-floor) NIO_FLOOR=0; shift ;;
         --results) RESULTS="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) fail "unknown option $1 (see --help)" ;;
     esac
 done
@@ -56,6 +60,11 @@ if [ -z "$OURS" ]; then
 fi
 [ -x "$OURS" ] || fail "$OURS not found"
 [ -z "$BASELINE" ] || [ -x "$BASELINE" ] || fail "$BASELINE not found"
+FLOOR_BIN=""
+if [ "$NIO_FLOOR" = 1 ]; then
+    swift build -c release --package-path bench/nio-floor >&2 || fail "swift build of bench/nio-floor failed (or use --no-nio-floor)"
+    FLOOR_BIN="$(swift build -c release --package-path bench/nio-floor --show-bin-path)/nio-floor"
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wrk-tail.XXXXXX")"
 NGINX_PID=""
@@ -81,6 +90,7 @@ wrk.method = "POST"
 wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+printf '%s' "$BODY" >"$WORK/body.json"
 echo '{"data":[{"INPUT0":[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]}]}' >"$WORK/input.json"
 SECONDS_TOTAL=$(( (3 * WINDOW_MS + 999) / 1000 ))
 RAW="$WORK/raw.jsonl"
@@ -126,11 +136,26 @@ print("[wrk-tail] %s c%d: %s" % (name, c, rec), file=sys.stderr)
 PY
 }
 
+run_floor() { # C
+    local c="$1" out
+    out="$("$FLOOR_BIN" 127.0.0.1 "$port" /v2/models/identity_fp32/infer "$c" "$SECONDS_TOTAL" "$WORK/body.json" 2>&1)" \
+        || { log "nio floor c$c failed: $out"; return 0; }
+    python3 - "$c" "$RAW" <<PY "$out"
+import json, re, sys
+c, raw, text = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+tp = re.search(r"Requests/sec: ([0-9.]+)", text)
+rec = {"client": "nio floor", "c": c, "throughput": float(tp.group(1)) if tp else None, "p50_us": None, "p99_us": None}
+open(raw, "a").write(json.dumps(rec) + "\n")
+print("[wrk-tail] nio floor c%d: %s" % (c, rec), file=sys.stderr)
+PY
+}
+
 log "nginx on $URL; ours: $OURS; rounds $ROUNDS; levels $LEVELS; 3 × $WINDOW_MS ms per run"
 for c in $LEVELS; do
     for r in $(seq 1 "$ROUNDS"); do
         run_wrk "$c" 1
         run_wrk "$c" 2
+        [ -z "$FLOOR_BIN" ] || run_floor "$c"
         run_ours ours "$OURS" "$c"
         # shellcheck disable=SC2086
         [ -z "$BASELINE" ] || run_ours "baseline${BASELINE_ARGS:+ $BASELINE_ARGS}" "$BASELINE" "$c" $BASELINE_ARGS

@@ -226,7 +226,7 @@ final class HTTP2StreamSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if summary.hasOutputs {
             record.responseCount += 1
             if record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
-            responses.append(atNs: nowNs, body: responses.keepsBodies ? ByteBuffer(bytes: bytes) : nil)
+            responses.append(atNs: nowNs, copying: bytes)
             sinks.responseArrived(record)
             inFlight = record
             if validates, let expected = calls.requests[record.request].expected, let mismatch = Self.mismatch(bytes, expected: expected) {

@@ -114,7 +114,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if OpenAIChunkFacts.isDone(data) {
             if !sawDone {
                 sawDone = true
-                responses.append(atNs: readNs, body: keepsBodies ? ByteBuffer(bytes: text) : nil, carriesContent: false)
+                responses.append(atNs: readNs, copying: text, carriesContent: false)
             }
             return
         }
@@ -126,7 +126,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if record.firstResponseNs == 0 { record.firstResponseNs = readNs }
         record.responseCount += 1
         let facts = OpenAIChunkFacts.scan(data)
-        responses.append(atNs: readNs, body: keepsBodies ? ByteBuffer(bytes: text) : nil, carriesContent: facts.carriesContent)
+        responses.append(atNs: readNs, copying: text, carriesContent: facts.carriesContent)
         note(facts, json: data, at: readNs, event: index)
     }
 
@@ -138,7 +138,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             record.tokens.lastContentNs = timeNs
         }
         if let tokens = facts.completionTokens { record.tokens.usageTokens = tokens }
-        guard record.succeeded else { return }
+        guard record.succeeded, facts.malformedAt != nil || facts.isError else { return }
         let place = event.map { "event \($0 + 1) of the stream" } ?? "the answer"
         if let offset = facts.malformedAt {
             record.outcome = .protocolError("\(place) is not JSON (at byte \(offset)): \(Self.excerpt(json))")
@@ -165,7 +165,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         } else {
             record.endNs = endNs
             record.responseCount = 1
-            var body = frame.body ?? ByteBuffer()
+            let body = frame.body ?? ByteBuffer()
             body.withUnsafeReadableBytes { json in
                 if json.isEmpty {
                     record.outcome = .protocolError("the server answered 200 with an empty body")

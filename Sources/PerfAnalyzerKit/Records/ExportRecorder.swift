@@ -35,9 +35,7 @@ final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
         let first = batch.responseTimesNs.count
         if let log = record.responses {
             batch.responseTimesNs.append(contentsOf: log.timesNs)
-            if log.keepsBodies {
-                for body in log.bodies { batch.bodies.append(ExportBatch.Body(bytes: body, headerLength: nil)) }
-            }
+            log.forEachBody { batch.bodies.append(ExportBatch.Body(bytes: $0, headerLength: nil)) }
         } else {
             batch.responseTimesNs.append(record.endNs)
             batch.bodies.append(ExportBatch.Body(bytes: record.body ?? ByteBuffer(), headerLength: record.bodyHeaderLength))

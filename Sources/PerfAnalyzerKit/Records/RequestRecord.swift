@@ -109,10 +109,15 @@ final class ResponseLog: @unchecked Sendable {
     static let capacity = 1 << 16
 
     @exclusivity(unchecked) private(set) var timesNs: [UInt64] = []
-    @exclusivity(unchecked) private(set) var bodies: [ByteBuffer] = []
     /// Per response: whether it carried generated content (OpenAI answers; false elsewhere).
     @exclusivity(unchecked) private(set) var carriesContent: [Bool] = []
     let keepsBodies: Bool
+    /// The kept bodies of this request back to back, and where each ends: one buffer per
+    /// request, not an allocation per response (a streamed answer can be hundreds of events).
+    @exclusivity(unchecked) private var arena = ByteBuffer()
+    @exclusivity(unchecked) private var bodyEnds: [Int] = []
+    /// Slices of `arena` went to a sink, so the next request writes into a new buffer.
+    @exclusivity(unchecked) private var arenaShared = false
 
     init(keepsBodies: Bool) {
         self.keepsBodies = keepsBodies
@@ -121,16 +126,48 @@ final class ResponseLog: @unchecked Sendable {
 
     func reset() {
         timesNs.removeAll(keepingCapacity: true)
-        bodies.removeAll(keepingCapacity: true)
         carriesContent.removeAll(keepingCapacity: true)
+        guard keepsBodies else { return }
+        if arenaShared {
+            // Sized like the last request's bodies: the slices handed out keep the old one alive.
+            arena = ByteBufferAllocator().buffer(capacity: max(256, arena.readableBytes))
+            arenaShared = false
+        } else {
+            arena.clear()
+        }
+        bodyEnds.removeAll(keepingCapacity: true)
+    }
+
+    /// A response arrived at `timeNs`; its body, when kept, is copied from `body`.
+    @inline(__always)
+    func append(atNs timeNs: UInt64, copying body: UnsafeRawBufferPointer?, carriesContent content: Bool = false) {
+        guard timesNs.count < Self.capacity else { return }
+        timesNs.append(timeNs)
+        carriesContent.append(content)
+        if keepsBodies {
+            if let body { arena.writeBytes(body) }
+            bodyEnds.append(arena.writerIndex)
+        }
     }
 
     @inline(__always)
     func append(atNs timeNs: UInt64, body: ByteBuffer?, carriesContent content: Bool = false) {
-        guard timesNs.count < Self.capacity else { return }
-        timesNs.append(timeNs)
-        carriesContent.append(content)
-        if keepsBodies { bodies.append(body ?? ByteBuffer()) }
+        guard let body, keepsBodies else {
+            append(atNs: timeNs, copying: nil, carriesContent: content)
+            return
+        }
+        body.withUnsafeReadableBytes { append(atNs: timeNs, copying: $0, carriesContent: content) }
+    }
+
+    /// The kept bodies in order of arrival, as slices of one buffer (no copy).
+    func forEachBody(_ body: (ByteBuffer) -> Void) {
+        guard keepsBodies else { return }
+        var start = 0
+        for end in bodyEnds {
+            body(arena.getSlice(at: start, length: end - start) ?? ByteBuffer())
+            start = end
+        }
+        if !bodyEnds.isEmpty { arenaShared = true }
     }
 }
 
