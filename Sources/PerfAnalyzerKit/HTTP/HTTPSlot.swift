@@ -19,6 +19,10 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private let address: ServerAddress
     private let tls: ClientTLS?
     private let requests: [PreparedRequest]
+    /// What a send takes from each prepared request, kept apart so a send copies no request.
+    private let sendBytes: [ByteBuffer]
+    private let batchSizes: [Int]
+    private let hasTemplates: Bool
     private let connectTimeoutMs: Int
 
     @exclusivity(unchecked) private var state = State.disconnected
@@ -36,6 +40,9 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         self.address = address
         self.tls = tls
         self.requests = requests
+        sendBytes = requests.map(\.bytes)
+        batchSizes = requests.map(\.batchSize)
+        hasTemplates = requests.contains { $0.template != nil }
         keepsBodies = placement.sinks.keepsResponseBodies || requests.contains { $0.expected != nil }
         super.init(placement: placement)
     }
@@ -68,13 +75,13 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     func pump() {
         guard maySend, state == .idle, let handler else { return }
         guard let next = nextTicket() else { return }
-        let request = requests[next.request]
+        let index = next.request
         state = .inFlight
-        record = beginRecord(next, batchSize: request.batchSize)
-        if let mark = next.sequence, let template = request.template {
-            handler.write(template.render(mark, from: request.bytes))
+        record = beginRecord(next, batchSize: batchSizes[index])
+        if hasTemplates, let mark = next.sequence, let template = requests[index].template {
+            handler.write(template.render(mark, from: requests[index].bytes))
         } else {
-            handler.write(request.bytes)
+            handler.write(sendBytes[index])
         }
         // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
         record.sentNs = MonotonicClock.now()
@@ -88,13 +95,14 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         pump()
     }
 
+    /// Bytes were read at `nowNs` (one clock read per read serves both this and the end).
     @inline(__always)
-    func bytesArrived() {
-        if state == .inFlight, record.firstResponseNs == 0 { record.firstResponseNs = MonotonicClock.now() }
+    func bytesArrived(atNs nowNs: UInt64) {
+        if state == .inFlight, record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
     }
 
-    func responseComplete(_ frame: HTTPResponseFrame) {
-        let endNs = MonotonicClock.now()
+    /// A response ended with the bytes read at `endNs`.
+    func responseComplete(_ frame: HTTPResponseFrame, atNs endNs: UInt64) {
         guard state == .inFlight else { return }
         state = .idle
         record.endNs = endNs
@@ -178,9 +186,10 @@ final class InferConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        slot.bytesArrived()
+        let nowNs = MonotonicClock.now()
+        slot.bytesArrived(atNs: nowNs)
         do {
-            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0) }
+            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0, atNs: nowNs) }
         } catch {
             closeReason = error
             context.close(promise: nil)
@@ -188,7 +197,7 @@ final class InferConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let frame = reader.endOfStream() { slot.responseComplete(frame) }
+        if let frame = reader.endOfStream() { slot.responseComplete(frame, atNs: MonotonicClock.now()) }
         slot.connectionClosed(error: closeReason)
         self.context = nil
         context.fireChannelInactive()

@@ -57,6 +57,11 @@ struct InferAnswerCheck {
         var index = 0
         let count = bytes.count
         walk: while index < count {
+            if inString, !escaped, keyMatched < 0 {
+                // Inside a string that is not a candidate key only a quote or a backslash matters.
+                while index < count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
+                if index == count { break walk }
+            }
             let byte = bytes[index]
             index += 1
             if closed {
