@@ -23,8 +23,6 @@ public enum MonotonicClock {
 
     /// Wall-clock milliseconds since the epoch (the unit of the statistics' `last_inference`).
     public static func epochMilliseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) &* 1000 &+ UInt64(spec.tv_nsec) / 1_000_000
+        epochNanoseconds() / 1_000_000
     }
 }

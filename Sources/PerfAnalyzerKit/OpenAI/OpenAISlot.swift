@@ -173,7 +173,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
                 }
                 note(OpenAIChunkFacts.scan(json), json: json, at: endNs, event: nil)
             }
-            responses.append(atNs: endNs, body: keepsBodies ? body.getSlice(at: body.readerIndex, length: body.readableBytes) : nil,
+            responses.append(atNs: endNs, body: body,
                              carriesContent: record.tokens.contentEvents > 0)
         }
         if let sessions, record.succeeded, let failure = sessions.answered(frame.eventStream ? nil : frame.body) {
