@@ -115,6 +115,9 @@ struct InferAnswerCheckTests {
         #expect(try Self.problem(Self.response(binaryBody, headerLength: Self.binaryHeader.utf8.count), body: binaryBody, chunkSize: chunkSize) == .some(nil))
         let json = #" {"id":"7","outputs":[{"name":"O","data":["a\"}]"]}],"model_name":"m"} "#
         #expect(try Self.problem(Self.response(json), body: json, chunkSize: chunkSize) == .some(nil))
+        // Escapes before "outputs", in values and in keys, are walked byte by byte.
+        let escaped = #"{"model_name":"\"m","k\\ey":"\\","outputs":[]}"#
+        #expect(try Self.problem(Self.response(escaped), body: escaped, chunkSize: chunkSize) == .some(nil))
         // Keeping the body (validation, export) does not change the verdict.
         #expect(try Self.problem(Self.response(json), body: json, chunkSize: chunkSize, keepBodies: true) == .some(nil))
     }
@@ -126,6 +129,9 @@ struct InferAnswerCheckTests {
             ("", .notAnObject),
             (#"{"result":"ok"}"#, .noOutputs),
             (#"{"model_name":"outputs"}"#, .noOutputs),
+            (#"{"model_name":"\"outputs\"","outputs2":[],"output":[]}"#, .noOutputs),
+            (#"{"m":"x","outputsX":[]}"#, .noOutputs),
+            (#"{"out\"puts":[],"a":"\"}"}"#, .noOutputs),
             (#"{"nested":{"outputs":[]}}"#, .noOutputs),
             (#"{"outputs":[{"name":"O""#, .unfinished),
             (#"{"outputs":[]} trailing"#, .unfinished),

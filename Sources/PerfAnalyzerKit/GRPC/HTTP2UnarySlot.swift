@@ -126,10 +126,10 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         state = .inFlight
         let streamID = HTTP2StreamID(nextStreamID)
         nextStreamID += 2
-        var record = beginRecord(next, batchSize: calls.requests[next.request].batchSize)
+        var record = RequestRecord(ticket: next, startNs: sendStartNs(), batchSize: calls.requests[next.request].batchSize)
         handler.send(on: streamID, head: calls.head, message: calls.message(for: next))
         // NIO writes the frames to the socket inside writeAndFlush when it can.
-        record.sentNs = MonotonicClock.now()
+        record.sentNs = sendEndNs()
         inFlight = record
     }
 

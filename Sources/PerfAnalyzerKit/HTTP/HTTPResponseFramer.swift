@@ -234,7 +234,7 @@ struct HTTPResponseFramer {
 
     /// Parses "HTTP/1.x NNN reason" and the header lines at the start of `bytes`, without
     /// allocating: the head and its length with the blank line that ends it, or nil when that
-    /// line has not arrived. One pass: `memchr` finds each line's end, and a header's name is
+    /// line has not arrived. One pass: `ByteScan` finds each line's end, and a header's name is
     /// compared only with the names of its length.
     private static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> (ParsedHead, Int)? {
         guard let base = bytes.baseAddress, let statusEnd = lineEnd(base, from: 0, count: bytes.count) else { return nil }
@@ -257,8 +257,7 @@ struct HTTPResponseFramer {
             }
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<trimmedEnd])
             lineStart = end + 1
-            guard let colonAt = memchr(line.baseAddress!, 0x3A, line.count) else { throw .malformedHeader }
-            let colon = line.baseAddress!.distance(to: UnsafeRawPointer(colonAt))
+            guard let colon = ByteScan.first(0x3A, in: line.baseAddress!, from: 0, to: line.count) else { throw .malformedHeader }
             // Only these names matter, and each has a length of its own.
             guard colon == 14 || colon == 31 || colon == 17 || colon == 12 || colon == 10 else { continue }
             var valueStart = colon + 1
@@ -279,8 +278,15 @@ struct HTTPResponseFramer {
             case 12 where equalsIgnoringCase(name, "content-type"):
                 parsed.eventStream = containsIgnoringCase(value, "text/event-stream")
             case 10 where equalsIgnoringCase(name, "connection"):
-                if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
-                if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }
+                // Most servers send exactly one of the two; a list is searched.
+                if equalsIgnoringCase(value, "keep-alive") {
+                    parsed.connectionClose = false
+                } else if equalsIgnoringCase(value, "close") {
+                    parsed.connectionClose = true
+                } else {
+                    if containsIgnoringCase(value, "close") { parsed.connectionClose = true }
+                    if containsIgnoringCase(value, "keep-alive") { parsed.connectionClose = false }
+                }
             default:
                 break
             }
@@ -290,8 +296,7 @@ struct HTTPResponseFramer {
     /// The index of the next LF at or after `start`, or nil when the line has not ended yet.
     @inline(__always)
     private static func lineEnd(_ base: UnsafeRawPointer, from start: Int, count: Int) -> Int? {
-        guard start < count, let found = memchr(base + start, 0x0A, count - start) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
+        ByteScan.first(0x0A, in: base, from: start, to: count)
     }
 
     private static func find(crlf buffer: ByteBuffer) -> Int? {
@@ -314,16 +319,17 @@ struct HTTPResponseFramer {
         return value
     }
 
+    @inline(__always)
     private static func fold(_ byte: UInt8) -> UInt8 {
         (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }
 
+    @inline(__always)
     private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        return lowercase.withUTF8Buffer { expected in
-            for index in 0..<bytes.count where fold(bytes[index]) != expected[index] { return false }
-            return true
-        }
+        let expected = lowercase.utf8Start
+        for index in 0..<bytes.count where fold(bytes[index]) != expected[index] { return false }
+        return true
     }
 
     private static func containsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {

@@ -56,10 +56,11 @@ struct InferAnswerCheck {
         var outputsEnd = -1
         var index = 0
         let count = bytes.count
+        guard let base = bytes.baseAddress else { return }
         walk: while index < count {
             if inString, !escaped, keyMatched < 0 {
                 // Inside a string that is not a candidate key only a quote or a backslash matters.
-                while index < count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
+                index = ByteScan.first(UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: index, to: count)
                 if index == count { break walk }
             }
             let byte = bytes[index]
@@ -97,6 +98,17 @@ struct InferAnswerCheck {
             }
             switch byte {
             case UInt8(ascii: "\""):
+                // Most strings end in the same read with no escape in them: find the end in one
+                // search (`ByteScan`) and compare a key as a whole. Otherwise walk it byte by byte below.
+                let end = ByteScan.first(UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: index, to: count)
+                if end < count, bytes[end] == UInt8(ascii: "\"") {
+                    if depth == 1, expectingKey, end - index == keyCount, Self.equals(bytes, at: index, key, keyCount) {
+                        outputsEnd = end + 1
+                        break walk
+                    }
+                    index = end + 1
+                    continue
+                }
                 inString = true
                 keyMatched = depth == 1 && expectingKey ? 0 : -1
             case UInt8(ascii: ":"):
@@ -148,6 +160,12 @@ struct InferAnswerCheck {
 
     mutating func fail(_ problem: Problem) {
         if self.problem == nil { self.problem = problem }
+    }
+
+    @inline(__always)
+    private static func equals(_ bytes: UnsafeRawBufferPointer, at start: Int, _ key: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for offset in 0..<count where bytes[start + offset] != key[offset] { return false }
+        return true
     }
 
     @inline(__always)

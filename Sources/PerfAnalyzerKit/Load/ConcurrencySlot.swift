@@ -156,6 +156,19 @@ class SlotCore: @unchecked Sendable {
         RequestRecord(ticket: ticket, startNs: MonotonicClock.now(), batchSize: batchSize)
     }
 
+    /// For a slot whose send follows its ticket at once: when the send starts, shared with
+    /// the end of the send before it in the loop's pass of sends (`LoopSendQueue`).
+    @inline(__always)
+    func sendStartNs() -> UInt64 {
+        sends.startNs()
+    }
+
+    /// The pair of `sendStartNs()`: the send ended now.
+    @inline(__always)
+    func sendEndNs() -> UInt64 {
+        sends.sentNs()
+    }
+
     /// A request ended (its record filled in): the loop's sinks take the record, a failure
     /// stops the run, and the feed and the run's completion count learn of it.
     @inline(__always)

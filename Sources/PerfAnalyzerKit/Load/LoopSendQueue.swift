@@ -1,3 +1,4 @@
+import KServeProtocol
 import NIOCore
 
 /// The next sends of one event loop's slots, made once every answer of the loop's current
@@ -10,12 +11,20 @@ import NIOCore
 /// them. The loop reads all of them first, then sends (NIO runs tasks after the I/O of its
 /// wake-up), as wrk does. A request's latency still starts at its own send.
 ///
+/// Sends of one pass follow each other, so the clock reading that ends one send also starts
+/// the next (`startNs()`, `sentNs()`): one read per request instead of two. The next start is
+/// then a few dozen nanoseconds early, which only lengthens the latency reported.
+///
 /// Confined to `loop`; one task per wake-up with sends, none per request.
 final class LoopSendQueue: @unchecked Sendable {
     private let loop: EventLoop
     @exclusivity(unchecked) private var waiting: [SlotCore] = []
     @exclusivity(unchecked) private var sending: [SlotCore] = []
     @exclusivity(unchecked) private var scheduled = false
+    /// Whether `sendAll` is running.
+    @exclusivity(unchecked) private var passing = false
+    /// In a pass: the reading that ended the last send, for the next send's start (0: none).
+    @exclusivity(unchecked) private var handoffNs: UInt64 = 0
     /// Made once: scheduling it allocates no closure.
     private var drain: (@Sendable () -> Void)?
 
@@ -36,10 +45,30 @@ final class LoopSendQueue: @unchecked Sendable {
         }
     }
 
+    /// When a send starts: the end of the pass's previous send, or now.
+    @inline(__always)
+    func startNs() -> UInt64 {
+        let handoff = handoffNs
+        guard handoff != 0 else { return MonotonicClock.now() }
+        handoffNs = 0
+        return handoff
+    }
+
+    /// When a send ended: now, which the pass's next send starts from.
+    @inline(__always)
+    func sentNs() -> UInt64 {
+        let now = MonotonicClock.now()
+        if passing { handoffNs = now }
+        return now
+    }
+
     private func sendAll() {
         scheduled = false
         swap(&waiting, &sending)
+        passing = true
         for slot in sending { slot.resume() }
+        passing = false
+        handoffNs = 0
         sending.removeAll(keepingCapacity: true)
     }
 }
