@@ -64,34 +64,100 @@ public enum JSONText {
         }
     }
 
-    /// The same, over raw bytes: runs of plain bytes are copied whole.
+    /// The same, over raw bytes, eight at a time: a first pass bounds the escapes' length, so
+    /// the array grows once; the second stores each word whole and steps back over it to the
+    /// first byte that needs an escape, if any, which is written in place. The bound's unused
+    /// tail is dropped at the end.
     public static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count + 2)
-        out.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if index > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index])) }
-            runStart = index + 1
-            out.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-            case 0x08: out.append(UInt8(ascii: "b"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0C: out.append(UInt8(ascii: "f"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            default:
-                out.append(UInt8(ascii: "u"))
-                out.append(UInt8(ascii: "0"))
-                out.append(UInt8(ascii: "0"))
-                out.append(hexDigit(byte >> 4))
-                out.append(hexDigit(byte & 0xF))
-            }
+        let count = bytes.count
+        guard let base = bytes.baseAddress, count > 0 else {
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "\""))
+            return
         }
-        if bytes.count > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
-        out.append(UInt8(ascii: "\""))
+        var extraBound = 0
+        var index = 0
+        while index + 8 <= count {
+            let (escaped, control) = ByteScan.stringStops(base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            extraBound += escaped.nonzeroBitCount + 5 * control.nonzeroBitCount
+            index += 8
+        }
+        while index < count {
+            extraBound += escapeLength(bytes[index]) - 1
+            index += 1
+        }
+        // Two quotes, and room for a whole word stored at the last position.
+        let bound = count + extraBound + 2 + 8
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let written = out.withUnsafeMutableBytes { whole -> Int in
+            let target = whole.baseAddress! + start
+            target.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+            var at = 1
+            var index = 0
+            while index + 8 <= count {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                target.storeBytes(of: word, toByteOffset: at, as: UInt64.self)
+                let (escaped, control) = ByteScan.stringStops(word)
+                let marks = escaped | control
+                guard marks != 0 else {
+                    at += 8
+                    index += 8
+                    continue
+                }
+                let plain = ByteScan.firstMarked(marks)
+                at += plain
+                index += plain
+                at += writeEscape(bytes[index], to: target + at)
+                index += 1
+            }
+            while index < count {
+                let byte = bytes[index]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    at += writeEscape(byte, to: target + at)
+                } else {
+                    target.storeBytes(of: byte, toByteOffset: at, as: UInt8.self)
+                    at += 1
+                }
+                index += 1
+            }
+            target.storeBytes(of: UInt8(ascii: "\""), toByteOffset: at, as: UInt8.self)
+            return at + 1
+        }
+        out.removeLast(bound - written)
+    }
+
+    /// How many bytes the escape of `byte` (a quote, a backslash or a control character) takes.
+    @inline(__always)
+    static func escapeLength(_ byte: UInt8) -> Int {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x09, 0x0A, 0x0C, 0x0D: return 2
+        default: return 6
+        }
+    }
+
+    /// Writes the escape of `byte` at `target`; returns its length (`escapeLength`).
+    @inline(__always)
+    static func writeEscape(_ byte: UInt8, to target: UnsafeMutableRawPointer) -> Int {
+        target.storeBytes(of: UInt8(ascii: "\\"), as: UInt8.self)
+        let letter: UInt8
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): letter = byte
+        case 0x08: letter = UInt8(ascii: "b")
+        case 0x09: letter = UInt8(ascii: "t")
+        case 0x0A: letter = UInt8(ascii: "n")
+        case 0x0C: letter = UInt8(ascii: "f")
+        case 0x0D: letter = UInt8(ascii: "r")
+        default:
+            target.storeBytes(of: UInt8(ascii: "u"), toByteOffset: 1, as: UInt8.self)
+            target.storeBytes(of: UInt8(ascii: "0"), toByteOffset: 2, as: UInt8.self)
+            target.storeBytes(of: UInt8(ascii: "0"), toByteOffset: 3, as: UInt8.self)
+            target.storeBytes(of: hexDigit(byte >> 4), toByteOffset: 4, as: UInt8.self)
+            target.storeBytes(of: hexDigit(byte & 0xF), toByteOffset: 5, as: UInt8.self)
+            return 6
+        }
+        target.storeBytes(of: letter, toByteOffset: 1, as: UInt8.self)
+        return 2
     }
 
     @inline(__always)

@@ -1,5 +1,5 @@
+import KServeProtocol
 import Testing
-@testable import PerfAnalyzerKit
 
 /// `ByteScan` finds what a byte-by-byte search finds, for every start and end of a range,
 /// whatever bytes surround the target (the word tricks misfire most near 0x00, 0x80 and 0xFF).
@@ -13,7 +13,7 @@ struct ByteScanTests {
     func matchesNaiveSearch() {
         var generator = SystemRandomNumberGenerator()
         // Few distinct values, so targets occur often and sit beside the awkward bytes.
-        let alphabet: [UInt8] = [0x00, 0x01, 0x0A, 0x22, 0x3A, 0x5C, 0x7F, 0x80, 0xFE, 0xFF]
+        let alphabet: [UInt8] = [0x00, 0x01, 0x0A, 0x1F, 0x20, 0x22, 0x3A, 0x5C, 0x7F, 0x80, 0x9F, 0xA0, 0xFE, 0xFF]
         var mismatches: [String] = []
         for _ in 0..<100 {
             let count = Int.random(in: 0...40, using: &generator)
@@ -28,6 +28,10 @@ struct ByteScanTests {
                         let either = (start..<end).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C } ?? end
                         if ByteScan.first(0x22, or: 0x5C, in: base, from: start, to: end) != either {
                             mismatches.append("quote or backslash in \(bytes)[\(start)..<\(end)]")
+                        }
+                        let stop = (start..<end).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C || bytes[$0] < 0x20 } ?? end
+                        if ByteScan.firstStringStop(in: base, from: start, to: end) != stop {
+                            mismatches.append("string stop in \(bytes)[\(start)..<\(end)]")
                         }
                     }
                 }

@@ -1,3 +1,5 @@
+import KServeProtocol
+
 /// Checks, as the bytes go by, that a successful infer answer is a KServe inference response:
 /// its JSON part (the whole body, or the first Inference-Header-Content-Length bytes) is one
 /// JSON object with an "outputs" member. It does not decode values: strings and nesting are

@@ -1,3 +1,5 @@
+import KServeProtocol
+
 /// What one answer of an OpenAI-compatible server carries, read from its JSON in place (no
 /// decoding, no allocation): a streamed chunk's `data`, or a whole non-streamed answer.
 ///
@@ -114,20 +116,19 @@ struct OpenAIChunkFacts: Equatable {
         private mutating func string() -> Range<Int>? {
             pos += 1
             let start = pos
-            while pos < bytes.count {
+            guard let base = bytes.baseAddress else { return nil }
+            while true {
+                // Plain bytes are passed a word at a time.
+                pos = ByteScan.firstStringStop(in: base, from: pos, to: bytes.count)
+                guard pos < bytes.count else { return nil }
                 let byte = bytes[pos]
                 if byte == UInt8(ascii: "\"") {
                     pos += 1
                     return start..<(pos - 1)
                 }
-                if byte == UInt8(ascii: "\\") {
-                    pos += 2
-                    continue
-                }
-                if byte < 0x20 { return nil }
-                pos += 1
+                guard byte == UInt8(ascii: "\\") else { return nil }
+                pos += 2
             }
-            return nil
         }
 
         /// A number, true, false or null.
