@@ -68,7 +68,12 @@ struct PeriodicConcurrencyEndToEndTests {
         checkSets(ours)
         let after = try await triton.waitForSuccessCount(model: "repeat_decoupled", atLeast: before.success + 6)
         #expect(after.success - before.success == 6)
-        let (reference, theirs) = try run(triton.referencePerfAnalyzer, url: triton.grpcURL)
+        var (reference, theirs) = try run(triton.referencePerfAnalyzer, url: triton.grpcURL)
+        // perf_analyzer 2.50 at times aborts on a request that had all its responses
+        // (docs/compatibility.md): its own race, not this run's, so it gets two more tries.
+        for _ in 0..<2 where reference.status != 0 && reference.stderr.contains("before request period was reached") {
+            (reference, theirs) = try run(triton.referencePerfAnalyzer, url: triton.grpcURL)
+        }
         #expect(reference.status == 0, "perf_analyzer: \(reference.stderr)")
         let referenceFile = try #require(theirs)
         #expect(referenceFile.experiments.map(\.experiment.mode) == ours.experiments.map(\.experiment.mode))

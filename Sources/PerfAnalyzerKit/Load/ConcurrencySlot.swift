@@ -26,6 +26,8 @@ struct SlotPlacement {
     var feed: any SendFeed
     /// The loop's sends made after its wake-up's reads.
     var sends: LoopSendQueue
+    /// When the loop's reads arrived, by its wake-ups.
+    var wakeClock: LoopWakeClock
 }
 
 /// Makes the slots of one protocol.
@@ -43,6 +45,7 @@ class SlotCore: @unchecked Sendable {
     let counters: LoadCounters
     let feed: any SendFeed
     private let sends: LoopSendQueue
+    let wakeClock: LoopWakeClock
     /// Whether the slot should keep sending. Cleared when the level shrinks or the run stops.
     @exclusivity(unchecked) var active = false
     /// Set by a feed that holds the slot as idle, waiting for a request to be due.
@@ -55,6 +58,7 @@ class SlotCore: @unchecked Sendable {
         counters = placement.counters
         feed = placement.feed
         sends = placement.sends
+        wakeClock = placement.wakeClock
     }
 
     /// Starts (or resumes) sending.

@@ -82,6 +82,7 @@ class LoadEngine: @unchecked Sendable {
         let loop: EventLoop
         let sinks: LoopSinks
         let sends: LoopSendQueue
+        let wakeClock: LoopWakeClock
     }
 
     let loops: [LoopShare]
@@ -101,7 +102,8 @@ class LoadEngine: @unchecked Sendable {
         self.counters = counters
         let now = MonotonicClock.now()
         self.loops = loops.map {
-            LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled)), sends: LoopSendQueue(loop: $0))
+            LoopShare(loop: $0, sinks: makeSinks(WindowRecorder(startNs: now, scheduled: scheduled)), sends: LoopSendQueue(loop: $0),
+                      wakeClock: LoopWakeClock(loop: $0))
         }
         for share in self.loops {
             let window = share.sinks.window
@@ -122,7 +124,7 @@ class LoadEngine: @unchecked Sendable {
         let index = slotCount.loadThenWrappingIncrement(ordering: .relaxed)
         let loop = loops[share]
         let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters, feed: feed,
-                                          sends: loop.sends))
+                                          sends: loop.sends, wakeClock: loop.wakeClock))
         slots.withLockedValue { $0.append(slot) }
         return slot
     }

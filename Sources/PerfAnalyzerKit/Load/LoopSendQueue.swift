@@ -2,7 +2,8 @@ import KServeProtocol
 import NIOCore
 
 /// The next sends of one event loop's slots, made once every answer of the loop's current
-/// wake-up has been read.
+/// wake-up has been read. (HTTP/1.1 slots send at once instead and time their reads by the
+/// loop's wake-up, `LoopWakeClock`, which keeps the answers' times without the wait.)
 ///
 /// A slot whose answer ends wants to send its next request at once; done inside the read, that
 /// send's write (a loopback write runs the server's receive path and wakes it, which may take

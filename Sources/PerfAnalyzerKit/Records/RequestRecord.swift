@@ -11,7 +11,9 @@ import NIOCore
 ///   write into the socket returned; grpc-swift (compressed calls, periodic concurrency's
 ///   streams): the message was handed to its transport.
 /// - `firstResponseNs`: the first byte of the answer (HTTP/1.1), or of its response message
-///   (gRPC: the first DATA frame, or the message on a stream), arrived.
+///   (gRPC: the first DATA frame, or the message on a stream), arrived. HTTP/1.1 load slots
+///   take the time their loop woke with the bytes ready (`LoopWakeClock`), not the time the
+///   loop came to read them.
 /// - `endNs`: the answer is complete: the HTTP body, the gRPC status, or the response that
 ///   ends a streamed request (a decoupled model's final one).
 ///
