@@ -83,7 +83,8 @@ public enum JSONText {
             index += 8
         }
         while index < count {
-            extraBound += escapeLength(bytes[index]) - 1
+            let byte = bytes[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { extraBound += escapeLength(byte) - 1 }
             index += 1
         }
         // Two quotes, and room for a whole word stored at the last position.
