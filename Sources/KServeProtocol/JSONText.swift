@@ -84,7 +84,7 @@ public enum JSONText {
         }
         while index < count {
             let byte = bytes[index]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { extraBound += escapeLength(byte) - 1 }
+            if needsEscape(byte) { extraBound += escapeLength(byte) - 1 }
             index += 1
         }
         // Two quotes, and room for a whole word stored at the last position.
@@ -114,7 +114,7 @@ public enum JSONText {
             }
             while index < count {
                 let byte = bytes[index]
-                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                if needsEscape(byte) {
                     at += writeEscape(byte, to: target + at)
                 } else {
                     target.storeBytes(of: byte, toByteOffset: at, as: UInt8.self)
@@ -126,6 +126,12 @@ public enum JSONText {
             return at + 1
         }
         out.removeLast(bound - written)
+    }
+
+    /// Whether `byte` cannot stand as it is inside a JSON string.
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     /// How many bytes the escape of `byte` (a quote, a backslash or a control character) takes.

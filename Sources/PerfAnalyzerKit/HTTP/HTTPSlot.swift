@@ -77,14 +77,14 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         guard let next = nextTicket() else { return }
         let index = next.request
         state = .inFlight
-        record = RequestRecord(ticket: next, startNs: sendStartNs(), batchSize: batchSizes[index])
+        record = beginRecord(next, batchSize: batchSizes[index])
         if hasTemplates, let mark = next.sequence, let template = requests[index].template {
             handler.write(template.render(mark, from: requests[index].bytes))
         } else {
             handler.write(sendBytes[index])
         }
         // NIO writes to the socket inside writeAndFlush when it can, so this marks the end of sending.
-        record.sentNs = sendEndNs()
+        record.sentNs = MonotonicClock.now()
     }
 
     // MARK: Events from the connection handler
