@@ -9,8 +9,9 @@
 #   - client CPU per streamed token: (user + sys of /usr/bin/time) / tokens the SERVER sent
 #     during the run (delta of GET /v1/sim/statistics), start-up included;
 #   - accuracy: per request, the client's time to first token and inter-token latency minus
-#     the server's own (kserve-sim --record: first_token_ns / last_token_ns, from the request
-#     body being read), p50 and p99: the error the client adds;
+#     the server's own (kserve-sim --record: first_token_ns / last_token_ns from the request
+#     body being read, and arrived_ns: the time to first token counts from the request's
+#     arrival), p50 and p99: the error the client adds;
 #   - a concurrency sweep at a short gap: the token rate the server streamed, and whether the
 #     tool's figures drift (see bench/README.md).
 #

@@ -178,6 +178,8 @@ public final class KServeSimulator: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let arrival = ArrivalStamp(clock: core.wakeClock(for: channel.eventLoop))
+                    try channel.pipeline.syncOperations.addHandler(arrival)
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
@@ -186,7 +188,7 @@ public final class KServeSimulator: Sendable {
                     if let slowWriter { try channel.pipeline.syncOperations.addHandler(slowWriter) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPHandler(core: core, eventLoop: channel.eventLoop, slowWriter: slowWriter))
+                        HTTPHandler(core: core, eventLoop: channel.eventLoop, slowWriter: slowWriter, arrival: arrival))
                 }
             }
     }

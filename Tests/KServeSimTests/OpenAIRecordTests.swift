@@ -1,4 +1,5 @@
 import Foundation
+import KServeProtocol
 import KServeSim
 import NIOCore
 import Testing
@@ -58,6 +59,36 @@ struct OpenAIRecordTests {
         #expect(third["prompt_tokens"] == nil)
         #expect(third["first_token_ns"] == nil)
         #expect((third["headers"] as? [String: String])?["x-trace"] == "abc")
+    }
+
+    /// `arrived_ns` is the wake-up that read this request, not an earlier one of the connection:
+    /// the client's clock (the same monotonic clock) brackets it with `time_ns`.
+    @Test func arrivalIsBetweenTheSendAndTheBodyBeingRead() async throws {
+        let record = temporaryRecordPath("openai-arrival")
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let body = completionBody(extra: #""max_tokens":1"#)
+        let bounds = try await withSimulator(recordPath: record) { client async throws in
+            try await client.withConnection { connection async throws in
+                var seen: [(sent: UInt64, answered: UInt64)] = []
+                for _ in 0..<3 {
+                    let sent = MonotonicClock.now()
+                    let answer = try await connection.send(TestRequest(method: .POST, path: "/v1/completions",
+                                                                       body: ByteBuffer(string: body)))
+                    #expect(answer.status == .ok)
+                    seen.append((sent, MonotonicClock.now()))
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return seen
+            }
+        }
+        let lines = try recordedObjects(record)
+        try #require(lines.count == bounds.count)
+        for (line, bound) in zip(lines, bounds) {
+            let arrived = UInt64(try #require(line["arrived_ns"] as? Int))
+            let read = UInt64(try #require(line["time_ns"] as? Int))
+            #expect(bound.sent <= arrived && arrived <= read && read <= bound.answered,
+                    "sent \(bound.sent), arrived \(arrived), read \(read), answered \(bound.answered)")
+        }
     }
 
     @Test func faultedRequestsAreRecordedWithTheirFault() async throws {

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import Testing
-@testable import PerfAnalyzerKit
+import KServeProtocol
 
 /// The loop's reads of one wake-up share its time; a channel's second read in it and the
 /// next wake-up read the clock again.

@@ -26,6 +26,8 @@ final class OpenAIExchange {
     private let service: OpenAIService
     private let statistics: OpenAIStatistics
     private let receivedAt: UInt64
+    /// The request's arrival (`HTTPHandler.arrivedAt`), for the record.
+    private let arrivedAt: UInt64
     /// `receivedAt` as an NIO deadline: where every due time is counted from.
     private let start: NIODeadline
     private let encoding: OpenAIEncoding
@@ -50,6 +52,7 @@ final class OpenAIExchange {
         service = handler.core.openAI
         statistics = service.statistics
         receivedAt = handler.receivedAt
+        arrivedAt = handler.arrivedAt
         start = NIODeadline.now() - .nanoseconds(Int64(MonotonicClock.now() &- receivedAt))
         encoding = OpenAIEncoding(endpoint: endpoint, serial: service.nextSerial(), created: OpenAIService.epochSeconds(),
                                   model: service.settings.modelName)
@@ -259,7 +262,7 @@ final class OpenAIExchange {
             endpoint: endpoint.path, model: model, body: String(decoding: body.readableBytesView, as: UTF8.self),
             stream: request?.stream ?? false, promptTokens: request?.promptTokens, tokensSent: tokensSent,
             status: status.map { Int($0.code) }, succeeded: succeeded, firstTokenNs: firstTokenAt, lastTokenNs: lastTokenAt,
-            timeNs: receivedAt, fault: fault?.rawValue,
+            timeNs: receivedAt, arrivedNs: arrivedAt != 0 ? arrivedAt : nil, fault: fault?.rawValue,
             headers: Dictionary(head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })))
     }
 }

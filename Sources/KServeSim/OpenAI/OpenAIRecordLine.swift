@@ -21,6 +21,10 @@ struct OpenAIRecordLine: Encodable {
     var lastTokenNs: UInt64?
     /// When the request's body was read, on the monotonic clock in ns (as the KServe lines' `time_ns`).
     var timeNs: UInt64
+    /// When the request's first bytes reached the server, by its event loop's wake-up (`ArrivalStamp`),
+    /// on the same clock: `time_ns` minus this is the time it waited behind the other requests the loop
+    /// read and answered first. Absent when unknown.
+    var arrivedNs: UInt64?
     /// The fault mode that changed the answer; absent for requests answered normally.
     var fault: String?
     /// The HTTP headers of the request, names lowercased.
@@ -33,5 +37,6 @@ struct OpenAIRecordLine: Encodable {
         case firstTokenNs = "first_token_ns"
         case lastTokenNs = "last_token_ns"
         case timeNs = "time_ns"
+        case arrivedNs = "arrived_ns"
     }
 }

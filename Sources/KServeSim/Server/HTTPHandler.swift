@@ -19,6 +19,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var body: ByteBuffer?
     /// When the current request was complete; the start of its statistics.
     var receivedAt: UInt64 = 0
+    /// When the current request's first bytes reached the server (`ArrivalStamp`); 0 without one.
+    var arrivedAt: UInt64 = 0
+    private let arrival: ArrivalStamp?
     private var lastPath = ""
     private var lastRoute = Route.notFound
     /// False once the peer is gone: delayed answers are then dropped, not written.
@@ -29,10 +32,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     var openAIInFlight: OpenAIExchange?
 
     /// Call on the channel's event loop (the plan cache belongs to it).
-    init(core: ServerCore, eventLoop: EventLoop, slowWriter: SlowByteWriter? = nil) {
+    init(core: ServerCore, eventLoop: EventLoop, slowWriter: SlowByteWriter? = nil, arrival: ArrivalStamp? = nil) {
         self.core = core
         self.plans = core.planCache(for: eventLoop)
         self.slowWriter = slowWriter
+        self.arrival = arrival
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -40,6 +44,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let requestHead):
             head = requestHead
             body = nil
+            arrivedAt = arrival?.latestNs ?? 0
         case .body(var part):
             // A body in one piece stays a zero-copy slice of what the socket read.
             if body == nil { body = part } else { body!.writeBuffer(&part) }

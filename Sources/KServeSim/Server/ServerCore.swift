@@ -26,6 +26,8 @@ final class ServerCore: Sendable {
     let metadataBodies: [ByteBuffer]
     let configBodies: [ByteBuffer]
     private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
+    /// One per loop: when requests' bytes arrived (`ArrivalStamp`).
+    private let wakeClocks: [(loop: EventLoop, clock: LoopWakeClock)]
 
     init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop],
          systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered, fault: SimulatorFault? = nil,
@@ -46,6 +48,12 @@ final class ServerCore: Sendable {
         planCaches = loops.map { loop in
             (loop, NIOLoopBoundBox.makeBoxSendingValue(PlanCache(), as: PlanCache.self, eventLoop: loop))
         }
+        wakeClocks = loops.map { ($0, LoopWakeClock(loop: $0)) }
+    }
+
+    /// The wake-up clock of `loop`; call on that loop only.
+    func wakeClock(for loop: EventLoop) -> LoopWakeClock {
+        wakeClocks.first(where: { $0.loop === loop })?.clock ?? LoopWakeClock(loop: loop)
     }
 
     /// The plan cache of `loop`; call on that loop only.

@@ -49,7 +49,7 @@ struct LLMCSVReport {
             + Self.spectrum(tokens.timePerOutputTokenNs)
         let counts = tokens.outputTokensPerRequest
         cells += counts.totalCount > 0
-            ? [TokenReport.decimal(counts.mean), String(counts.valueAtPercentile(50)), String(counts.valueAtPercentile(99)), String(counts.max)]
+            ? [TokenReport.decimal(counts.bucketMean), String(counts.valueAtPercentile(50)), String(counts.valueAtPercentile(99)), String(counts.max)]
             : ["", "", "", ""]
         cells += [String(client.averageLatencyNs / 1000)] + [50, 90, 99].map { String(client.latencyPercentileNs($0) / 1000) }
         return cells.joined(separator: ",")
@@ -58,7 +58,7 @@ struct LLMCSVReport {
     /// avg, p50, p90, p99 in usec; empty cells when nothing was recorded.
     private static func spectrum(_ histogram: Histogram<UInt64>) -> [String] {
         guard histogram.totalCount > 0 else { return ["", "", "", ""] }
-        return [String(UInt64(histogram.mean) / 1000)] + TokenReport.percentiles.map { String(histogram.valueAtPercentile($0) / 1000) }
+        return [String(UInt64(histogram.bucketMean) / 1000)] + TokenReport.percentiles.map { String(histogram.valueAtPercentile($0) / 1000) }
     }
 
     func document(_ levels: [LevelResult]) -> String {
