@@ -34,6 +34,11 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     @exclusivity(unchecked) private var lastEventNs: UInt64 = 0
     /// `--session-concurrency`: the feed builds each turn's request as it goes.
     private let sessions: ChatSessionFeed?
+    /// The answer ended in this wake-up and its record waits for the loop's pass of sends
+    /// (`LoopSendQueue`) to reach the sinks: handing a streamed record over (its gaps, its
+    /// events for the export) takes several µs, and done inside the read it would delay the
+    /// reads, and so the times, of the other streams' events of the same wake-up.
+    @exclusivity(unchecked) private var settling = false
 
     init(placement: SlotPlacement, address: ServerAddress, tls: ClientTLS?, requests: [PreparedRequest], connectTimeoutMs: Int) {
         precondition(!requests.isEmpty)
@@ -63,7 +68,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         pump()
     }
 
-    override var isBusy: Bool { state == .inFlight }
+    override var isBusy: Bool { state == .inFlight || settling }
 
     override var awaitingSinceNs: UInt64 { state == .inFlight ? max(record.startNs, responses.timesNs.last ?? 0) : 0 }
 
@@ -72,6 +77,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     }
 
     func pump() {
+        settle()
         guard maySend, state == .idle, let handler else { return }
         guard let next = nextTicket() else { return }
         state = .inFlight
@@ -179,16 +185,25 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if let sessions, record.succeeded, let failure = sessions.answered(frame.eventStream ? nil : frame.body) {
             record.outcome = .protocolError(failure)
         }
-        finish(record)
         if frame.connectionClose {
+            finish(record)
             handler?.close()
             return
         }
-        becameIdle()
+        settling = true
         sendSoon()
     }
 
+    /// Hands the ended answer's record to the sinks (see `settling`).
+    private func settle() {
+        guard settling else { return }
+        settling = false
+        finish(record)
+        becameIdle()
+    }
+
     func connectionClosed(error: Error?, midEvent: Bool) {
+        settle()
         var abandoned: RequestRecord?
         if state == .inFlight {
             abandoned = record
