@@ -72,8 +72,10 @@ struct CommandLineTests {
         #expect(try await TestClient(port: port).get("/v2/health/live").status == .ok)
         let grpcPort = try #require(Self.port(in: announced.last, after: "kserve-sim: gRPC listening on 127.0.0.1:"), "got \(announced)")
         #expect(grpcPort > 0 && grpcPort != port)
+        // A long deadline: a freshly started debug server, with the whole suite sharing two
+        // cores, once took over 10 s to answer its first RPC (the answer, not its speed, is tested).
         let live = try await withInferenceClient(port: grpcPort) { client in
-            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast()).live
+            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast(seconds: 60)).live
         }
         #expect(live)
 
