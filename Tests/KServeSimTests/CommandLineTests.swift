@@ -101,8 +101,9 @@ struct CommandLineTests {
         var https = TestClient(port: port)
         https.tls = try TestCertificates.httpsClientContext(withCertificate: false)
         #expect(try await https.get("/v2/health/ready").status == .ok)
+        // A long deadline, as in the test above: a freshly started server's first RPC.
         let live = try await withInferenceClient(port: grpcPort, security: try TestCertificates.grpcClientSecurity(withCertificate: false)) { client in
-            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast()).live
+            try await client.serverLive(Inference_ServerLiveRequest(), options: failFast(seconds: 60)).live
         }
         #expect(live)
         kill(server.process.processIdentifier, SIGTERM)
