@@ -91,6 +91,23 @@ struct OpenAIRecordTests {
         }
     }
 
+    /// The line is written by hand: strings that need escapes come back exactly.
+    @Test func recordLineKeepsEscapedAndNonASCIIText() async throws {
+        let record = temporaryRecordPath("openai-escapes")
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let body = "{\"model\":\"sim-llm\",\"prompt\":\"tab\\there \\\"quoted\\\" back\\\\slash é ✓ \\u0001\",\"max_tokens\":1}\n\t"
+        try await withSimulator(recordPath: record) { client async throws in
+            let answer = try await client.send(TestRequest(method: .POST, path: "/v1/completions",
+                                                           headers: [("X-Note", "a \"b\" \\ c")], body: ByteBuffer(string: body)))
+            #expect(answer.status == .ok)
+        }
+        let lines = try recordedObjects(record)
+        try #require(lines.count == 1)
+        #expect(lines[0]["body"] as? String == body)
+        #expect((lines[0]["headers"] as? [String: String])?["x-note"] == "a \"b\" \\ c")
+        #expect(lines[0]["prompt_tokens"] as? Int == 7)
+    }
+
     @Test func faultedRequestsAreRecordedWithTheirFault() async throws {
         let record = temporaryRecordPath("openai-fault")
         defer { try? FileManager.default.removeItem(atPath: record) }

@@ -1,6 +1,8 @@
+import KServeProtocol
+
 /// The `--record` line of one OpenAI request, written when its answer is settled (just before
 /// its last bytes go out, or when its client left): what came in, what went out, and when.
-struct OpenAIRecordLine: Encodable {
+struct OpenAIRecordLine {
     /// The path asked for, e.g. `/v1/chat/completions`.
     var endpoint: String
     /// The body's `model` field, when there was one.
@@ -30,13 +32,56 @@ struct OpenAIRecordLine: Encodable {
     /// The HTTP headers of the request, names lowercased.
     var headers: [String: String]
 
-    enum CodingKeys: String, CodingKey {
-        case endpoint, model, body, stream, status, succeeded, fault, headers
-        case promptTokens = "prompt_tokens"
-        case tokensSent = "tokens_sent"
-        case firstTokenNs = "first_token_ns"
-        case lastTokenNs = "last_token_ns"
-        case timeNs = "time_ns"
-        case arrivedNs = "arrived_ns"
+    /// The line as JSON, keys sorted, absent values left out (as `JSONEncoder` with sorted keys
+    /// wrote it). Written by hand: it is written on the connection's loop at the end of every
+    /// answer, and the encoder took about 40 µs there, time the loop's other requests waited.
+    var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.utf8.count + 512)
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(UInt8(ascii: first ? "{" : ","))
+            first = false
+            name.withUTF8Buffer { JSONText.appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
+            out.append(UInt8(ascii: ":"))
+        }
+        func number(_ name: StaticString, _ value: (some BinaryInteger)?) {
+            guard let value else { return }
+            key(name)
+            out.append(contentsOf: String(value).utf8)
+        }
+        func string(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            JSONText.appendQuoted(value.utf8, to: &out)
+        }
+        func flag(_ name: StaticString, _ value: Bool) {
+            key(name)
+            out.append(contentsOf: (value ? "true" : "false").utf8)
+        }
+        number("arrived_ns", arrivedNs)
+        string("body", body)
+        string("endpoint", endpoint)
+        string("fault", fault)
+        number("first_token_ns", firstTokenNs)
+        key("headers")
+        out.append(UInt8(ascii: "{"))
+        for (index, name) in headers.keys.sorted().enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(name.utf8, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONText.appendQuoted(headers[name]!.utf8, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        number("last_token_ns", lastTokenNs)
+        string("model", model)
+        number("prompt_tokens", promptTokens)
+        number("status", status)
+        flag("stream", stream)
+        flag("succeeded", succeeded)
+        number("time_ns", timeNs)
+        number("tokens_sent", tokensSent)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }

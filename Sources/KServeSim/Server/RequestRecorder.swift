@@ -94,7 +94,18 @@ final class RequestRecorder: Sendable {
     func append(_ line: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var bytes = try? encoder.encode(line) else { return }
+        guard let bytes = try? encoder.encode(line) else { return }
+        append(json: bytes)
+    }
+
+    /// Writes one OpenAI request's line.
+    func append(_ line: OpenAIRecordLine) {
+        append(json: line.json)
+    }
+
+    /// Writes a line already in JSON, whole, at the end of the file.
+    private func append(json: some Collection<UInt8>) {
+        var bytes = Array(json)
         bytes.append(UInt8(ascii: "\n"))
         descriptor.withLockedValue { fd in
             guard fd >= 0 else { return }
