@@ -254,7 +254,8 @@ final class OpenAIExchange {
         if succeeded { statistics.add(statistics.succeeded) } else { statistics.add(statistics.failed) }
         guard let recorder = handler.core.recorder else { return }
         var model: String? = request?.model
-        if model == nil, let fields = try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.readableBytesView)),
+        // A refused body: its model, if it has one, read as `OpenAIRequest` reads bodies.
+        if model == nil, case .object(let fields)? = try? JSONScanner.parse(Array(body.readableBytesView)),
            case .string(let named)? = fields["model"] {
             model = named
         }
