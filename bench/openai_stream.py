@@ -21,9 +21,10 @@ Subcommands (all append to / read from one JSON-lines log file):
       --record lines (first_token_ns / last_token_ns, from the request body being read,
       and arrived_ns, when the server's loop woke with the request's first bytes): the
       error the client adds, counted from the request's arrival so that the time a request
-      waited in the server behind others is the server's. Client figures come from each tool's export: ours and
-      perf_analyzer's --profile-export-file (response_timestamps; a response can hold
-      several SSE events; only events with non-empty delta content count as tokens),
+      waited in the server behind others is the server's. Client figures come from each
+      tool's export: ours and perf_analyzer's --profile-export-file (response_timestamps;
+      a response can hold several SSE events; only events with non-empty delta content
+      count as tokens),
       AIPerf's profile_export.jsonl (its own per-request time_to_first_token and
       inter_token_latency). Requests are paired with the server's record by the unique
       "req-NNNNNN" in the body (ours, perf_analyzer) or by AIPerf's X-Request-ID header.
@@ -381,8 +382,9 @@ def cmd_measure(a):
         if arr:
             rec["ttft_added_arrival_p50_us"] = pct(arr, 50)
             rec["ttft_added_arrival_p99_us"] = pct(arr, 99)
-            rec["server_wait_p50_us"] = pct([s["wait"] / 1e3 for _, s in pairs if s["wait"] is not None], 50)
-            rec["server_wait_p90_us"] = pct([s["wait"] / 1e3 for _, s in pairs if s["wait"] is not None], 90)
+            waits = [s["wait"] / 1e3 for _, s in pairs if s["wait"] is not None]
+            rec["server_wait_p50_us"] = pct(waits, 50)
+            rec["server_wait_p90_us"] = pct(waits, 90)
         if itl_pairs:
             rec["client_itl_p50_us"] = pct([c / 1e3 for c, _ in itl_pairs], 50)
             rec["itl_added_p50_us"] = pct([(c - s) / 1e3 for c, s in itl_pairs], 50)

@@ -95,7 +95,7 @@ final class RequestRecorder: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let bytes = try? encoder.encode(line) else { return }
-        append(json: bytes)
+        append(json: Array(bytes))
     }
 
     /// Writes one OpenAI request's line.
@@ -104,8 +104,8 @@ final class RequestRecorder: Sendable {
     }
 
     /// Writes a line already in JSON, whole, at the end of the file.
-    private func append(json: some Collection<UInt8>) {
-        var bytes = Array(json)
+    private func append(json: consuming [UInt8]) {
+        var bytes = json
         bytes.append(UInt8(ascii: "\n"))
         descriptor.withLockedValue { fd in
             guard fd >= 0 else { return }

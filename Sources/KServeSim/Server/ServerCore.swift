@@ -25,9 +25,9 @@ final class ServerCore: Sendable {
     let serverMetadataBody: ByteBuffer
     let metadataBodies: [ByteBuffer]
     let configBodies: [ByteBuffer]
-    private let planCaches: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>)]
-    /// One per loop: when requests' bytes arrived (`ArrivalStamp`).
-    private let wakeClocks: [(loop: EventLoop, clock: LoopWakeClock)]
+    /// What each loop keeps for itself: its plan cache, and the clock of when its requests'
+    /// bytes arrived (`ArrivalStamp`).
+    private let perLoop: [(loop: EventLoop, cache: NIOLoopBoundBox<PlanCache>, clock: LoopWakeClock)]
 
     init(catalog: ModelCatalog, delayMicroseconds: Int, recorder: RequestRecorder?, loops: [EventLoop],
          systemSharedMemory: SimulatorConfiguration.SystemSharedMemorySupport = .offered, fault: SimulatorFault? = nil,
@@ -45,24 +45,22 @@ final class ServerCore: Sendable {
                                                         extensions: extensions))
         metadataBodies = catalog.models.map { Self.encode($0.metadata) }
         configBodies = catalog.models.map { Self.encode($0.config) }
-        planCaches = loops.map { loop in
-            (loop, NIOLoopBoundBox.makeBoxSendingValue(PlanCache(), as: PlanCache.self, eventLoop: loop))
+        perLoop = loops.map { loop in
+            (loop, NIOLoopBoundBox.makeBoxSendingValue(PlanCache(), as: PlanCache.self, eventLoop: loop),
+             LoopWakeClock(loop: loop))
         }
-        wakeClocks = loops.map { ($0, LoopWakeClock(loop: $0)) }
+    }
+
+    // Not one of our loops (cannot happen with our bootstrap): a private cache or clock still works.
+
+    /// The plan cache of `loop`; call on that loop only.
+    func planCache(for loop: EventLoop) -> PlanCache {
+        perLoop.first(where: { $0.loop === loop })?.cache.value ?? PlanCache()
     }
 
     /// The wake-up clock of `loop`; call on that loop only.
     func wakeClock(for loop: EventLoop) -> LoopWakeClock {
-        wakeClocks.first(where: { $0.loop === loop })?.clock ?? LoopWakeClock(loop: loop)
-    }
-
-    /// The plan cache of `loop`; call on that loop only.
-    func planCache(for loop: EventLoop) -> PlanCache {
-        guard let entry = planCaches.first(where: { $0.loop === loop }) else {
-            // Not one of our loops (cannot happen with our bootstrap): a private cache still works.
-            return PlanCache()
-        }
-        return entry.cache.value
+        perLoop.first(where: { $0.loop === loop })?.clock ?? LoopWakeClock(loop: loop)
     }
 
     func statisticsBody(models: [Int]) -> ByteBuffer {
