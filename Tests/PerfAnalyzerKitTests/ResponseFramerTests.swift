@@ -41,12 +41,15 @@ struct ResponseFramerTests {
         #expect(parsed[1].body != nil)
     }
 
-    @Test("chunked bodies and close-delimited bodies")
-    func chunkedAndClose() throws {
-        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\n\r\n"
-        let parsed = try frames(chunked, chunkSize: 3)
+    @Test("chunked bodies and close-delimited bodies", arguments: [1, 2, 3, 5, 4096])
+    func chunkedAndClose(chunkSize: Int) throws {
+        // Sizes in upper and lower case hex, one with an extension, one of two digits; each size
+        // line is split across reads at the smaller read sizes.
+        let long = String(repeating: "x", count: 0x1a)
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=y\r\npedia\r\n1A\r\n\(long)\r\n1a\r\n\(long)\r\n0\r\n\r\n"
+        let parsed = try frames(chunked, chunkSize: chunkSize)
         #expect(parsed.count == 1)
-        #expect(parsed[0].body.map { String(buffer: $0) } == "Wikipedia")
+        #expect(parsed[0].body.map { String(buffer: $0) } == "Wikipedia" + long + long)
         let closing = try frames("HTTP/1.0 200 OK\r\n\r\nuntil the end", chunkSize: 4)
         #expect(closing.count == 1)
         #expect(closing[0].connectionClose)
@@ -77,6 +80,7 @@ struct ResponseFramerTests {
     @Test("malformed responses are errors, not crashes", arguments: [
         "HTTP/1.1 2x0 OK\r\n\r\n", "SMTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
         "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;ext\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFF\r\n",
     ])
     func malformed(text: String) {
         #expect(throws: HTTPResponseFramer.ParseError.self) { _ = try frames(text, chunkSize: 5) }

@@ -26,20 +26,28 @@ struct ExportEntryEncoder: Sendable {
         UInt64(max(0, Int64(monotonicNs) + wallOffsetNs))
     }
 
-    /// Appends one entry of `batch` to `out` (no separator).
+    /// Appends one entry of `batch` to `out` (no separator). Written straight into `out`: a
+    /// streamed answer has an entry with a time and an object per token.
     func append(_ entry: ExportBatch.Entry, of batch: ExportBatch, to out: inout [UInt8]) {
-        out += Array("{\"timestamp\":\(epoch(entry.startNs))".utf8)
-        if entry.sequenceID != 0 { out += Array(",\"sequence_id\":\(entry.sequenceID)".utf8) }
+        out += Array("{\"timestamp\":".utf8)
+        ExportValueEncoding.appendDecimal(epoch(entry.startNs), to: &out)
+        if entry.sequenceID != 0 {
+            out += Array(",\"sequence_id\":".utf8)
+            ExportValueEncoding.appendDecimal(entry.sequenceID, to: &out)
+        }
         out += Array(",\"request_inputs\":".utf8)
         out += entry.inputs ?? requestInputs[entry.request]
         out += Array(",\"response_timestamps\":[".utf8)
         let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
-        out += Array(responses.map { String(epoch(batch.responseTimesNs[$0])) }.joined(separator: ",").utf8)
+        for index in responses {
+            if index > responses.lowerBound { out.append(UInt8(ascii: ",")) }
+            ExportValueEncoding.appendDecimal(epoch(batch.responseTimesNs[index]), to: &out)
+        }
         out += Array("],\"response_outputs\":[".utf8)
-        for (position, index) in responses.enumerated() {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
+        for index in responses {
+            if index > responses.lowerBound { out.append(UInt8(ascii: ",")) }
             if index < batch.bodies.count {
-                out += ExportResponseOutputs.object(batch.bodies[index], wire: wire)
+                ExportResponseOutputs.append(batch.bodies[index], wire: wire, to: &out)
             } else {
                 out += Array("{}".utf8)
             }

@@ -19,15 +19,15 @@ enum ExportResponseOutputs {
         case openAI
     }
 
-    /// The `{"NAME":value,...}` object of one response; `{}` when it cannot be read.
-    static func object(_ body: ExportBatch.Body, wire: Wire) -> [UInt8] {
+    /// Appends the `{"NAME":value,...}` object of one response to `out`; `{}` when it cannot be read.
+    static func append(_ body: ExportBatch.Body, wire: Wire, to out: inout [UInt8]) {
         if case .openAI = wire {
-            var out = Array("{\"response\":".utf8)
-            ExportValueEncoding.appendString(body.bytes.readableBytesView, to: &out)
+            out += Array("{\"response\":".utf8)
+            body.bytes.withUnsafeReadableBytes { JSONText.appendQuoted($0, to: &out) }
             out.append(UInt8(ascii: "}"))
-            return out
+            return
         }
-        return ExportValueEncoding.object(((try? tensors(body, wire: wire)) ?? []).sorted { $0.name < $1.name })
+        out += ExportValueEncoding.object(((try? tensors(body, wire: wire)) ?? []).sorted { $0.name < $1.name })
     }
 
     static func tensors(_ body: ExportBatch.Body, wire: Wire) throws -> [(name: String, datatype: DataType?, bytes: [UInt8])] {

@@ -97,18 +97,11 @@ struct HTTPResponseFramer {
                 consumeBody(&buffer, take)
                 state = .fixedBody(remaining: remaining - take)
             case .chunkSize:
-                guard let lineEnd = Self.find(crlf: buffer) else { return nil }
-                let line = buffer.readableBytesView.prefix(lineEnd)
-                var size = 0
-                var sawDigit = false
-                for byte in line {
-                    guard let digit = JSONText.hexValue(byte) else { break }
-                    size = size &* 16 &+ Int(digit)
-                    sawDigit = true
-                    if size > 1 << 40 { throw .malformedChunk }
+                // One pass over the raw bytes: a streamed answer has a chunk per event.
+                guard let (size, lineLength) = try buffer.withUnsafeReadableBytes({ bytes throws(ParseError) in try Self.chunkSizeLine(bytes) }) else {
+                    return nil
                 }
-                guard sawDigit else { throw .malformedChunk }
-                buffer.moveReaderIndex(forwardBy: lineEnd + 2)
+                buffer.moveReaderIndex(forwardBy: lineLength)
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 let take = min(remaining, buffer.readableBytes)
@@ -297,6 +290,28 @@ struct HTTPResponseFramer {
     @inline(__always)
     private static func lineEnd(_ base: UnsafeRawPointer, from start: Int, count: Int) -> Int? {
         ByteScan.first(0x0A, in: base, from: start, to: count)
+    }
+
+    /// A chunk's size line at the start of `bytes` ("1a", "1a;extension"): the size and the
+    /// line's length with its CRLF, or nil while the CRLF has not arrived.
+    private static func chunkSizeLine(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> (Int, Int)? {
+        guard bytes.count >= 2 else { return nil }
+        var size = 0
+        var index = 0
+        while index < bytes.count, let digit = JSONText.hexValue(bytes[index]) {
+            size = size &* 16 &+ Int(digit)
+            if size > 1 << 40 { throw .malformedChunk }
+            index += 1
+        }
+        let sawDigit = index > 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0D, bytes[index + 1] == 0x0A {
+                guard sawDigit else { throw .malformedChunk }
+                return (size, index + 2)
+            }
+            index += 1
+        }
+        return nil
     }
 
     private static func find(crlf buffer: ByteBuffer) -> Int? {

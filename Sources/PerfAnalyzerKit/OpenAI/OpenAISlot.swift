@@ -261,7 +261,9 @@ final class OpenAIConnectionHandler: ChannelInboundHandler {
         self.slot = slot
         // Non-streamed answers are read whole: their usage block and, for the export, their text.
         reader = HTTPAnswerReader(framer: HTTPResponseFramer(keepSuccessfulBodies: true))
-        reader.framer.eventStreamBody = { [unowned self] bytes in
+        // The handler owns the framer that holds this closure, so the closure cannot outlive it;
+        // unowned(unsafe) spares a reference count per read.
+        reader.framer.eventStreamBody = { [unowned(unsafe) self] bytes in
             self.events.feed(bytes) { text, data in self.slot.eventArrived(text: text, data: data) }
         }
     }
