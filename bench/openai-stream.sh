@@ -6,7 +6,7 @@
 # request count, alternating the tools (ours, perf_analyzer, AIPerf, ours, ...).
 #
 # For each tool and scenario it reports the medians of:
-#   - client CPU per streamed token: (user + sys of /usr/bin/time) / tokens the SERVER sent
+#   - client CPU per streamed token: (user + sys of the reaped process tree) / tokens the SERVER sent
 #     during the run (delta of GET /v1/sim/statistics), start-up included;
 #   - accuracy: per request, the client's time to first token and inter-token latency minus
 #     the server's own (kserve-sim --record: first_token_ns / last_token_ns from the request
@@ -32,6 +32,8 @@
 #   --results FILE       report file                  [BENCH_RESULTS, bench/results/openai-stream.md]
 #   --time-limit S       kill a client after S seconds                         [BENCH_TIME_LIMIT, 600]
 #   --no-build           use the existing release binaries                     [BENCH_BUILD=0]
+#   --ours PATH          another perf-analyzer binary in the "ours" column (e.g. a build from
+#                        before a change, for a before/after on the same machine)  [BENCH_OURS]
 #   BENCH_KEEP_WORK=1    keep the temp dir (every run's output, export and the server records)
 #
 # Needs: swift, python3, curl, /usr/bin/time; scripts/install-perf-analyzer.sh and
@@ -57,6 +59,7 @@ PIN="${BENCH_PIN:-none}"
 RESULTS="${BENCH_RESULTS:-bench/results/openai-stream.md}"
 TIME_LIMIT="${BENCH_TIME_LIMIT:-600}"
 BUILD="${BENCH_BUILD:-1}"
+OURS_GIVEN="${BENCH_OURS:-}"
 MODEL="sim-llm"
 PROMPT_WORDS=32
 REQUESTED=()
@@ -75,6 +78,7 @@ while [ $# -gt 0 ]; do
         --results) RESULTS="$2"; shift 2 ;;
         --time-limit) TIME_LIMIT="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --ours) OURS_GIVEN="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         itl2|itl02|sweep) REQUESTED+=("$1"); shift ;;
         *) fail "unknown argument: $1 (see --help)" ;;
@@ -107,7 +111,7 @@ if [ "$BUILD" = "1" ]; then
         || fail "swift build of kserve-sim failed (use --no-build to use existing binaries)"
 fi
 BIN="$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
-OURS="$BIN/perf-analyzer"
+OURS="${OURS_GIVEN:-$BIN/perf-analyzer}"
 SIM="$BIN/kserve-sim"
 case " $TOOLS " in *" ours "*) [ -x "$OURS" ] || fail "$OURS not found; run without --no-build" ;; esac
 [ -x "$SIM" ] || fail "$SIM not found; run without --no-build"
@@ -185,8 +189,11 @@ start_sim() {
 
 # --- machine description ------------------------------------------------------
 OURS_BUILD="built $(date -r "$OURS" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'), HEAD $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-[ -z "$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)" ] \
-    || OURS_BUILD="$OURS_BUILD (uncommitted changes under Sources/)"
+if [ -n "$OURS_GIVEN" ]; then
+    OURS_BUILD="built $(date -r "$OURS" '+%Y-%m-%d %H:%M:%S' 2>/dev/null || echo '?'), given with --ours"
+elif [ -n "$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)" ]; then
+    OURS_BUILD="$OURS_BUILD (uncommitted changes under Sources/)"
+fi
 note --type meta \
     "date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" \
     "command=bench/openai-stream.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" \
