@@ -53,6 +53,23 @@ public enum JSONText {
         }
     }
 
+    /// Appends the decimal digits of `value` (a JSON number), without a String in between.
+    public static func appendDecimal(_ value: some FixedWidthInteger, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = UInt64(value.magnitude)
+        // 20 digits are the most a 64-bit magnitude has.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var at = buffer.count
+            repeat {
+                at -= 1
+                buffer[at] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[at...]))
+        }
+    }
+
     /// Appends bytes as a JSON string: quotes, backslashes and control characters escaped
     /// (`\n`-style where JSON has a letter, else `\u00XX` in upper case), everything else as is.
     @inlinable

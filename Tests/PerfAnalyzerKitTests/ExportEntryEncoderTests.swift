@@ -4,18 +4,6 @@ import Testing
 
 @Suite("Profile export: request entries")
 struct ExportEntryEncoderTests {
-    @Test("decimals are written without a String, from 0 to the extremes of 64 bits")
-    func decimals() {
-        for value: Int64 in [0, 7, 10, 1_796_569_060_069_035_071, .max, .min, -42] {
-            var out: [UInt8] = []
-            ExportValueEncoding.appendDecimal(value, to: &out)
-            #expect(String(decoding: out, as: UTF8.self) == String(value))
-        }
-        var out: [UInt8] = []
-        ExportValueEncoding.appendDecimal(UInt64.max, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == String(UInt64.max))
-    }
-
     @Test("an OpenAI entry: epoch times, the sequence id, and each event's text quoted")
     func openAIEntry() {
         var encoder = ExportEntryEncoder(requestInputs: [Array("{\"payload\":\"p\"}".utf8)], wire: .openAI)

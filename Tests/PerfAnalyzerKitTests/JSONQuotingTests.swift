@@ -46,4 +46,16 @@ struct JSONQuotingTests {
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
     }
+
+    @Test("decimals are written without a String, from 0 to the extremes of 64 bits")
+    func decimals() {
+        for value: Int64 in [0, 7, 10, 1_796_569_060_069_035_071, .max, .min, -42] {
+            var out: [UInt8] = []
+            JSONText.appendDecimal(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+        var out: [UInt8] = []
+        JSONText.appendDecimal(UInt64.max, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == String(UInt64.max))
+    }
 }

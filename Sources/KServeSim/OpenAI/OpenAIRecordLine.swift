@@ -45,10 +45,10 @@ struct OpenAIRecordLine {
             name.withUTF8Buffer { JSONText.appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
             out.append(UInt8(ascii: ":"))
         }
-        func number(_ name: StaticString, _ value: (some BinaryInteger)?) {
+        func number(_ name: StaticString, _ value: (some FixedWidthInteger)?) {
             guard let value else { return }
             key(name)
-            out.append(contentsOf: String(value).utf8)
+            JSONText.appendDecimal(value, to: &out)
         }
         func string(_ name: StaticString, _ value: String?) {
             guard let value else { return }

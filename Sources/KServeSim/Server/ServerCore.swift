@@ -51,14 +51,13 @@ final class ServerCore: Sendable {
         }
     }
 
-    // Not one of our loops (cannot happen with our bootstrap): a private cache or clock still works.
-
-    /// The plan cache of `loop`; call on that loop only.
+    /// The plan cache of `loop`; call on that loop only. For a loop not ours (which our
+    /// bootstrap never gives), a private cache, which still works.
     func planCache(for loop: EventLoop) -> PlanCache {
         perLoop.first(where: { $0.loop === loop })?.cache.value ?? PlanCache()
     }
 
-    /// The wake-up clock of `loop`; call on that loop only.
+    /// The wake-up clock of `loop`; call on that loop only. For a loop not ours, a private clock.
     func wakeClock(for loop: EventLoop) -> LoopWakeClock {
         perLoop.first(where: { $0.loop === loop })?.clock ?? LoopWakeClock(loop: loop)
     }

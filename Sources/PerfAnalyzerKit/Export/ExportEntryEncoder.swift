@@ -30,10 +30,10 @@ struct ExportEntryEncoder: Sendable {
     /// streamed answer has an entry with a time and an object per token.
     func append(_ entry: ExportBatch.Entry, of batch: ExportBatch, to out: inout [UInt8]) {
         out += Array("{\"timestamp\":".utf8)
-        ExportValueEncoding.appendDecimal(epoch(entry.startNs), to: &out)
+        JSONText.appendDecimal(epoch(entry.startNs), to: &out)
         if entry.sequenceID != 0 {
             out += Array(",\"sequence_id\":".utf8)
-            ExportValueEncoding.appendDecimal(entry.sequenceID, to: &out)
+            JSONText.appendDecimal(entry.sequenceID, to: &out)
         }
         out += Array(",\"request_inputs\":".utf8)
         out += entry.inputs ?? requestInputs[entry.request]
@@ -41,7 +41,7 @@ struct ExportEntryEncoder: Sendable {
         let responses = entry.firstResponse..<(entry.firstResponse + entry.responseCount)
         for index in responses {
             if index > responses.lowerBound { out.append(UInt8(ascii: ",")) }
-            ExportValueEncoding.appendDecimal(epoch(batch.responseTimesNs[index]), to: &out)
+            JSONText.appendDecimal(epoch(batch.responseTimesNs[index]), to: &out)
         }
         out += Array("],\"response_outputs\":[".utf8)
         for index in responses {

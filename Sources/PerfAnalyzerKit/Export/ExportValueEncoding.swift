@@ -99,23 +99,6 @@ enum ExportValueEncoding {
         JSONText.appendQuoted(bytes, to: &out)
     }
 
-    /// The decimal digits of `value`, without a String in between.
-    static func appendDecimal(_ value: some FixedWidthInteger, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = UInt64(value.magnitude)
-        // 20 digits are the most a 64-bit magnitude has.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var at = buffer.count
-            repeat {
-                at -= 1
-                buffer[at] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[at...]))
-        }
-    }
-
     /// `{"NAME":value,...}` for named tensors, in the order given.
     static func object(_ tensors: [(name: String, datatype: DataType?, bytes: [UInt8])]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
