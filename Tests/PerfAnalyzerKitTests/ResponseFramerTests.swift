@@ -77,6 +77,20 @@ struct ResponseFramerTests {
         #expect(parsed.first?.body.map { String(buffer: $0) } == "ok")
     }
 
+    @Test("a head seen before reads as before, and one that differs is read afresh", arguments: [1, 3, 4096])
+    func repeatedHeads(chunkSize: Int) throws {
+        // The framer remembers the last head it parsed (`RepeatMemo`); each of these differs
+        // from the one before it by a few bytes of the head.
+        let same = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody"
+        let longer = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nbody!"
+        let failed = "HTTP/1.1 503 Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
+        let closing = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlast"
+        let parsed = try frames(same + same + longer + failed + same + closing + same, chunkSize: chunkSize)
+        #expect(parsed.map(\.status) == [200, 200, 200, 503, 200, 200, 200])
+        #expect(parsed.map { $0.body.map { String(buffer: $0) } ?? "" } == ["body", "body", "body!", "busy", "body", "last", "body"])
+        #expect(parsed.map(\.connectionClose) == [false, false, false, false, false, true, false])
+    }
+
     @Test("malformed responses are errors, not crashes", arguments: [
         "HTTP/1.1 2x0 OK\r\n\r\n", "SMTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
         "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
@@ -146,6 +160,32 @@ struct InferAnswerCheckTests {
         for (body, expected) in cases {
             #expect(try Self.problem(Self.response(body), body: body, chunkSize: chunkSize) == .some(expected), "\(body)")
         }
+    }
+
+    @Test("the same answer again is checked the same, and a changed one afresh", arguments: [1, 4, 4096])
+    func repeatedAnswers(chunkSize: Int) throws {
+        // The framer remembers the last JSON part it checked whole (`RepeatMemo`). These bodies
+        // have one length and one head, so only the bytes tell them apart.
+        let good = #"{"outputs":[1]}"#
+        let bad = #"{"outputz":[1]}"#
+        let unfinished = #"{"outputs":[1] "#
+        let header = Self.binaryHeader
+        let binary = { (tail: String) in Self.response(header + tail, headerLength: header.utf8.count) + header + tail }
+        let order = [good, good, bad, good, bad, bad, unfinished, good].map { Self.response($0) + $0 }
+            // The same JSON header with other tensor bytes after it passes again.
+            + [binary("ABCDEFGH"), binary("12345678"), binary("ABCDEFGH")]
+        var framer = HTTPResponseFramer(keepSuccessfulBodies: false, checksAnswers: true)
+        let bytes = Array(order.joined().utf8)
+        var pending = ByteBuffer()
+        var problems: [InferAnswerCheck.Problem?] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunkSize)
+            pending.writeBytes(bytes[offset..<end])
+            offset = end
+            while let frame = try framer.next(from: &pending) { problems.append(frame.answerProblem) }
+        }
+        #expect(problems == [nil, nil, .noOutputs, nil, .noOutputs, .noOutputs, .unfinished, nil, nil, nil, nil])
     }
 
     @Test("an inference header longer than the body is a framing problem")

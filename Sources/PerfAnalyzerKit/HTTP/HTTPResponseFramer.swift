@@ -52,6 +52,9 @@ struct HTTPResponseFramer {
     }
 
     private var state = State.head
+    /// The last head parsed, and the last answer's JSON part with the check's state after it.
+    private var heads = RepeatMemo<(ParsedHead, Int)>(limit: 512)
+    private var checkedJSON = RepeatMemo<InferAnswerCheck>(limit: 1024)
     private var frame = HTTPResponseFrame(status: 0, inferenceHeaderLength: nil, body: nil, connectionClose: false)
     private var keepBody = false
     /// Whether the next response's successful body should be kept (validation, control calls).
@@ -94,7 +97,7 @@ struct HTTPResponseFramer {
                 if remaining == 0 { return finish() }
                 let take = min(remaining, buffer.readableBytes)
                 if take == 0 { return nil }
-                consumeBody(&buffer, take)
+                consumeBody(&buffer, take, wholeBody: take == remaining)
                 state = .fixedBody(remaining: remaining - take)
             case .chunkSize:
                 // One pass over the raw bytes: a streamed answer has a chunk per event.
@@ -136,7 +139,8 @@ struct HTTPResponseFramer {
         return false
     }
 
-    private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int) {
+    /// `wholeBody`: these `count` bytes are the rest of the body.
+    private mutating func consumeBody(_ buffer: inout ByteBuffer, _ count: Int, wholeBody: Bool = false) {
         if streamingEvents, let eventStreamBody {
             buffer.withUnsafeReadableBytes { eventStreamBody(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             buffer.moveReaderIndex(forwardBy: count)
@@ -146,8 +150,20 @@ struct HTTPResponseFramer {
             bodyBytes += count
             if headerRemaining > 0 {
                 let scanned = min(count, headerRemaining)
+                // The whole JSON part in one piece, checked from the start: bytes the same as the
+                // last such part leave the check as that one did.
+                let whole = bodyBytes == count && check.problem == nil
+                    && (headerRemaining == .max ? wholeBody : scanned == headerRemaining)
                 var check = self.check
-                buffer.withUnsafeReadableBytes { check.scan(UnsafeRawBufferPointer(rebasing: $0[0..<scanned])) }
+                buffer.withUnsafeReadableBytes { raw in
+                    let json = UnsafeRawBufferPointer(rebasing: raw[0..<scanned])
+                    if whole, let repeated = checkedJSON.value(for: json) {
+                        check = repeated
+                        return
+                    }
+                    check.scan(json)
+                    if whole { checkedJSON.remember(json, gave: check) }
+                }
                 self.check = check
                 if headerRemaining != .max { headerRemaining -= scanned }
             }
@@ -185,7 +201,10 @@ struct HTTPResponseFramer {
     /// with the blank line, or nil while it is incomplete (nothing is consumed then).
     private mutating func parseHead(_ buffer: ByteBuffer) throws(ParseError) -> Int? {
         let found = try buffer.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(ParseError) -> (ParsedHead, Int)? in
-            try Self.parseHead(raw)
+            if let repeated = heads.value(prefixOf: raw) { return repeated }
+            guard let parsed = try Self.parseHead(raw) else { return nil }
+            heads.remember(UnsafeRawBufferPointer(rebasing: raw[0..<parsed.1]), gave: parsed)
+            return parsed
         }
         guard let (parsed, length) = found else { return nil }
         frame.status = parsed.status
