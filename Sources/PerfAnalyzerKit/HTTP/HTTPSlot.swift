@@ -73,7 +73,14 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
 
     /// Sends the next request if the slot is idle and active and its feed has one.
     func pump() {
-        guard maySend, state == .idle, let handler else { return }
+        guard let handler else { return }
+        pump(through: handler)
+    }
+
+    /// `pump()` through the slot's handler, which the caller holds (no reference to count).
+    @inline(__always)
+    private func pump(through handler: InferConnectionHandler) {
+        guard maySend, state == .idle else { return }
         guard let next = nextTicket() else { return }
         let index = next.request
         state = .inFlight
@@ -101,8 +108,8 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if state == .inFlight, record.firstResponseNs == 0 { record.firstResponseNs = nowNs }
     }
 
-    /// A response ended with the bytes read at `endNs`.
-    func responseComplete(_ frame: HTTPResponseFrame, atNs endNs: UInt64) {
+    /// A response ended with the bytes read at `endNs`, on `handler`'s connection.
+    func responseComplete(_ frame: HTTPResponseFrame, atNs endNs: UInt64, on handler: InferConnectionHandler) {
         guard state == .inFlight else { return }
         state = .idle
         record.endNs = endNs
@@ -126,13 +133,13 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         finish(record)
         record.body = nil
         if frame.connectionClose {
-            handler?.close()
+            handler.close()
             return
         }
         becameIdle()
         // The next request goes at once: the answers read after it in this wake-up keep the
         // wake-up's time (`LoopWakeClock`), so the send does not lengthen their latencies.
-        pump()
+        if self.handler === handler { pump(through: handler) }
     }
 
     func connectionClosed(error: Error?) {
@@ -195,7 +202,7 @@ final class InferConnectionHandler: ChannelInboundHandler {
         let nowNs = wakeClock.arrivalNs(channelWake: &lastWake)
         slot.bytesArrived(atNs: nowNs)
         do {
-            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0, atNs: nowNs) }
+            try reader.read(unwrapInboundIn(data)) { slot.responseComplete($0, atNs: nowNs, on: self) }
         } catch {
             closeReason = error
             context.close(promise: nil)
@@ -203,7 +210,7 @@ final class InferConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let frame = reader.endOfStream() { slot.responseComplete(frame, atNs: MonotonicClock.now()) }
+        if let frame = reader.endOfStream() { slot.responseComplete(frame, atNs: MonotonicClock.now(), on: self) }
         slot.connectionClosed(error: closeReason)
         self.context = nil
         context.fireChannelInactive()
