@@ -201,7 +201,7 @@ struct HTTPResponseFramer {
     /// with the blank line, or nil while it is incomplete (nothing is consumed then).
     private mutating func parseHead(_ buffer: ByteBuffer) throws(ParseError) -> Int? {
         let found = try buffer.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(ParseError) -> (ParsedHead, Int)? in
-            if let repeated = heads.value(prefixOf: raw) { return repeated }
+            if let repeated = heads.value(atStartOf: raw) { return repeated }
             guard let parsed = try Self.parseHead(raw) else { return nil }
             heads.remember(UnsafeRawBufferPointer(rebasing: raw[0..<parsed.1]), gave: parsed)
             return parsed

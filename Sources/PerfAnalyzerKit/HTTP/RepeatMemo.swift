@@ -23,7 +23,7 @@ struct RepeatMemo<Value> {
 
     /// The value remembered, when `bytes` starts with the bytes it came from.
     @inline(__always)
-    func value(prefixOf bytes: UnsafeRawBufferPointer) -> Value? {
+    func value(atStartOf bytes: UnsafeRawBufferPointer) -> Value? {
         guard let value, bytes.count >= count, let base = bytes.baseAddress else { return nil }
         return stored.withUnsafeBytes { memcmp($0.baseAddress!, base, count) } == 0 ? value : nil
     }
@@ -31,7 +31,7 @@ struct RepeatMemo<Value> {
     /// The value remembered, when `bytes` are exactly the bytes it came from.
     @inline(__always)
     func value(for bytes: UnsafeRawBufferPointer) -> Value? {
-        bytes.count == count ? value(prefixOf: bytes) : nil
+        bytes.count == count ? value(atStartOf: bytes) : nil
     }
 
     /// Remembers that `bytes` gave `value` (forgets instead when they are over the limit).
