@@ -20,7 +20,8 @@
 #   --baseline-args   extra flags for the baseline (e.g. "--max-threads 1")
 #   --no-nio-floor    leave out the "nio floor" client (bench/nio-floor: one SwiftNIO loop doing
 #                     nothing but send and count; it shows how much of the gap to wrk is NIO's)
-# wrk runs with -t1 (leaving nginx a core) and -t2; the ratios are against the better of them.
+# wrk runs with -t1 (leaving nginx a core) and -t2; the ratios of medians are against the better
+# of them, the paired ratio against wrk -t1.
 # Targets (issue 18): at every level, ours' p99 ≤ 1.3× wrk's and ours' throughput ≥ 0.95× wrk's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
