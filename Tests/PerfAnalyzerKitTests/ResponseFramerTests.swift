@@ -104,19 +104,25 @@ struct ResponseFramerTests {
 /// The framer's check that a successful answer is an inference response (`InferAnswerCheck`).
 @Suite("HTTP response framing: infer answers checked")
 struct InferAnswerCheckTests {
-    private static func problem(_ head: String, body: String, chunkSize: Int, keepBodies: Bool = false) throws -> InferAnswerCheck.Problem?? {
+    /// Every answer's verdict, `text` fed to one framer `chunkSize` bytes at a time.
+    private static func problems(_ text: String, chunkSize: Int, keepBodies: Bool = false) throws -> [InferAnswerCheck.Problem?] {
         var framer = HTTPResponseFramer(keepSuccessfulBodies: keepBodies, checksAnswers: true)
         var pending = ByteBuffer()
-        let bytes = Array((head + body).utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
-        var found: HTTPResponseFrame?
+        var found: [InferAnswerCheck.Problem?] = []
         while offset < bytes.count {
             let end = min(bytes.count, offset + chunkSize)
             pending.writeBytes(bytes[offset..<end])
             offset = end
-            if let frame = try framer.next(from: &pending) { found = frame }
+            while let frame = try framer.next(from: &pending) { found.append(frame.answerProblem) }
         }
-        return found.map(\.answerProblem)
+        return found
+    }
+
+    /// The verdict on the one answer `head` and `body` make; nil when it did not complete.
+    private static func problem(_ head: String, body: String, chunkSize: Int, keepBodies: Bool = false) throws -> InferAnswerCheck.Problem?? {
+        try problems(head + body, chunkSize: chunkSize, keepBodies: keepBodies).last
     }
 
     private static func response(_ body: String, headerLength: Int? = nil, contentLength: Int? = nil) -> String {
@@ -174,17 +180,7 @@ struct InferAnswerCheckTests {
         let order = [good, good, bad, good, bad, bad, unfinished, good].map { Self.response($0) + $0 }
             // The same JSON header with other tensor bytes after it passes again.
             + [binary("ABCDEFGH"), binary("12345678"), binary("ABCDEFGH")]
-        var framer = HTTPResponseFramer(keepSuccessfulBodies: false, checksAnswers: true)
-        let bytes = Array(order.joined().utf8)
-        var pending = ByteBuffer()
-        var problems: [InferAnswerCheck.Problem?] = []
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + chunkSize)
-            pending.writeBytes(bytes[offset..<end])
-            offset = end
-            while let frame = try framer.next(from: &pending) { problems.append(frame.answerProblem) }
-        }
+        let problems = try Self.problems(order.joined(), chunkSize: chunkSize)
         #expect(problems == [nil, nil, .noOutputs, nil, .noOutputs, .noOutputs, .unfinished, nil, nil, nil, nil])
     }
 

@@ -54,7 +54,7 @@ struct HTTPResponseFramer {
     private var state = State.head
     /// The last head parsed, and the last answer's JSON part with the check's state after it.
     private var heads = RepeatMemo<(ParsedHead, Int)>(limit: 512)
-    private var checkedJSON = RepeatMemo<InferAnswerCheck>(limit: 1024)
+    private var checkedJSON: RepeatMemo<InferAnswerCheck>
     private var frame = HTTPResponseFrame(status: 0, inferenceHeaderLength: nil, body: nil, connectionClose: false)
     private var keepBody = false
     /// Whether the next response's successful body should be kept (validation, control calls).
@@ -76,6 +76,8 @@ struct HTTPResponseFramer {
     init(keepSuccessfulBodies: Bool, checksAnswers: Bool = false) {
         self.keepSuccessfulBodies = keepSuccessfulBodies
         self.checksAnswers = checksAnswers
+        // Storage only for a framer that checks answers (load connections, not control or streams).
+        checkedJSON = RepeatMemo(limit: checksAnswers ? 1024 : 0)
     }
 
     /// Consumes what it can from `buffer`; returns a frame when one response is complete.
