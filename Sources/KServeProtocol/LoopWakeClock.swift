@@ -23,7 +23,7 @@ public final class LoopWakeClock: @unchecked Sendable {
     /// Counts wake-ups, so a channel can tell its second read in one.
     @exclusivity(unchecked) @usableFromInline var wakeCount: UInt64 = 1
     /// Made once: scheduling it allocates no closure.
-    @usableFromInline var close: (@Sendable () -> Void)?
+    @exclusivity(unchecked) @usableFromInline var close: (@Sendable () -> Void)?
 
     public init(loop: EventLoop) {
         self.loop = loop

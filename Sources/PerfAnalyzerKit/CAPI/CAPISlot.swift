@@ -59,7 +59,7 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         serial &+= 1
         inFlight = true
         responses?.reset()
-        record = beginRecord(next, batchSize: shared.requests[next.request].batchSize)
+        beginRecord(next, batchSize: shared.requests[next.request].batchSize, in: &record)
         record.responses = responses
         record.toFirstResponse = shared.isDecoupled
         if let failure = send(next) {
@@ -151,7 +151,7 @@ final class CAPISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         record.endNs = nowNs
         if record.firstResponseNs == 0, outcome == .success { record.firstResponseNs = nowNs }
         record.outcome = outcome
-        finish(record)
+        finish(&record)
         record.body = nil
         becameIdle()
         pump()

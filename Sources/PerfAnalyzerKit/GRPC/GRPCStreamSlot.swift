@@ -126,7 +126,7 @@ final class GRPCStreamSlot: GRPCTaskSlot, @unchecked Sendable {
             record.endNs = MonotonicClock.now()
             if record.firstResponseNs == 0, outcome == .success { record.firstResponseNs = record.endNs }
             record.outcome = outcome
-            finish(record)
+            finish(&record)
         }
         turn.reach()
     }

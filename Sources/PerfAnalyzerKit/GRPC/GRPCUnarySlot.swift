@@ -40,7 +40,7 @@ final class GRPCUnarySlot: GRPCTaskSlot, @unchecked Sendable {
             record.endNs = MonotonicClock.now()
         }
         if record.endNs == 0 { record.endNs = MonotonicClock.now() }
-        finish(record)
+        finish(&record)
     }
 
     /// One `ModelInfer` call on a stream of its own, written and read at the transport level:

@@ -272,7 +272,7 @@ final class HTTP2StreamSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         record.endNs = MonotonicClock.now()
         if record.firstResponseNs == 0, outcome == .success { record.firstResponseNs = record.endNs }
         record.outcome = outcome
-        finish(record)
+        finish(&record)
         becameIdle()
         sendSoon()
     }

@@ -166,7 +166,7 @@ final class HTTP2UnarySlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         case .failed(let failure):
             record.outcome = failure
         }
-        finish(record)
+        finish(&record)
         becameIdle()
         sendSoon()
     }

@@ -23,6 +23,8 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private let sendBytes: [ByteBuffer]
     private let batchSizes: [Int]
     private let hasTemplates: Bool
+    /// Whether any prepared request carries outputs to validate answers against.
+    private let hasExpectations: Bool
     private let connectTimeoutMs: Int
 
     @exclusivity(unchecked) private var state = State.disconnected
@@ -43,6 +45,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         sendBytes = requests.map(\.bytes)
         batchSizes = requests.map(\.batchSize)
         hasTemplates = requests.contains { $0.template != nil }
+        hasExpectations = requests.contains { $0.expected != nil }
         keepsBodies = placement.sinks.keepsResponseBodies || requests.contains { $0.expected != nil }
         super.init(placement: placement)
     }
@@ -84,7 +87,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         guard let next = nextTicket() else { return }
         let index = next.request
         state = .inFlight
-        record = beginRecord(next, batchSize: batchSizes[index])
+        beginRecord(next, batchSize: batchSizes[index], in: &record)
         if hasTemplates, let mark = next.sequence, let template = requests[index].template {
             handler.write(template.render(mark, from: requests[index].bytes))
         } else {
@@ -118,7 +121,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         if frame.status == 200, let problem = frame.answerProblem {
             record.outcome = .protocolError("the server answered 200 with something that is not an inference response: \(problem)")
         } else if frame.status == 200 {
-            if let expected = requests[record.request].expected,
+            if hasExpectations, let expected = requests[record.request].expected,
                let mismatch = ResponseValidator.mismatch(body: frame.body ?? ByteBuffer(), inferenceHeaderLength: frame.inferenceHeaderLength,
                                                          expected: expected) {
                 record.outcome = .validationFailure(mismatch)
@@ -130,7 +133,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         } else {
             record.outcome = .serverError(Self.errorText(status: frame.status, body: frame.body))
         }
-        finish(record)
+        finish(&record)
         record.body = nil
         if frame.connectionClose {
             handler.close()

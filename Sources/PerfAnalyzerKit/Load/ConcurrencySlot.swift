@@ -22,6 +22,8 @@ struct SlotPlacement {
     var eventLoop: EventLoop
     var sinks: LoopSinks
     var counters: LoadCounters
+    /// The completion count of `eventLoop`, within `counters`.
+    var completions: LoopCompletions
     /// What the slot sends and when; confined to `eventLoop` like the slot.
     var feed: any SendFeed
     /// The loop's sends made after its wake-up's reads.
@@ -43,6 +45,7 @@ class SlotCore: @unchecked Sendable {
     let eventLoop: EventLoop
     let sinks: LoopSinks
     let counters: LoadCounters
+    private let completions: LoopCompletions
     let feed: any SendFeed
     private let sends: LoopSendQueue
     let wakeClock: LoopWakeClock
@@ -56,6 +59,7 @@ class SlotCore: @unchecked Sendable {
         eventLoop = placement.eventLoop
         sinks = placement.sinks
         counters = placement.counters
+        completions = placement.completions
         feed = placement.feed
         sends = placement.sends
         wakeClock = placement.wakeClock
@@ -160,6 +164,13 @@ class SlotCore: @unchecked Sendable {
         RequestRecord(ticket: ticket, startNs: MonotonicClock.now(), batchSize: batchSize)
     }
 
+    /// `beginRecord` for a slot that keeps one record for all its requests: the record is
+    /// restarted in place, which copies and releases nothing.
+    @inline(__always)
+    func beginRecord(_ ticket: SendTicket, batchSize: Int, in record: inout RequestRecord) {
+        record.restart(ticket: ticket, startNs: MonotonicClock.now(), batchSize: batchSize)
+    }
+
     /// For a slot whose send follows its ticket at once: when the send starts, shared with
     /// the end of the send before it in the loop's pass of sends (`LoopSendQueue`).
     @inline(__always)
@@ -176,7 +187,7 @@ class SlotCore: @unchecked Sendable {
     /// A request ended (its record filled in): the loop's sinks take the record, a failure
     /// stops the run, and the feed and the run's completion count learn of it.
     @inline(__always)
-    func finish(_ record: borrowing RequestRecord) {
+    func finish(_ record: inout RequestRecord) {
         sinks.deliver(record)
         let succeeded = record.succeeded
         if !succeeded {
@@ -184,7 +195,7 @@ class SlotCore: @unchecked Sendable {
             active = false
         }
         feed.ended(record.ticket, succeeded: succeeded)
-        counters.recordCompletion()
+        counters.recordCompletion(on: completions)
     }
 
     /// The slot's own connection closed (its state already says so): the request it carried,
@@ -194,7 +205,7 @@ class SlotCore: @unchecked Sendable {
         if var record {
             record.endNs = MonotonicClock.now()
             record.outcome = abandonedOutcome ?? .connectionError(failure())
-            finish(record)
+            finish(&record)
         }
         abandonedOutcome = nil
         becameIdle()

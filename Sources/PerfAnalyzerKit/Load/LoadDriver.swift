@@ -96,9 +96,11 @@ class LoadEngine: @unchecked Sendable {
 
     var slowestAnswerNs: UInt64 { slowestAnswer.load(ordering: .relaxed) }
 
-    init(loops: [EventLoop], scheduled: Bool, counters: LoadCounters = LoadCounters(), makeSinks: SinkFactory,
+    init(loops: [EventLoop], scheduled: Bool, counters: LoadCounters? = nil, makeSinks: SinkFactory,
          makeSlot: @escaping SlotFactory) {
         precondition(!loops.isEmpty)
+        let counters = counters ?? LoadCounters(loopCount: loops.count)
+        precondition(counters.loopCompletions.count == loops.count)
         self.counters = counters
         let now = MonotonicClock.now()
         self.loops = loops.map {
@@ -115,7 +117,7 @@ class LoadEngine: @unchecked Sendable {
     /// The event loops that carry slots, in the order slots are placed on them.
     var eventLoops: [EventLoop] { loops.map(\.loop) }
 
-    public var completedCount: Int { counters.completed.load(ordering: .relaxed) }
+    public var completedCount: Int { counters.completed }
 
     public var hasFailed: Bool { counters.failed.load(ordering: .relaxed) }
 
@@ -123,7 +125,8 @@ class LoadEngine: @unchecked Sendable {
     func addSlot(on share: Int, feed: any SendFeed) -> any LoadSlotBase {
         let index = slotCount.loadThenWrappingIncrement(ordering: .relaxed)
         let loop = loops[share]
-        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters, feed: feed,
+        let slot = makeSlot(SlotPlacement(index: index, eventLoop: loop.loop, sinks: loop.sinks, counters: counters,
+                                          completions: counters.loopCompletions[share], feed: feed,
                                           sends: loop.sends, wakeClock: loop.wakeClock))
         slots.withLockedValue { $0.append(slot) }
         return slot

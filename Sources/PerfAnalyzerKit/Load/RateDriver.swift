@@ -33,8 +33,8 @@ final class RateDriver: LoadEngine, LoadDriver, @unchecked Sendable {
         let laneLoops = sequences == nil ? loops : Array(loops.prefix(max(1, min(loops.count, concurrentSequences))))
         self.scheduleFor = scheduleFor
         self.sequences = sequences
-        let counters = LoadCounters()
         let count = laneLoops.count
+        let counters = LoadCounters(loopCount: count)
         let perLaneLimit = isAsync ? max(1, min(Self.asyncSlotLimit, NumericBounds.connectionLimit()) / count) : 0
         var lanes: [RateLane] = []
         var initial: [Int] = []

@@ -55,7 +55,7 @@ public struct ClientWindow: Sendable {
         inferenceCount += batchSize
         _ = latencyNs.record(min(latency, Self.maxTrackableLatencyNs))
         latencySumNs &+= latency
-        let micros = Double(latency) / 1000
+        let micros = Double(latency) * 0.001
         latencySquaresUs += micros * micros
         sendSumNs &+= sendNs
         receiveSumNs &+= receiveNs

@@ -85,7 +85,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         sawDone = false
         lastEventNs = 0
         firstReadNs = 0
-        record = beginRecord(next, batchSize: 1)
+        beginRecord(next, batchSize: 1, in: &record)
         record.responses = responses
         if let sessions, let built = sessions.pendingRequest {
             record.sentInputs = sessions.pendingInputs
@@ -186,7 +186,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
             record.outcome = .protocolError(failure)
         }
         if frame.connectionClose {
-            finish(record)
+            finish(&record)
             handler?.close()
             return
         }
@@ -198,7 +198,7 @@ final class OpenAISlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
     private func settle() {
         guard settling else { return }
         settling = false
-        finish(record)
+        finish(&record)
         becameIdle()
     }
 

@@ -54,6 +54,27 @@ struct RequestRecord: Sendable {
         self.batchSize = batchSize
     }
 
+    /// Makes this record the record of a new request starting at `startNs`, in place: the
+    /// fields a finished request left set are cleared, and the others are not written again,
+    /// so a slot that reuses its record releases nothing per request.
+    @inline(__always)
+    mutating func restart(ticket: SendTicket, startNs: UInt64, batchSize: Int) {
+        self.ticket = ticket
+        self.startNs = startNs
+        self.batchSize = batchSize
+        sentNs = 0
+        firstResponseNs = 0
+        endNs = 0
+        responseCount = 0
+        if responses != nil { responses = nil }
+        if body != nil { body = nil }
+        bodyHeaderLength = nil
+        toFirstResponse = false
+        tokens = TokenTally()
+        if sentInputs != nil { sentInputs = nil }
+        if case .success = outcome {} else { outcome = .success }
+    }
+
     var request: Int { ticket.request }
     var intendedNs: UInt64 { ticket.intendedNs }
     var sequence: SequenceMark? { ticket.sequence }
