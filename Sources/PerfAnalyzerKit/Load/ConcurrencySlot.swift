@@ -188,6 +188,8 @@ class SlotCore: @unchecked Sendable {
     /// stops the run, and the feed and the run's completion count learn of it.
     @inline(__always)
     func finish(_ record: inout RequestRecord) {
+        // The sinks and the loop's completion count are written without locks (debug builds check).
+        eventLoop.assertInEventLoop()
         sinks.deliver(record)
         let succeeded = record.succeeded
         if !succeeded {
