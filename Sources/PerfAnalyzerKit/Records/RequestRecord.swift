@@ -55,8 +55,8 @@ struct RequestRecord: Sendable {
     }
 
     /// Makes this record the record of a new request starting at `startNs`, in place: the
-    /// fields a finished request left set are cleared, and the others are not written again,
-    /// so a slot that reuses its record releases nothing per request.
+    /// times, counts and flags are reset, and a reference is cleared only when the request
+    /// before left one set, so a slot that reuses its record copies and releases nothing.
     @inline(__always)
     mutating func restart(ticket: SendTicket, startNs: UInt64, batchSize: Int) {
         self.ticket = ticket
