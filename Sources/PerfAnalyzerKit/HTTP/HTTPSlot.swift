@@ -46,7 +46,7 @@ final class HTTPSlot: SlotCore, ConcurrencySlot, @unchecked Sendable {
         batchSizes = requests.map(\.batchSize)
         hasTemplates = requests.contains { $0.template != nil }
         hasExpectations = requests.contains { $0.expected != nil }
-        keepsBodies = placement.sinks.keepsResponseBodies || requests.contains { $0.expected != nil }
+        keepsBodies = placement.sinks.keepsResponseBodies || hasExpectations
         super.init(placement: placement)
     }
 
