@@ -10,13 +10,15 @@
 # the export's size and the exit code of each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/release-flags.sh
+source scripts/release-flags.sh
 short_s=${1:-15}
 long_s=${2:-60}
 rate=${3:-8000}
 
-swift build -c release --product perf-analyzer >&2
-swift build -c release --product kserve-sim >&2
-bin=$(swift build -c release --show-bin-path)
+swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2
+swift build "${RELEASE_FLAGS[@]}" --product kserve-sim >&2
+bin=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)
 reference=$(scripts/install-perf-analyzer.sh | tail -n 1)
 
 work=$(mktemp -d)

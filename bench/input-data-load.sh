@@ -15,6 +15,8 @@
 # commit before a change) in each round, between ours and perf_analyzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/release-flags.sh
+source scripts/release-flags.sh
 size_mb=${1:-100}
 pairs=${2:-3}
 steps=${3:-large}
@@ -23,9 +25,9 @@ case "$steps" in
     *) echo "STEPS must be large or small, not '$steps'" >&2; exit 2 ;;
 esac
 
-swift build -c release --product perf-analyzer >&2
-swift build -c release --product kserve-sim >&2
-bin=$(swift build -c release --show-bin-path)
+swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2
+swift build "${RELEASE_FLAGS[@]}" --product kserve-sim >&2
+bin=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)
 reference=$(scripts/install-perf-analyzer.sh | tail -n 1)
 
 work=$(mktemp -d)

@@ -42,6 +42,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/release-flags.sh
+source scripts/release-flags.sh
 ORIG_ARGS=("$@")
 
 log()  { echo "[openai-stream] $*" >&2; }
@@ -103,14 +105,14 @@ esac
 command -v python3 >/dev/null || fail "python3 not found"
 command -v curl >/dev/null || fail "curl not found"
 if [ "$BUILD" = "1" ]; then
-    log "building release binaries (swift build -c release)"
+    log "building release binaries (swift build ${RELEASE_FLAGS[*]})"
     # One product per call: `swift build` builds only the last of several --product flags.
-    swift build -c release --product perf-analyzer >&2 \
+    swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2 \
         || fail "swift build of perf-analyzer failed (use --no-build to use existing binaries)"
-    swift build -c release --product kserve-sim >&2 \
+    swift build "${RELEASE_FLAGS[@]}" --product kserve-sim >&2 \
         || fail "swift build of kserve-sim failed (use --no-build to use existing binaries)"
 fi
-BIN="$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
+BIN="$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
 OURS="${OURS_GIVEN:-$BIN/perf-analyzer}"
 SIM="$BIN/kserve-sim"
 case " $TOOLS " in *" ours "*) [ -x "$OURS" ] || fail "$OURS not found; run without --no-build" ;; esac

@@ -65,6 +65,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
+# shellcheck source=scripts/release-flags.sh
+source scripts/release-flags.sh
 
 PAIRS="${BENCH_PAIRS:-3}"
 FAST_REQUESTS="${BENCH_FAST_REQUESTS:-50000}"
@@ -173,11 +175,11 @@ command -v python3 >/dev/null || fail "python3 not found"
 command -v curl >/dev/null || fail "curl not found"
 
 if [ "$BUILD" = "1" ]; then
-    log "building release binaries (swift build -c release)"
-    swift build -c release --product perf-analyzer >&2 || fail "swift build of perf-analyzer failed (use --no-build to use existing binaries)"
-    swift build -c release --product kserve-sim >&2 || fail "swift build of kserve-sim failed (use --no-build to use existing binaries)"
+    log "building release binaries (swift build ${RELEASE_FLAGS[*]})"
+    swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2 || fail "swift build of perf-analyzer failed (use --no-build to use existing binaries)"
+    swift build "${RELEASE_FLAGS[@]}" --product kserve-sim >&2 || fail "swift build of kserve-sim failed (use --no-build to use existing binaries)"
 fi
-BIN="$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
+BIN="$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")"
 OURS="$BIN/perf-analyzer"
 SIM="$BIN/kserve-sim"
 [ -x "$OURS" ] || fail "$OURS not found; run without --no-build"

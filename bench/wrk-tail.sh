@@ -26,6 +26,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/release-flags.sh
+source scripts/release-flags.sh
 log()  { echo "[wrk-tail] $*" >&2; }
 fail() { echo "[wrk-tail] ERROR: $*" >&2; exit 1; }
 
@@ -59,15 +61,15 @@ command -v wrk >/dev/null || { log "installing wrk with apt-get"; apt-get instal
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get install -y -q nginx-light >&2 || fail "could not install nginx-light"; }
 PATH="$PATH:/usr/sbin"
 if [ -z "$OURS" ]; then
-    [ "$BUILD" = 1 ] && { swift build -c release --product perf-analyzer >&2 || fail "swift build failed"; }
-    OURS="$(swift build -c release --show-bin-path)/perf-analyzer"
+    [ "$BUILD" = 1 ] && { swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2 || fail "swift build failed"; }
+    OURS="$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)/perf-analyzer"
 fi
 [ -x "$OURS" ] || fail "$OURS not found"
 [ -z "$BASELINE" ] || [ -x "$BASELINE" ] || fail "$BASELINE not found"
 FLOOR_BIN=""
 if [ "$NIO_FLOOR" = 1 ]; then
-    swift build -c release --package-path bench/nio-floor >&2 || fail "swift build of bench/nio-floor failed (or use --no-nio-floor)"
-    FLOOR_BIN="$(swift build -c release --package-path bench/nio-floor --show-bin-path)/nio-floor"
+    swift build "${RELEASE_FLAGS[@]}" --package-path bench/nio-floor >&2 || fail "swift build of bench/nio-floor failed (or use --no-nio-floor)"
+    FLOOR_BIN="$(swift build "${RELEASE_FLAGS[@]}" --package-path bench/nio-floor --show-bin-path)/nio-floor"
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wrk-tail.XXXXXX")"

@@ -7,10 +7,12 @@
 # (2-second windows, stable within 25%: quick and robust on a busy machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=release-flags.sh
+source scripts/release-flags.sh
 
-swift build -c release --product kserve-sim >&2
-swift build -c release --product perf-analyzer >&2
-bin=$(swift build -c release --show-bin-path)
+swift build "${RELEASE_FLAGS[@]}" --product kserve-sim >&2
+swift build "${RELEASE_FLAGS[@]}" --product perf-analyzer >&2
+bin=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)
 
 log=$(mktemp)
 "$bin/kserve-sim" --http-port 0 --grpc-port 0 >"$log" 2>&1 &

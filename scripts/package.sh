@@ -27,6 +27,8 @@ log() { echo "[package] $*" >&2; }
 fail() { echo "[package] ERROR: $*" >&2; exit 1; }
 # shellcheck source=install-common.sh
 source scripts/install-common.sh
+# shellcheck source=release-flags.sh
+source scripts/release-flags.sh
 apt_install binutils zlib1g-dev
 
 work=$(mktemp -d)
@@ -55,7 +57,7 @@ wraps=(hypot hypotf _dl_find_object)
 g++ -O2 -static-libgcc -static-libstdc++ packaging/glibc/unwind_check.cpp "$floor_objects"/*.o \
     "${wraps[@]/#/-Wl,--wrap=}" -o "$floor_objects/unwind_check" || fail "could not build packaging/glibc/unwind_check.cpp"
 "$floor_objects/unwind_check" >/dev/null || fail "packaging/glibc/unwind_check failed: the wrappers break unwinding or hypot"
-flags=(-c release --static-swift-stdlib --scratch-path "$scratch"
+flags=("${RELEASE_FLAGS[@]}" --static-swift-stdlib --scratch-path "$scratch"
        -Xswiftc -L -Xswiftc "$archives"
        -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
        -Xswiftc -gnone -Xcc -g0   # no debug info: the packaged copies are stripped anyway
