@@ -41,7 +41,9 @@ done
 log() { echo "[bench] $*" >&2; }
 fail() { echo "[bench] ERROR: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || fail "/usr/bin/time not found (apt-get install time)"
-[ -x "$OURS" ] || fail "$OURS not found (bench/run.sh builds it; or swift build -c release -Xswiftc -enforce-exclusivity=unchecked --product perf-analyzer)"
+# shellcheck source=../scripts/release-flags.sh
+source scripts/release-flags.sh
+[ -x "$OURS" ] || fail "$OURS not found (swift build ${RELEASE_FLAGS[*]} --product perf-analyzer)"
 # shellcheck source=../scripts/triton-env.sh
 source scripts/triton-env.sh
 [ -x "$PERF_ANALYZER" ] || fail "reference perf_analyzer missing: run scripts/install-perf-analyzer.sh"

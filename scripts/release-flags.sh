@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The flags of every release build in this project (sourced, not run): the scripts, the
-# benchmarks and the packages all build with these, so that what is measured is what ships and
-# one build's products serve them all (other flags would rebuild everything).
+# benchmarks and the packages all build with these, so that what is measured is what ships, and
+# the scripts and benchmarks share .build/release (other flags would rebuild everything).
 #
 # -enforce-exclusivity=unchecked drops the run-time exclusivity checks (swift_beginAccess)
 # from optimized code, SwiftNIO's included: its channel and write paths make several per
