@@ -54,7 +54,10 @@ struct FaultEndToEndTests {
     @Test("SIGTERM while the server holds every request: the run reports and exits within a few seconds")
     func signalWhileStalled() async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", "stall", "--fault-after", "100"])
-        let command = try BackgroundCommand(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-p", "1000", "--concurrency-range", "2"])
+        // A long --request-timeout: on a loaded machine this task can resume more than a minute
+        // after the stall began, and the automatic limit (60 s) must not end the run first.
+        let command = try BackgroundCommand(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-p", "1000", "--concurrency-range", "2",
+                                                        "--request-timeout", "600000"])
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, (try? await sim.statistics(model: "identity_fp32"))?.inference_stats.success.count.value ?? 0 < 100 {
             try await Task.sleep(nanoseconds: 100_000_000)
