@@ -31,14 +31,14 @@ struct ClientHealthEndToEndTests {
     }
 
     @Test("one core, a rate far beyond it: LIMITED with the reason and what to change, in all three reports")
-    func starvedClient() throws {
+    func starvedClient() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let csv = Self.temporaryPath("starved.csv")
         let export = Self.temporaryPath("starved.json")
         let page = Self.temporaryPath("starved") + ".html"  // chromium runs the script of a file named .html
         defer { for path in [csv, export, page] { try? FileManager.default.removeItem(atPath: path) } }
-        let result = try CommandRunner.run("/usr/bin/taskset", [
+        let result = try await CommandRunner.run("/usr/bin/taskset", [
             "-c", "0", BuiltTools.perfAnalyzer, "-m", "identity_fp32", "-u", sim.url,
             "--request-rate-range", "200000", "--request-count", "30000", "-f", csv, "--verbose-csv",
             "--profile-export-file", export, "--html-report", page,
@@ -60,7 +60,7 @@ struct ClientHealthEndToEndTests {
         #expect(health.first?["cores"] as? Int == 1, "\(health)")
         #expect((health.first?["send_lag_p90_ns"] as? Int ?? 0) > 0, "\(health)")
         // The HTML report's summary marks the level, with the CSV's causes and the console's advice.
-        let dom = try HeadlessChromium.dumpDOM(page)
+        let dom = try await HeadlessChromium.dumpDOM(page)
         let marks = DrawnMarks(dom: dom)
         let row = try #require(marks.row("200000"), "\(marks.marks.filter { $0.tag == "tr" })")
         #expect(row["client"] == "limited" && row["client-limits"] == limited, "\(row.data) vs \(cells)")
@@ -69,13 +69,13 @@ struct ClientHealthEndToEndTests {
     }
 
     @Test("a client that mostly waits on a slow model: ok, and no warning")
-    func quietClient() throws {
+    func quietClient() async throws {
         let sim = try SimulatorProcess(arguments: ["--delay-us", "5000"])
         defer { sim.stop() }
         let csv = Self.temporaryPath("quiet.csv")
         let export = Self.temporaryPath("quiet.json")
         defer { for path in [csv, export] { try? FileManager.default.removeItem(atPath: path) } }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1", "--request-count", "200",
             "-f", csv, "--verbose-csv", "--profile-export-file", export,
         ])

@@ -4,6 +4,7 @@ import Testing
 
 /// Faulty servers on loopback (kserve-sim's `--fault` modes): every run ends within its
 /// deadline with one clear line and a non-zero exit, or counts the bad answers as failed.
+extension EndToEnd {
 @Suite("Faults: a run never hangs, and a bad answer is never a success")
 struct FaultEndToEndTests {
     private static let perf = BuiltTools.perfAnalyzer
@@ -20,10 +21,10 @@ struct FaultEndToEndTests {
     static let wires: [[String]] = [["-i", "http"], ["-i", "grpc"], ["-i", "grpc", "--streaming"]]
 
     @Test("a server that accepts connections and never answers: one line once --connection-timeout is up", arguments: wires)
-    func silentServer(wire: [String]) throws {
+    func silentServer(wire: [String]) async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", "silent"])
         let started = Date()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "--connection-timeout", "1500"] + wire,
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "--connection-timeout", "1500"] + wire,
                                            timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
         #expect(!result.timedOut)
@@ -39,7 +40,7 @@ struct FaultEndToEndTests {
     func stallMidRun(wire: [String]) async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", "stall", "--fault-after", "200"])
         let started = Date()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "-p", "500",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "-p", "500",
                                                        "--concurrency-range", "2", "--request-timeout", "1000"] + wire, timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
         #expect(!result.timedOut)
@@ -66,7 +67,7 @@ struct FaultEndToEndTests {
         try #require(command.process.isRunning, "the run ended before the signal: \(command.stderr.snapshot())")
         let signalled = Date()
         kill(command.process.processIdentifier, SIGTERM)
-        let exited = command.waitForExit(timeout: 15)
+        let exited = await command.waitForExit(timeout: 15)
         let elapsed = Date().timeIntervalSince(signalled)
         #expect(exited)
         #expect(elapsed < 8, "took \(elapsed) s after SIGTERM")
@@ -82,7 +83,7 @@ struct FaultEndToEndTests {
     ])
     func notAnAnswer(mode: String, problem: String) async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", mode, "--fault-after", "20"])
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-p", "500"], timeout: 60)
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-p", "500"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
         #expect(lines.count == 1, "\(lines)")
@@ -94,7 +95,7 @@ struct FaultEndToEndTests {
                                                                          ["-i", "grpc", "--grpc-compression-algorithm", "gzip"]])
     func grpcAnswerWithoutOutputs(wire: [String]) async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", "wrong-shape", "--fault-after", "20"])
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.grpcURL, "-p", "500"] + wire, timeout: 60)
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.grpcURL, "-p", "500"] + wire, timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == ["error: the server's ModelInferResponse has no outputs"])
     }
@@ -102,12 +103,12 @@ struct FaultEndToEndTests {
     @Test("a slow but complete answer is measured; under a shorter --request-timeout it fails")
     func slowAnswer() async throws {
         let sim = try SimulatorProcess(arguments: ["--fault", "slow-bytes", "--fault-delay-ms", "20"])
-        let healthy = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "3"], timeout: 120)
+        let healthy = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "3"], timeout: 120)
         #expect(healthy.status == ExitStatus.success.rawValue, "\(healthy.stderr)")
         let latency = try #require(reportedMicroseconds("Avg latency", in: healthy.stdout))
         #expect(latency > 200_000, "the slow answers took \(latency) usec")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 3)
-        let cut = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "3", "--request-timeout", "100"],
+        let cut = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "3", "--request-timeout", "100"],
                                         timeout: 60)
         #expect(cut.status == ExitStatus.failure.rawValue)
         #expect(cut.stderr.contains("no answer within 100 ms (--request-timeout)"), "\(cut.stderr)")
@@ -116,7 +117,7 @@ struct FaultEndToEndTests {
     @Test("a request rate far above what the server takes is sent as fast as it answers, in bounded memory")
     func rateAboveCapacity() async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "1e7",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "1e7",
                                                        "--request-count", "3000", "-v"], timeout: 120)
         #expect(result.status == ExitStatus.success.rawValue, "\(result.stderr)")
         #expect(result.stdout.contains("Send lag:"))
@@ -129,9 +130,10 @@ struct FaultEndToEndTests {
     ])
     func csvDestination(path: String, line: String) async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-f", path, "--request-count", "10"], timeout: 60)
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "-f", path, "--request-count", "10"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(result.stderr == line + "\n")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 0)
     }
+}
 }

@@ -60,12 +60,12 @@ struct HTMLReportEndToEndTests {
     }
 
     /// Opens the page, saves its screenshot under `name`, and reads back what it drew.
-    static func draw(_ page: String, screenshot name: String) throws -> DrawnMarks {
-        let dom = try HeadlessChromium.dumpDOM(page)
+    static func draw(_ page: String, screenshot name: String) async throws -> DrawnMarks {
+        let dom = try await HeadlessChromium.dumpDOM(page)
         #expect(dom.contains("data-drawn=\"true\""), "the page's script did not finish: \(dom.prefix(400))")
         let png = shots.appendingPathComponent("\(name).png").path
         try? FileManager.default.removeItem(atPath: png)
-        try HeadlessChromium.screenshot(page, to: png)
+        try await HeadlessChromium.screenshot(page, to: png)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
         #expect(bytes.count > 20_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(png): \(bytes.count) bytes")
         return DrawnMarks(dom: dom)
@@ -109,16 +109,16 @@ struct HTMLReportEndToEndTests {
     }
 
     @Test("concurrency sweep: levels, spectrum, windows and the server's breakdown as the console has them; then the export's report")
-    func concurrencySweep() throws {
+    func concurrencySweep() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let directory = try Self.scratch()
         let page = directory.appendingPathComponent("concurrency.html").path
         let export = directory.appendingPathComponent("export.json").path
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:3",
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:3",
                                                                      "-p", "300", "-s", "40", "--html-report", page, "--profile-export-file", export])
         #expect(result.status == 0, "\(result.stderr)")
-        let marks = try Self.draw(page, screenshot: "concurrency")
+        let marks = try await Self.draw(page, screenshot: "concurrency")
         #expect(marks.sections == ["summary", "throughput-latency", "spectrum", "timeline", "server"])
         let blocks = try Self.checkLevels(marks, console: result.stdout, stability: 40)
         #expect(blocks.keys.sorted() == ["1", "2", "3"])
@@ -132,9 +132,9 @@ struct HTMLReportEndToEndTests {
 
         // The same run from its export: the counts, throughput and latencies of the last three windows.
         let fromExport = directory.appendingPathComponent("from-export.html").path
-        let report = try CommandRunner.run(BuiltTools.perfAnalyzer, ["report", export, "-o", fromExport, "-s", "40"])
+        let report = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["report", export, "-o", fromExport, "-s", "40"])
         #expect(report.status == 0 && report.stderr.isEmpty, "\(report.stderr)")
-        let exported = DrawnMarks(dom: try HeadlessChromium.dumpDOM(fromExport))
+        let exported = DrawnMarks(dom: try await HeadlessChromium.dumpDOM(fromExport))
         #expect(exported.sections == ["summary", "throughput-latency", "spectrum", "timeline"])
         for (level, block) in blocks {
             let row = try #require(exported.row(level), "no row for level \(level) in the export's report")
@@ -151,14 +151,14 @@ struct HTMLReportEndToEndTests {
     }
 
     @Test("request-rate sweep: send lag and latency from the intended send time as the console has them")
-    func requestRateSweep() throws {
+    func requestRateSweep() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let page = try Self.scratch().appendingPathComponent("rate.html").path
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "200:400:200",
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "200:400:200",
                                                                      "-p", "300", "-s", "40", "--html-report", page])
         #expect(result.status == 0, "\(result.stderr)")
-        let marks = try Self.draw(page, screenshot: "request-rate")
+        let marks = try await Self.draw(page, screenshot: "request-rate")
         #expect(marks.sections == ["summary", "throughput-latency", "spectrum", "timeline", "server", "schedule"])
         let blocks = try Self.checkLevels(marks, console: result.stdout, stability: 40)
         #expect(blocks.keys.sorted() == ["200", "400"])
@@ -173,7 +173,7 @@ struct HTMLReportEndToEndTests {
     }
 
     @Test("sequence run: sequences per second in the summary, as the console counts them")
-    func sequenceRun() throws {
+    func sequenceRun() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let directory = try Self.scratch()
@@ -181,10 +181,10 @@ struct HTMLReportEndToEndTests {
         try #"{"data": [[{"INPUT": [1]}, {"INPUT": [2]}, {"INPUT": [3]}], [{"INPUT": [10]}, {"INPUT": [20]}]]}"#
             .write(toFile: data, atomically: true, encoding: .utf8)
         let page = directory.appendingPathComponent("sequence.html").path
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sequence_accumulator", "-u", sim.url, "--input-data", data,
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sequence_accumulator", "-u", sim.url, "--input-data", data,
                                                                      "--concurrency-range", "2", "-p", "300", "-s", "40", "--html-report", page])
         #expect(result.status == 0, "\(result.stderr)")
-        let marks = try Self.draw(page, screenshot: "sequence")
+        let marks = try await Self.draw(page, screenshot: "sequence")
         let blocks = try Self.checkLevels(marks, console: result.stdout, stability: 40)
         let block = try #require(blocks["2"])
         #expect(Self.close(marks.row("2")?.number("sequences"), block.range(of: "Sequence count: ").flatMap { range in
@@ -193,19 +193,19 @@ struct HTMLReportEndToEndTests {
     }
 
     @Test("OpenAI streamed run: time to first token, inter-token latency and token throughput as the console has them; the export's report too")
-    func openAIStreamed() throws {
+    func openAIStreamed() async throws {
         let sim = try SimulatorProcess(arguments: ["--openai-ttft-ms", "20", "--openai-itl-ms", "2"])
         defer { sim.stop() }
         let directory = try Self.scratch()
         let body = #"{"model":"sim-llm","messages":[{"role":"user","content":"one two"}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true}}"#
         let page = directory.appendingPathComponent("openai.html").path
         let export = directory.appendingPathComponent("export.json").path
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                                      "-u", sim.url, "--input-data", try openAIInputData([body]),
                                                                      "--concurrency-range", "1:2", "-p", "500", "-s", "50",
                                                                      "--html-report", page, "--profile-export-file", export], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
-        let marks = try Self.draw(page, screenshot: "openai")
+        let marks = try await Self.draw(page, screenshot: "openai")
         #expect(marks.sections.last == "tokens" && !marks.sections.contains("server"), "\(marks.sections)")
         let blocks = try Self.checkLevels(marks, console: result.stdout, stability: 50)
         for (level, block) in blocks {
@@ -219,9 +219,9 @@ struct HTMLReportEndToEndTests {
 
         // From the export: the token section again, its time to first token near the run's.
         let fromExport = directory.appendingPathComponent("from-export.html").path
-        let report = try CommandRunner.run(BuiltTools.perfAnalyzer, ["report", export, "-o", fromExport, "-s", "50"])
+        let report = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["report", export, "-o", fromExport, "-s", "50"])
         #expect(report.status == 0, "\(report.stderr)")
-        let exported = DrawnMarks(dom: try HeadlessChromium.dumpDOM(fromExport))
+        let exported = DrawnMarks(dom: try await HeadlessChromium.dumpDOM(fromExport))
         #expect(exported.sections.last == "tokens")
         for (level, block) in blocks {
             #expect(Self.close(exported.row(level)?.number("requests"), Self.figure("    Request count: ", in: block), relative: 0.05))
@@ -232,7 +232,7 @@ struct HTMLReportEndToEndTests {
     }
 
     @Test("report: a missing file, a file that is not an export, bad JSON and a missing -o are one line each, and nothing is written")
-    func reportBadInput() throws {
+    func reportBadInput() async throws {
         let directory = try Self.scratch()
         let out = directory.appendingPathComponent("out.html").path
         let notExport = directory.appendingPathComponent("not-export.json").path
@@ -247,7 +247,7 @@ struct HTMLReportEndToEndTests {
             (["report", notExport], "-o"),
         ]
         for (arguments, expected) in cases {
-            let result = try CommandRunner.run(BuiltTools.perfAnalyzer, arguments, timeout: 30)
+            let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments, timeout: 30)
             let lines = result.stderr.split(separator: "\n")
             #expect(result.status != 0 && lines.count == 1 && result.stderr.contains(expected), "\(arguments): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
@@ -255,7 +255,7 @@ struct HTMLReportEndToEndTests {
         // A run's --html-report into a folder that does not exist: one line before any load.
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let run = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url,
+        let run = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url,
                                                                   "--html-report", directory.appendingPathComponent("no/such/page.html").path], timeout: 30)
         #expect(run.status != 0 && run.stderr.contains("--html-report") && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }

@@ -11,14 +11,14 @@ struct InputDataEndToEndTests {
     static let servers = ["sim", "triton", "sim-grpc", "triton-grpc"]
 
     /// Runs perf-analyzer and returns the requests `model` received during the run.
-    private func run(_ server: RecordingServer, model: String, _ arguments: [String]) throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
+    private func run(_ server: RecordingServer, model: String, _ arguments: [String]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
         let before = try server.recorded(model).count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
         return (result, Array(try server.recorded(model).dropFirst(before)))
     }
 
     @Test("steps round-robin, in order; -b stacks consecutive steps", arguments: servers)
-    func roundRobin(kind: String) throws {
+    func roundRobin(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let file = try temporaryFile("""
@@ -32,7 +32,7 @@ struct InputDataEndToEndTests {
         let input0 = [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]
         let input1 = [[10, 20, 30, 40], [1, 2, 3, 4], [0, 0, 0, -1]]
 
-        let (single, received) = try run(server, model: "add_sub", ["--input-data", file, "--request-count", "6", "--sync",
+        let (single, received) = try await run(server, model: "add_sub", ["--input-data", file, "--request-count", "6", "--sync",
                                                                      "-H", "X-Trace-Token:abc 123"])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(received.count == 6)
@@ -43,7 +43,7 @@ struct InputDataEndToEndTests {
             if kind == "sim" { #expect(request.headers?["x-trace-token"] == "abc 123") }
         }
 
-        let (batched, stacked) = try run(server, model: "add_sub", ["--input-data", file, "--request-count", "3", "-b", "2"])
+        let (batched, stacked) = try await run(server, model: "add_sub", ["--input-data", file, "--request-count", "3", "-b", "2"])
         #expect(batched.status == 0, "\(batched.stderr)")
         #expect(stacked.count == 3)
         // Requests start at steps 0, 2, 1 (step 0 + 2 per request, wrapping), each with two consecutive steps.
@@ -57,7 +57,7 @@ struct InputDataEndToEndTests {
     }
 
     @Test("the guide's variable-shape example: each step's shape reaches the server", arguments: servers)
-    func stepShapes(kind: String) throws {
+    func stepShapes(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let ones = Array(repeating: "1", count: 16).joined(separator: ", ")
@@ -70,7 +70,7 @@ struct InputDataEndToEndTests {
             ]}
             """)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let (result, received) = try run(server, model: "identity_int32_dynamic",
+        let (result, received) = try await run(server, model: "identity_int32_dynamic",
                                          ["--input-data", file, "--shape", "INPUT0:1,16", "--request-count", "4", "--sync"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(received.map { $0.inputs[0].shape } == [[2, 8], [8, 2], [1, 16], [4, 4]])
@@ -78,14 +78,14 @@ struct InputDataEndToEndTests {
     }
 
     @Test("strings, several files appended, and validation that passes and fails", arguments: servers)
-    func stringsFilesValidation(kind: String) throws {
+    func stringsFilesValidation(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let first = try temporaryFile(#"{"data": [{"INPUT0": ["alpha", "beta"]}], "validation_data": [{"OUTPUT0": ["alpha", "beta"]}]}"#)
         let second = try temporaryFile(#"{"data": [[{"INPUT0": ["gamma", "δέλτα"]}]], "validation_data": [[{"OUTPUT0": ["gamma", "δέλτα"]}]]}"#)
         let wrong = try temporaryFile(#"{"data": [{"INPUT0": ["x", "y"]}], "validation_data": [{"OUTPUT0": ["x", "z"]}]}"#)
         defer { for path in [first, second, wrong] { try? FileManager.default.removeItem(atPath: path) } }
-        let (result, received) = try run(server, model: "identity_bytes",
+        let (result, received) = try await run(server, model: "identity_bytes",
                                          ["--input-data", first, "--input-data", second, "--shape", "INPUT0:2", "--request-count", "4", "--sync"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(received.map { $0.inputs[0].data } == [
@@ -93,7 +93,7 @@ struct InputDataEndToEndTests {
             [.string("alpha"), .string("beta")], [.string("gamma"), .string("δέλτα")],
         ])
         for format in ["binary", "json"] {
-            let (failed, _) = try run(server, model: "identity_bytes",
+            let (failed, _) = try await run(server, model: "identity_bytes",
                                       ["--input-data", wrong, "--shape", "INPUT0:2", "--request-count", "4", "--output-tensor-format", format])
             #expect(failed.status != 0)
             #expect(failed.stderr.contains("validation failed for output 'OUTPUT0', data step 0, index 1: expected \"z\", received \"y\""), "\(failed.stderr)")
@@ -101,7 +101,7 @@ struct InputDataEndToEndTests {
     }
 
     @Test("a directory of raw files, with outputs as validation data", arguments: servers)
-    func directory(kind: String) throws {
+    func directory(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dir-\(UUID().uuidString)")
@@ -116,30 +116,30 @@ struct InputDataEndToEndTests {
         try write("INPUT1", [1, 1, 1, 1])
         try write("OUTPUT0", [8, 9, 10, 11])
         try write("OUTPUT1", [6, 7, 8, 9])
-        let (result, received) = try run(server, model: "add_sub", ["--input-data", directory.path, "--request-count", "5", "-b", "2"])
+        let (result, received) = try await run(server, model: "add_sub", ["--input-data", directory.path, "--request-count", "5", "-b", "2"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(received.count == 5)
         #expect(received.allSatisfy { $0.inputs.first { $0.name == "INPUT0" }?.data == ints([7, 8, 9, 10, 7, 8, 9, 10]) })
 
         try write("OUTPUT1", [6, 7, 0, 9])
-        let (failed, _) = try run(server, model: "add_sub", ["--input-data", directory.path, "--request-count", "5", "-b", "2"])
+        let (failed, _) = try await run(server, model: "add_sub", ["--input-data", directory.path, "--request-count", "5", "-b", "2"])
         #expect(failed.status != 0)
         #expect(failed.stderr.contains("validation failed for output 'OUTPUT1', data step 0, index 2: expected 0, received 8"), "\(failed.stderr)")
     }
 
     @Test("bad input data: one line and nothing sent", arguments: servers)
-    func badInput(kind: String) throws {
+    func badInput(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let file = try temporaryFile(#"{"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 2, 3, 4]}, {"INPUT0": [1, 2, 3], "INPUT1": [1, 2, 3, 4]}]}"#)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let (result, received) = try run(server, model: "add_sub", ["--input-data", file])
+        let (result, received) = try await run(server, model: "add_sub", ["--input-data", file])
         #expect(result.status != 0)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains(file))
         #expect(result.stderr.contains("data[1].INPUT0"), "\(result.stderr)")
         #expect(received.isEmpty)
-        let missing = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "add_sub"] + server.address + ["--input-data", "/no/such/file.json"])
+        let missing = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "add_sub"] + server.address + ["--input-data", "/no/such/file.json"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("--input-data /no/such/file.json"))
     }

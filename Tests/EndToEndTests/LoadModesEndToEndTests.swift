@@ -50,10 +50,10 @@ extension EndToEnd {
 struct LoadModesEndToEndTests {
     static let servers = ["sim", "triton", "sim-grpc", "triton-grpc"]
 
-    private func run(_ server: RecordingServer, model: String, _ arguments: [String]) throws -> (CommandResult, [TritonEnvironment.RecordedRequest], TimeInterval) {
+    private func run(_ server: RecordingServer, model: String, _ arguments: [String]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest], TimeInterval) {
         let before = try server.recorded(model).count
         let started = Date()
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
         let elapsed = Date().timeIntervalSince(started)
         return (result, Array(try server.recorded(model).dropFirst(before)), elapsed)
     }
@@ -65,7 +65,7 @@ struct LoadModesEndToEndTests {
         // Spinning before each send changes how a lane waits, not what it sends or when.
         for (distribution, extra) in [("constant", []), ("poisson", []), ("constant", ["--async", "--spin-before-send", "200"])] {
             let before = try await server.successCount("identity_fp32")
-            let (result, received, elapsed) = try run(server, model: "identity_fp32",
+            let (result, received, elapsed) = try await run(server, model: "identity_fp32",
                                                       ["--request-rate-range", "400", "--request-distribution", distribution,
                                                        "--request-count", "300"] + extra)
             #expect(result.status == 0, "\(result.stderr)")
@@ -84,7 +84,7 @@ struct LoadModesEndToEndTests {
         let server = try RecordingServer.start("sim-grpc")
         defer { server.stop() }
         let before = try await server.successCount("identity_fp32")
-        let (result, _, elapsed) = try run(server, model: "identity_fp32",
+        let (result, _, elapsed) = try await run(server, model: "identity_fp32",
                                            ["--request-rate-range", "400", "--request-count", "200", "--async"] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await server.successCount("identity_fp32") - before == 200)
@@ -92,10 +92,10 @@ struct LoadModesEndToEndTests {
     }
 
     @Test("over measured windows, the server's count follows the rate", arguments: ["sim", "triton-grpc"])
-    func requestRateWindows(kind: String) throws {
+    func requestRateWindows(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
-        let (result, _, _) = try run(server, model: "identity_fp32", ["--request-rate-range", "300", "-p", "1000", "-s", "50", "-r", "20"])
+        let (result, _, _) = try await run(server, model: "identity_fp32", ["--request-rate-range", "300", "-p", "1000", "-s", "50", "-r", "20"])
         #expect(result.status == 0, "\(result.stderr)")
         // The report's server section is the server's own count over the three measured windows.
         let served = reportedCount("Successful request count", in: result.stdout) ?? 0
@@ -116,7 +116,7 @@ struct LoadModesEndToEndTests {
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("intervals-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let before = try await server.successCount("identity_fp32")
-        let (result, _, elapsed) = try run(server, model: "identity_fp32",
+        let (result, _, elapsed) = try await run(server, model: "identity_fp32",
                                            ["--request-intervals", file, "--request-count", "150", "-f", csv, "--verbose-csv"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await server.successCount("identity_fp32") - before == 150)
@@ -131,12 +131,12 @@ struct LoadModesEndToEndTests {
     }
 
     @Test("concurrency mode: each slot plays its own sequences; the accumulator's sums validate", arguments: servers)
-    func sequencesConcurrency(kind: String) throws {
+    func sequencesConcurrency(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let file = try temporaryFile(accumulatorStreams)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let (result, received, _) = try run(server, model: "sequence_accumulator",
+        let (result, received, _) = try await run(server, model: "sequence_accumulator",
                                             ["--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
                                              "--request-count", "40"])
         // Validation data holds the running sums: a wrong order or a missed START fails the run.
@@ -155,12 +155,12 @@ struct LoadModesEndToEndTests {
 
     @Test("--streaming: sequences validate over each slot's stream, each request carries its stream's next id, -H arrives",
           arguments: ["sim-grpc", "triton-grpc"])
-    func sequencesOverStreams(kind: String) throws {
+    func sequencesOverStreams(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let file = try temporaryFile(accumulatorStreams)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let (result, received, _) = try run(server, model: "sequence_accumulator",
+        let (result, received, _) = try await run(server, model: "sequence_accumulator",
                                             ["--streaming", "--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
                                              "--request-count", "40", "-H", "X-Run-Tag: stream-e2e"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -183,10 +183,10 @@ struct LoadModesEndToEndTests {
     }
 
     @Test("request-rate mode: sequences with generated data run their length; the run closes every sequence", arguments: servers)
-    func sequencesRate(kind: String) throws {
+    func sequencesRate(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
-        let (result, received, _) = try run(server, model: "sequence_accumulator",
+        let (result, received, _) = try await run(server, model: "sequence_accumulator",
                                             ["--request-rate-range", "300", "--num-of-sequences", "3", "--sequence-length", "4",
                                              "--sequence-length-variation", "0", "--sequence-id-range", "7:10", "--request-count", "50"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -199,17 +199,17 @@ struct LoadModesEndToEndTests {
     }
 
     @Test("--serial-sequences: the server never sees two requests of one sequence in flight")
-    func serialSequences() throws {
+    func serialSequences() async throws {
         // Each request takes 4 ms on the server: at 500/s over 2 sequences, requests of one
         // sequence would overlap unless the client waits.
         let server = try RecordingServer.start("sim", simulatorArguments: ["--delay-us", "4000", "--threads", "2"])
         defer { server.stop() }
         let common = ["--request-rate-range", "500", "--num-of-sequences", "2", "--sequence-length", "6", "--request-count", "120", "--async"]
-        let (parallel, overlapping, _) = try run(server, model: "sequence_accumulator", common)
+        let (parallel, overlapping, _) = try await run(server, model: "sequence_accumulator", common)
         #expect(parallel.status == 0, "\(parallel.stderr)")
         // Without the flag the same load does overlap (so the check below can fail).
         #expect(overlapping.contains { ($0.sequence_in_flight ?? 0) > 0 })
-        let (serial, received, _) = try run(server, model: "sequence_accumulator", common + ["--serial-sequences"])
+        let (serial, received, _) = try await run(server, model: "sequence_accumulator", common + ["--serial-sequences"])
         #expect(serial.status == 0, "\(serial.stderr)")
         #expect(received.count >= 120)
         #expect(received.allSatisfy { $0.sequence_in_flight == 0 }, "\(received.compactMap(\.sequence_in_flight).max() ?? -1) in flight")
@@ -217,10 +217,10 @@ struct LoadModesEndToEndTests {
     }
 
     @Test("an ID range smaller than the live sequences is refused before any request", arguments: ["sim"])
-    func idRangeTooSmall(kind: String) throws {
+    func idRangeTooSmall(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
-        let (result, received, _) = try run(server, model: "sequence_accumulator",
+        let (result, received, _) = try await run(server, model: "sequence_accumulator",
                                             ["--concurrency-range", "4", "--sequence-id-range", "5:7", "-p", "500"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--sequence-id-range 5:7 holds 2 correlation IDs, but 4 sequences run at once"))

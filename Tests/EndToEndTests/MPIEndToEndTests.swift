@@ -13,7 +13,7 @@ struct MPIEndToEndTests {
     func notUnderMPIRun() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["--enable-mpi", "-m", "identity_fp32", "-u", sim.url], timeout: 60)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["--enable-mpi", "-m", "identity_fp32", "-u", sim.url], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(result.stderr.contains("--enable-mpi: this process was not started by mpirun"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -25,7 +25,7 @@ struct MPIEndToEndTests {
     func splitConcurrencyCount() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let result = try MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
+        let result = try await MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
                                           "--concurrency-range", "4", "--request-count", "400"])])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
@@ -43,7 +43,7 @@ struct MPIEndToEndTests {
         defer { server.stop() }
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-rate-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
-        let result = try MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32"] + server.address +
+        let result = try await MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32"] + server.address +
                                           ["--request-rate-range", "400", "-p", "1500", "-s", "50", "-f", csv])])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
@@ -81,7 +81,7 @@ struct MPIEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directories[0]).deletingLastPathComponent().path) }
         let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
                          "--concurrency-range", "4", "--request-count", "400", "--profile-export-file", "export.json"]
-        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        let result = try await MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(reportedCount("Request count", in: MPIRun.lines(of: 0, result.stdout)) == 400, "\(result.stdout)")
         // Rank 1 ran in its own directory and made no file there.
@@ -110,7 +110,7 @@ struct MPIEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directories[0]).deletingLastPathComponent().path) }
         let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
                          "--request-rate-range", "400", "-p", "1000", "-s", "50", "--profile-export-file", "export.json"]
-        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        let result = try await MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
         #expect(!FileManager.default.fileExists(atPath: directories[1] + "/export.json"))
@@ -145,7 +145,7 @@ struct MPIEndToEndTests {
         try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
         let arguments = ["--enable-mpi", "--mpi-split-load", "-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL,
                          "--concurrency-range", "2", "--request-count", "100", "--input-data", input, "--profile-export-file", "export.json"]
-        let result = try MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
+        let result = try await MPIRun.run([(1, arguments), (1, arguments)], directories: directories)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
         // Rank 1's 50 streams are in rank 0's token metrics: 100 requests, 3 tokens (responses) each.
@@ -167,7 +167,7 @@ struct MPIEndToEndTests {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let common = ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "--concurrency-range", "2", "-p", "500"]
-        let result = try MPIRun.run([(1, common + ["-u", sim.url]), (1, common + ["-u", "127.0.0.1:1"])], timeout: 120)
+        let result = try await MPIRun.run([(1, common + ["-u", sim.url]), (1, common + ["-u", "127.0.0.1:1"])], timeout: 120)
         #expect(!result.timedOut)
         #expect(result.status != 0)
         let rank1 = MPIRun.lines(of: 1, result.stderr, stream: "stderr")
@@ -189,7 +189,7 @@ struct MPIEndToEndTests {
         while !command.stdout.snapshot().contains("Throughput:"), Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
         let rank1 = try #require(Self.rankProcess(1, under: command.process.processIdentifier))
         kill(rank1, SIGKILL)
-        let exited = command.waitForExit(timeout: 60)
+        let exited = await command.waitForExit(timeout: 60)
         #expect(exited)
         #expect(command.process.terminationStatus != 0)
         let stdout = command.stdout.text()
@@ -204,7 +204,7 @@ struct MPIEndToEndTests {
         let before = (try await triton.statistics(model: "identity_fp32"), try await triton.statistics(model: "add_sub"))
         let common = ["--enable-mpi", "-v", "-u", triton.httpURL, "--concurrency-range", "1", "-p", "300", "-r", "6"]
         // Rank 0 is stable at its third window (-s 1000); rank 1 never is (-s 0) and ends at -r 6.
-        let result = try MPIRun.run([(1, common + ["-m", "identity_fp32", "-s", "1000"]), (1, common + ["-m", "add_sub", "-s", "0"])])
+        let result = try await MPIRun.run([(1, common + ["-m", "identity_fp32", "-s", "1000"]), (1, common + ["-m", "add_sub", "-s", "0"])])
         #expect(!result.timedOut)
         let rank0 = MPIRun.lines(of: 0, result.stdout)
         let rank1 = MPIRun.lines(of: 1, result.stdout)
@@ -222,7 +222,7 @@ struct MPIEndToEndTests {
     @Test("both modes across network namespaces: ranks in two, the server in a third, mpirun's launcher through ip netns exec; what each reports the server served")
     func acrossNamespaces() async throws {
         let script = BuiltTools.repositoryRoot.appendingPathComponent("scripts/test-mpi-netns.sh").path
-        let result = try CommandRunner.run(script, [BuiltTools.directory.path], timeout: 240,
+        let result = try await CommandRunner.run(script, [BuiltTools.directory.path], timeout: 240,
                                            environment: ["MPIRUN": try MPIRun.mpirun()])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("[netns] reported 400, served 400"), "\(result.stdout)\n\(result.stderr)")

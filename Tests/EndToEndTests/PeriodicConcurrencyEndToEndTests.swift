@@ -11,12 +11,12 @@ struct PeriodicConcurrencyEndToEndTests {
     typealias Export = ProfileExportEndToEndTests.Export
 
     /// Runs 2:6:2 with a period of 2 responses on a model answering 4 times per request.
-    private func run(_ tool: String, url: String, extra: [String] = []) throws -> (CommandResult, Export?) {
+    private func run(_ tool: String, url: String, extra: [String] = []) async throws -> (CommandResult, Export?) {
         let export = ProfileExportEndToEndTests.temporaryPath("periodic")
         let input = ProfileExportEndToEndTests.temporaryPath("periodic-input")
         try #"{"data":[{"IN":[4]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
         defer { for path in [export, input] { try? FileManager.default.removeItem(atPath: path) } }
-        let result = try CommandRunner.run(tool, [
+        let result = try await CommandRunner.run(tool, [
             "-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", url, "--periodic-concurrency-range", "2:6:2",
             "--request-period", "2", "--input-data", input, "--profile-export-file", export,
         ] + extra, timeout: 120)
@@ -47,7 +47,7 @@ struct PeriodicConcurrencyEndToEndTests {
     func simulator() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let (result, written) = try run(BuiltTools.perfAnalyzer, url: sim.grpcURL)
+        let (result, written) = try await run(BuiltTools.perfAnalyzer, url: sim.grpcURL)
         #expect(result.status == 0, "\(result.stderr)")
         // Only the settings block: no level, no summary (perf_analyzer prints none either).
         #expect(result.stdout.contains("*** Measurement Settings ***"))
@@ -62,17 +62,17 @@ struct PeriodicConcurrencyEndToEndTests {
     func triton() async throws {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "repeat_decoupled")
-        let (result, file) = try run(BuiltTools.perfAnalyzer, url: triton.grpcURL)
+        let (result, file) = try await run(BuiltTools.perfAnalyzer, url: triton.grpcURL)
         #expect(result.status == 0, "\(result.stderr)")
         let ours = try #require(file)
         checkSets(ours)
         let after = try await triton.waitForSuccessCount(model: "repeat_decoupled", atLeast: before.success + 6)
         #expect(after.success - before.success == 6)
-        var (reference, theirs) = try run(triton.referencePerfAnalyzer, url: triton.grpcURL)
+        var (reference, theirs) = try await run(triton.referencePerfAnalyzer, url: triton.grpcURL)
         // perf_analyzer 2.50 at times aborts on a request that had all its responses
         // (docs/compatibility.md): its own race, not this run's, so it gets two more tries.
         for _ in 0..<2 where reference.status != 0 && reference.stderr.contains("before request period was reached") {
-            (reference, theirs) = try run(triton.referencePerfAnalyzer, url: triton.grpcURL)
+            (reference, theirs) = try await run(triton.referencePerfAnalyzer, url: triton.grpcURL)
         }
         #expect(reference.status == 0, "perf_analyzer: \(reference.stderr)")
         let referenceFile = try #require(theirs)
@@ -82,7 +82,7 @@ struct PeriodicConcurrencyEndToEndTests {
     }
 
     @Test("refused with one line: without --streaming, without an export file, beside another load mode")
-    func refusals() throws {
+    func refusals() async throws {
         for (arguments, expected) in [
             (["-i", "grpc", "--profile-export-file", "/tmp/never-\(UUID().uuidString).json"],
              "--periodic-concurrency-range: each request needs a stream of its own; add -i grpc --streaming"),
@@ -91,7 +91,7 @@ struct PeriodicConcurrencyEndToEndTests {
             (["-i", "grpc", "--streaming", "--concurrency-range", "2", "--profile-export-file", "/tmp/never-\(UUID().uuidString).json"],
              "--periodic-concurrency-range is a load mode of its own; it cannot be combined with --concurrency-range, --request-rate-range or --request-intervals"),
         ] {
-            let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "repeat_decoupled", "--periodic-concurrency-range", "2:6:2"] + arguments)
+            let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "repeat_decoupled", "--periodic-concurrency-range", "2:6:2"] + arguments)
             #expect(result.status == 99)
             #expect(result.stderr == "error: \(expected)\n")
         }

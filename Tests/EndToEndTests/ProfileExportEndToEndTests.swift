@@ -86,7 +86,7 @@ struct ProfileExportEndToEndTests {
         let input = try Self.inputFile()
         defer { for path in [record, export, input] { try? FileManager.default.removeItem(atPath: path) } }
         let server = grpc ? ["-i", "grpc", "-u", sim.grpcURL] : ["-u", sim.url]
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "--concurrency-range", "1:3", "-p", "300", "-s", "100", "--input-data", input,
             "--profile-export-file", export,
         ] + server)
@@ -129,7 +129,7 @@ struct ProfileExportEndToEndTests {
         let input = Self.temporaryPath("export-decoupled-input")
         try #"{"data":[{"IN":[3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
         defer { for path in [export, input] { try? FileManager.default.removeItem(atPath: path) } }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL, "--concurrency-range", "2",
             "-p", "300", "-s", "100", "--input-data", input, "--profile-export-file", export,
         ])
@@ -150,7 +150,7 @@ struct ProfileExportEndToEndTests {
         defer { sim.stop() }
         let export = Self.temporaryPath("export-sequence")
         defer { try? FileManager.default.removeItem(atPath: export) }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "sequence_accumulator", "-u", sim.url, "--concurrency-range", "2", "--request-count", "40",
             "--sequence-id-range", "500:600", "--profile-export-file", export,
         ])
@@ -173,7 +173,7 @@ struct ProfileExportEndToEndTests {
             ("/nonexistent-\(UUID().uuidString)/export.json", "cannot be created: No such file or directory"),
         ]
         for (path, expected) in cases {
-            let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--profile-export-file", path])
+            let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--profile-export-file", path])
             #expect(result.status == 99)
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
             #expect(result.stderr.contains(expected), "\(result.stderr)")
@@ -190,7 +190,7 @@ struct ProfileExportEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: export) }
         // bash's ulimit -f counts KiB: the first window's requests already pass 256 KiB.
         let command = "ulimit -f 256; exec '\(BuiltTools.perfAnalyzer)' -m identity_fp32 -u \(sim.url) --concurrency-range 1:8 -p 500 -s 100 --profile-export-file '\(export)'"
-        let result = try CommandRunner.run("/bin/bash", ["-c", command])
+        let result = try await CommandRunner.run("/bin/bash", ["-c", command])
         #expect(result.status == 99, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("--profile-export-file \(export): writing failed: File too large"), "\(result.stderr)")
         #expect(result.stdout.contains("Request concurrency: 1"))
@@ -204,7 +204,7 @@ struct ProfileExportEndToEndTests {
         defer { sim.stop() }
         defer { try? FileManager.default.removeItem(atPath: record) }
         let server = grpc ? ["-i", "grpc", "-u", sim.grpcURL] : ["-u", sim.url]
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "sequence_accumulator", "--concurrency-range", "1", "--request-count", "10",
             "--request-parameter", "max_tokens:256:int", "--request-parameter", "mode:Fast:string",
             "--request-parameter", "greedy:true:bool",
@@ -231,7 +231,7 @@ struct ProfileExportEndToEndTests {
             ("n:x:int", "--request-parameter n:x:int: 'x' is not a 64-bit integer"),
             ("b:yes:bool", "--request-parameter b:yes:bool: expected true or false, found 'yes'"),
         ] {
-            let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "--request-parameter", value])
+            let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "--request-parameter", value])
             #expect(result.status == 99)
             #expect(result.stderr == "error: \(expected)\n")
         }

@@ -6,16 +6,21 @@ import Testing
 extension EndToEnd {
 @Suite("Live progress in a terminal")
 struct ProgressLineEndToEndTests {
-    private func tmux(_ arguments: [String]) throws -> String {
-        let result = try CommandRunner.run("/usr/bin/env", ["tmux"] + arguments, timeout: 20)
+    private func tmux(_ arguments: [String]) async throws -> String {
+        let result = try await CommandRunner.run("/usr/bin/env", ["tmux"] + arguments, timeout: 20)
         return result.stdout
+    }
+
+    /// Ends the session; synchronous, for a `defer`.
+    private func killSession(_ name: String) {
+        _ = try? CommandRunner.run("/usr/bin/env", ["tmux", "kill-session", "-t", name], timeout: 20)
     }
 
     /// Starts the session. Through python3's subprocess, which closes every other descriptor
     /// first: a tmux started straight from the test process never came back.
-    private func startSession(_ name: String, command: String) throws {
+    private func startSession(_ name: String, command: String) async throws {
         let script = "import subprocess, sys; sys.exit(subprocess.run(['tmux', 'new-session', '-d', '-s', sys.argv[1], '-x', '220', '-y', '60', sys.argv[2]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode)"
-        let result = try CommandRunner.run("/usr/bin/env", ["python3", "-c", script, name, command], timeout: 20)
+        let result = try await CommandRunner.run("/usr/bin/env", ["python3", "-c", script, name, command], timeout: 20)
         #expect(result.status == 0 && !result.timedOut, "tmux new-session: \(result.stderr)")
     }
 
@@ -26,8 +31,8 @@ struct ProgressLineEndToEndTests {
         let session = "spa-progress-\(UUID().uuidString.prefix(8))"
         let marker = "RUN-ENDED-\(UUID().uuidString.prefix(8))"
         let command = "'\(BuiltTools.perfAnalyzer)' -m identity_fp32 -u \(sim.url) --concurrency-range 1:2 -p 1500 -s 100; echo \(marker) $?; sleep 60"
-        try startSession(session, command: command)
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        try await startSession(session, command: command)
+        defer { killSession(session) }
 
         // While the first level runs: the progress line names it and counts its window.
         var sawProgress = false
@@ -36,7 +41,7 @@ struct ProgressLineEndToEndTests {
         var screen = ""
         while Date() < deadline {
             try await Task.sleep(nanoseconds: 200_000_000)
-            screen = try tmux(["capture-pane", "-p", "-t", session])
+            screen = try await tmux(["capture-pane", "-p", "-t", session])
             if screen.contains(marker) { break }
             for line in screen.split(separator: "\n") where line.hasPrefix("[concurrency ") {
                 sawProgress = sawProgress || line.contains(" · ") && line.contains("requests so far")
@@ -54,10 +59,10 @@ struct ProgressLineEndToEndTests {
     }
 
     @Test("stderr that is not a terminal gets no progress line")
-    func noTerminal() throws {
+    func noTerminal() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "-p", "300", "-s", "100"])
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "-p", "300", "-s", "100"])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty, "\(result.stderr)")
     }

@@ -25,7 +25,7 @@ struct ServerMetricsEndToEndTests {
         let csv = Self.csvPath()
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let url = wire == "grpc" ? sim.grpcURL : sim.url
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", url, "--concurrency-range", "1:2",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", url, "--concurrency-range", "1:2",
                                                        "-p", "1000", "-s", "100", "-v", "--collect-metrics", "--metrics-url", sim.metricsURL,
                                                        "--metrics-interval", "100", "-f", csv, "--verbose-csv"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
@@ -85,9 +85,9 @@ struct ServerMetricsEndToEndTests {
     }
 
     @Test("the client's CPU per request is reported without --collect-metrics, and no metrics section is")
-    func clientCPUAlone() throws {
+    func clientCPUAlone() async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "500"], timeout: 60)
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "500"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let cpu = try #require(reportedMicroseconds("    Client CPU per request", in: result.stdout), "\(result.stdout)")
         #expect(cpu > 0 && cpu < 100_000)
@@ -99,7 +99,7 @@ struct ServerMetricsEndToEndTests {
         let sim = try SimulatorProcess(arguments: ["--metrics-port", "0"])
         // A port that was free a moment ago: nothing listens there.
         let closed = try freeLoopbackPort()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", wire == "grpc" ? sim.grpcURL : sim.url,
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", wire == "grpc" ? sim.grpcURL : sim.url,
                                                        "--collect-metrics", "--metrics-url", "127.0.0.1:\(closed)/metrics"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == ["error: --metrics-url http://127.0.0.1:\(closed)/metrics: could not connect to read the server's metrics (Connection refused)"])
@@ -113,7 +113,7 @@ struct ServerMetricsEndToEndTests {
     @Test("a metrics URL that answers 404 (the inference port, say): one line, exit 99, nothing sent")
     func notMetrics() async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--collect-metrics",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--collect-metrics",
                                                        "--metrics-url", "\(sim.url)/metrics"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == ["error: --metrics-url http://\(sim.url)/metrics: the server answered HTTP 404 instead of its metrics"])
@@ -124,8 +124,8 @@ struct ServerMetricsEndToEndTests {
         (["--metrics-interval", "100"], "error: --metrics-interval: only with --collect-metrics (it says how often to read the server's metrics)"),
         (["--metrics-url", "127.0.0.1:1/metrics"], "error: --metrics-url: only with --collect-metrics (it says where to read the server's metrics)"),
     ])
-    func withoutCollect(arguments: [String], line: String) throws {
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", "127.0.0.1:1"] + arguments, timeout: 30)
+    func withoutCollect(arguments: [String], line: String) async throws {
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", "127.0.0.1:1"] + arguments, timeout: 30)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == [line])
     }
@@ -133,7 +133,7 @@ struct ServerMetricsEndToEndTests {
     @Test("a metrics endpoint slower than --metrics-interval: one warning, the run goes on")
     func slowEndpoint() async throws {
         let sim = try SimulatorProcess(arguments: ["--metrics-port", "0", "--metrics-delay-ms", "250"])
-        let result = try CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1", "-p", "1000",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1", "-p", "1000",
                                                        "-s", "100", "--collect-metrics", "--metrics-url", sim.metricsURL,
                                                        "--metrics-interval", "100"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")

@@ -37,9 +37,9 @@ struct SharedMemoryEndToEndTests {
     static let servers = ["sim", "triton", "sim-grpc", "triton-grpc"]
 
     private func run(_ server: RecordingServer, model: String, _ arguments: [String],
-                     environment: [String: String] = [:]) throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
+                     environment: [String: String] = [:]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
         let before = try server.recorded(model).count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments, environment: environment)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments, environment: environment)
         return (result, Array(try server.recorded(model).dropFirst(before)))
     }
 
@@ -64,7 +64,7 @@ struct SharedMemoryEndToEndTests {
         })
         defer { for path in [file, wrong] { try? FileManager.default.removeItem(atPath: path) } }
 
-        let (single, received) = try run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
+        let (single, received) = try await run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
                                                                      "--request-count", "6", "--sync"])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(received.count == 6)
@@ -78,7 +78,7 @@ struct SharedMemoryEndToEndTests {
         }
         try await expectReleased(single.pid, server: server)
 
-        let (batched, stacked) = try run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
+        let (batched, stacked) = try await run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
                                                                      "--request-count", "3", "-b", "2"])
         #expect(batched.status == 0, "\(batched.stderr)")
         #expect(stacked.count == 3)
@@ -90,7 +90,7 @@ struct SharedMemoryEndToEndTests {
         try await expectReleased(batched.pid, server: server)
 
         // The response carries no output bytes: only reading the region can find the difference.
-        let (failed, _) = try run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", wrong, "--request-count", "6"])
+        let (failed, _) = try await run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", wrong, "--request-count", "6"])
         #expect(failed.status != 0)
         #expect(failed.stderr.contains("validation failed for output 'OUTPUT1', data step 2, index 3: expected 14, received 13"), "\(failed.stderr)")
         try await expectReleased(failed.pid, server: server)
@@ -110,7 +110,7 @@ struct SharedMemoryEndToEndTests {
             """)
         defer { for path in [strings, shapes] { try? FileManager.default.removeItem(atPath: path) } }
 
-        let (text, textRequests) = try run(server, model: "identity_bytes", ["--shared-memory", "system", "--input-data", strings,
+        let (text, textRequests) = try await run(server, model: "identity_bytes", ["--shared-memory", "system", "--input-data", strings,
                                                                               "--request-count", "4", "--sync"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(textRequests.map { $0.inputs[0].data } == [
@@ -119,7 +119,7 @@ struct SharedMemoryEndToEndTests {
         ])
         try await expectReleased(text.pid, server: server)
 
-        let (numbers, numberRequests) = try run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--input-data", shapes,
+        let (numbers, numberRequests) = try await run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--input-data", shapes,
                                                                                          "--request-count", "4", "--sync"])
         #expect(numbers.status == 0, "\(numbers.stderr)")
         #expect(numberRequests.map { $0.inputs[0].shape } == [[2, 3], [1, 2], [2, 3], [1, 2]])
@@ -133,7 +133,7 @@ struct SharedMemoryEndToEndTests {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         // 64 INT32 values take 256 bytes; the region of a variable-shaped output gets 128.
-        let (result, _) = try run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--shape", "INPUT0:1,64",
+        let (result, _) = try await run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--shape", "INPUT0:1,64",
                                                                             "--output-shared-memory-size", "128", "-p", "500"])
         #expect(result.status != 0)
         let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
@@ -166,7 +166,7 @@ struct SharedMemoryEndToEndTests {
         #expect(!live.isEmpty, "no region of the run was registered while it ran")
         #expect(Set(regionFiles(of: pid)) == Set(live), "the objects in /dev/shm should be the registered regions")
         kill(pid, signal)
-        #expect(run.waitForExit(timeout: 30))
+        #expect(await run.waitForExit(timeout: 30))
         #expect(run.process.terminationStatus == 130)
         #expect(run.stdout.text().contains("Inferences/Second vs. Client Average Batch Latency"))
         try await expectReleased(pid, server: server)
@@ -185,19 +185,19 @@ struct SharedMemoryEndToEndTests {
         }
         #expect(!regionFiles(of: pid).isEmpty)
         kill(sim.process.processIdentifier, SIGKILL)
-        #expect(run.waitForExit(timeout: 30))
+        #expect(await run.waitForExit(timeout: 30))
         #expect(run.process.terminationStatus != 0)
         #expect(run.stderr.text().contains("error:"))
         #expect(regionFiles(of: pid).isEmpty, "left in /dev/shm: \(regionFiles(of: pid))")
     }
 
     @Test("perf_analyzer itself passes its tensors through kserve-sim's regions", arguments: ["sim", "sim-grpc"])
-    func referenceAgainstSimulator(kind: String) throws {
+    func referenceAgainstSimulator(kind: String) async throws {
         let reference = try TritonEnvironment.current().referencePerfAnalyzer
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let before = try server.recorded("add_sub").count
-        let result = try CommandRunner.run(reference, ["-m", "add_sub"] + server.address + ["--shared-memory", "system", "--request-count", "20"])
+        let result = try await CommandRunner.run(reference, ["-m", "add_sub"] + server.address + ["--shared-memory", "system", "--request-count", "20"])
         #expect(result.status == 0, "\(result.stderr)")
         let received = Array(try server.recorded("add_sub").dropFirst(before))
         #expect(received.count >= 20)
@@ -210,7 +210,7 @@ struct SharedMemoryEndToEndTests {
     func refused(kind: String, support: String) async throws {
         let server = try RecordingServer.start(kind, simulatorArguments: ["--system-shared-memory", support])
         defer { server.stop() }
-        let (result, received) = try run(server, model: "identity_fp32", ["--shared-memory", "system", "-p", "500"])
+        let (result, received) = try await run(server, model: "identity_fp32", ["--shared-memory", "system", "-p", "500"])
         #expect(result.status != 0)
         #expect(received.isEmpty)
         let lines = result.stderr.split(separator: "\n")
@@ -237,11 +237,11 @@ struct SharedMemoryEndToEndTests {
     @Test("--shared-memory cuda without a GPU: one line saying what is missing, before any load",
           .enabled(if: !hasGPU, "this machine has a GPU: the no-GPU lines cannot be shown here"),
           arguments: ["sim", "sim-grpc"])
-    func cudaWithoutGPU(kind: String) throws {
+    func cudaWithoutGPU(kind: String) async throws {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         // Without a CUDA runtime on the loader's path…
-        let (missing, none) = try run(server, model: "identity_fp32", ["--shared-memory", "cuda"])
+        let (missing, none) = try await run(server, model: "identity_fp32", ["--shared-memory", "cuda"])
         #expect(missing.status != 0)
         #expect(none.isEmpty)
         #expect(missing.stderr.hasPrefix("error: --shared-memory cuda: no CUDA runtime found (tried libcudart.so, libcudart.so.12, libcudart.so.11): "),
@@ -250,7 +250,7 @@ struct SharedMemoryEndToEndTests {
         // …and with the real runtime (scripts/install-cuda-runtime.sh) on a machine without a GPU.
         let runtime = try #require(ProcessInfo.processInfo.environment["CUDA_RUNTIME_DIR"],
                                    "CUDA_RUNTIME_DIR is not set: run the suite with scripts/test.sh, which installs the CUDA runtime")
-        let (noGPU, stillNone) = try run(server, model: "identity_fp32", ["--shared-memory", "cuda"], environment: ["LD_LIBRARY_PATH": runtime])
+        let (noGPU, stillNone) = try await run(server, model: "identity_fp32", ["--shared-memory", "cuda"], environment: ["LD_LIBRARY_PATH": runtime])
         #expect(noGPU.status != 0)
         #expect(stillNone.isEmpty)
         #expect(noGPU.stderr.hasPrefix("error: --shared-memory cuda: the CUDA runtime ("), "\(noGPU.stderr)")

@@ -14,7 +14,7 @@ struct SimulatorEndToEndTests {
         defer { sim.stop() }
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:4", "-f", csv,
             "-p", "400", "-s", "100",
         ])
@@ -36,7 +36,7 @@ struct SimulatorEndToEndTests {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let before = try await sim.statistics(model: "identity_fp32")
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "4", "--request-count", "500", "-b", "4",
             "--warmup-request-count", "40",
         ])
@@ -56,7 +56,7 @@ struct SimulatorEndToEndTests {
     func latencyCoversDelay() async throws {
         let sim = try SimulatorProcess(arguments: ["--delay-us", "3000"])
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "2", "--request-count", "100",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -80,7 +80,7 @@ struct SimulatorEndToEndTests {
         defer { sim.stop() }
         let model = arguments[1]
         let before = try await sim.statistics(model: model)
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", sim.url, "--request-count", "60"])
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", sim.url, "--request-count", "60"])
         #expect(result.status == 0, "\(result.stderr)")
         let after = try await sim.statistics(model: model)
         #expect(after.inference_stats.success.count.value - before.inference_stats.success.count.value == 60)
@@ -111,7 +111,7 @@ struct SimulatorEndToEndTests {
     func refusals(arguments: [String], fragment: String) async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", sim.url], timeout: 30)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", sim.url], timeout: 30)
         #expect(result.status != 0)
         #expect(!result.timedOut)
         let lines = result.stderr.split(separator: "\n")
@@ -124,8 +124,8 @@ struct SimulatorEndToEndTests {
     }
 
     @Test("an unreachable server: one line, non-zero exit, no hang")
-    func unreachable() throws {
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:1"], timeout: 30)
+    func unreachable() async throws {
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:1"], timeout: 30)
         #expect(!result.timedOut)
         #expect(result.status != 0)
         #expect(result.stderr.contains("failed to connect to 127.0.0.1:1"), "\(result.stderr)")
@@ -133,26 +133,26 @@ struct SimulatorEndToEndTests {
     }
 
     @Test("the server going away mid-run ends the run non-zero with the reason")
-    func serverDiesMidRun() throws {
+    func serverDiesMidRun() async throws {
         let sim = try SimulatorProcess()
         let run = try BackgroundCommand(BuiltTools.perfAnalyzer,
                                         ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "2", "-p", "5000"])
-        Thread.sleep(forTimeInterval: 1.5)
+        try await Task.sleep(for: .milliseconds(1500))
         kill(sim.process.processIdentifier, SIGKILL)
-        #expect(run.waitForExit(timeout: 30))
+        #expect(await run.waitForExit(timeout: 30))
         #expect(run.process.terminationStatus != 0)
         #expect(run.stderr.text().contains("error:"))
     }
 
     @Test("Ctrl-C stops the run cleanly and still prints what was measured")
-    func interrupt() throws {
+    func interrupt() async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let run = try BackgroundCommand(BuiltTools.perfAnalyzer,
                                         ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:64", "-p", "300", "-s", "100"])
-        Thread.sleep(forTimeInterval: 4)
+        try await Task.sleep(for: .seconds(4))
         run.process.interrupt()
-        #expect(run.waitForExit(timeout: 30))
+        #expect(await run.waitForExit(timeout: 30))
         #expect(run.process.terminationStatus == 130)
         let text = run.stdout.text()
         #expect(text.contains("Inferences/Second vs. Client Average Batch Latency"))
@@ -160,14 +160,14 @@ struct SimulatorEndToEndTests {
     }
 
     @Test("--version of both tools prints the release version; --help exits 0")
-    func versionAndHelp() throws {
-        let version = try CommandRunner.run(BuiltTools.perfAnalyzer, ["--version"])
+    func versionAndHelp() async throws {
+        let version = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["--version"])
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("perf-analyzer \(ReleaseVersion.current) "))
-        let simulatorVersion = try CommandRunner.run(BuiltTools.kserveSim, ["--version"])
+        let simulatorVersion = try await CommandRunner.run(BuiltTools.kserveSim, ["--version"])
         #expect(simulatorVersion.status == 0)
         #expect(simulatorVersion.stdout == "kserve-sim \(ReleaseVersion.current) (swift-perf-analyzer)\n")
-        let help = try CommandRunner.run(BuiltTools.perfAnalyzer, ["--help"])
+        let help = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["--help"])
         #expect(help.status == 0)
         for section in ["MEASUREMENT PARAMETERS:", "INPUT DATA OPTIONS:", "SERVER DETAILS:", "OTHER OPTIONS:", "--concurrency-range"] {
             #expect(help.stdout.contains(section))

@@ -18,7 +18,7 @@ struct SimulatorGRPCEndToEndTests {
         defer { try? FileManager.default.removeItem(at: record) }
         let sim = try SimulatorProcess(arguments: ["--record", record.path])
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-i", "grpc", "-u", sim.grpcURL, "--concurrency-range", "3", "--request-count", "150",
             "-b", "2", "-H", "X-Run-Tag: grpc-e2e",
         ])
@@ -40,7 +40,7 @@ struct SimulatorGRPCEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: input) }
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("decoupled-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "repeat_decoupled", "-i", "grpc", "-u", sim.grpcURL, "--streaming", "--concurrency-range", "2",
             "--request-count", "100", "--input-data", input, "-f", csv,
         ])
@@ -55,17 +55,17 @@ struct SimulatorGRPCEndToEndTests {
     }
 
     @Test("a stream the server closes mid-run ends the run non-zero with the reason, without hanging")
-    func streamClosedMidRun() throws {
+    func streamClosedMidRun() async throws {
         let sim = try SimulatorProcess()
         let run = try BackgroundCommand(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-i", "grpc", "-u", sim.grpcURL, "--streaming", "--concurrency-range", "2", "-p", "5000",
         ])
         // Kill the server once the load is running (the report is flushed line by line).
         let deadline = Date().addingTimeInterval(30)
-        while !run.stdout.snapshot().contains("Request concurrency: 2"), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        Thread.sleep(forTimeInterval: 1)
+        while !run.stdout.snapshot().contains("Request concurrency: 2"), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .seconds(1))
         kill(sim.process.processIdentifier, SIGKILL)
-        #expect(run.waitForExit(timeout: 30))
+        #expect(await run.waitForExit(timeout: 30))
         #expect(run.process.terminationStatus != 0)
         let errors = run.stderr.text()
         #expect(errors.contains("error:") && errors.contains("stream"), "\(errors)")
@@ -75,7 +75,7 @@ struct SimulatorGRPCEndToEndTests {
     func compression(algorithm: String) async throws {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "-i", "grpc", "-u", sim.grpcURL, "--request-count", "40", "--grpc-compression-algorithm", algorithm,
         ])
         #expect(result.status == 0, "\(result.stderr)")

@@ -38,13 +38,13 @@ struct TLSEndToEndTests {
         return sim
     }
 
-    private func https(_ sim: SimulatorProcess, _ extra: [String]) throws -> CommandResult {
-        try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "30"] + extra, timeout: 60)
+    private func https(_ sim: SimulatorProcess, _ extra: [String]) async throws -> CommandResult {
+        try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "30"] + extra, timeout: 60)
     }
 
     /// perf_analyzer's documented form: `--ssl-grpc-use-ssl` alone, the files after it.
-    private func grpc(_ sim: SimulatorProcess, _ extra: [String]) throws -> CommandResult {
-        try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", sim.grpcURL, "--request-count", "30",
+    private func grpc(_ sim: SimulatorProcess, _ extra: [String]) async throws -> CommandResult {
+        try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", sim.grpcURL, "--request-count", "30",
                                                         "--ssl-grpc-use-ssl"] + extra, timeout: 60)
     }
 
@@ -60,11 +60,11 @@ struct TLSEndToEndTests {
     func httpsSuccess() async throws {
         let sim = try simulator()
         defer { sim.stop() }
-        let pem = try https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
+        let pem = try await https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
                                   "--ssl-https-client-certificate-file", try TestCertificates.path("client.pem"),
                                   "--ssl-https-private-key-file", try TestCertificates.path("client.key")])
         #expect(pem.status == 0, "\(pem.stderr)")
-        let der = try https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
+        let der = try await https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
                                   "--ssl-https-client-certificate-file", try TestCertificates.path("client.der"),
                                   "--ssl-https-client-certificate-type", "DER",
                                   "--ssl-https-private-key-file", try TestCertificates.path("client-key.der"),
@@ -80,9 +80,9 @@ struct TLSEndToEndTests {
         let identity = ["--ssl-grpc-root-certifications-file", try TestCertificates.path("ca.pem"),
                         "--ssl-grpc-certificate-chain-file", try TestCertificates.path("client.pem"),
                         "--ssl-grpc-private-key-file", try TestCertificates.path("client.key")]
-        let unary = try grpc(sim, identity)
+        let unary = try await grpc(sim, identity)
         #expect(unary.status == 0, "\(unary.stderr)")
-        let streaming = try grpc(sim, identity + ["--streaming"])
+        let streaming = try await grpc(sim, identity + ["--streaming"])
         #expect(streaming.status == 0, "\(streaming.stderr)")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 60)
     }

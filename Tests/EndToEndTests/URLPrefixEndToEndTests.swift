@@ -5,6 +5,7 @@ import Testing
 /// `-u host:port/prefix`: perf_analyzer puts the path before every HTTP endpoint, as behind a
 /// reverse proxy that routes by path. A real nginx (installed by scripts/test.sh) serves
 /// kserve-sim under `/serving/`; anything outside that path is a 404.
+extension EndToEnd {
 @Suite("-u with a path")
 struct URLPrefixEndToEndTests {
     /// nginx on a free loopback port, forwarding `/serving/...` to `upstream` without the prefix.
@@ -91,23 +92,24 @@ struct URLPrefixEndToEndTests {
         let sim = try SimulatorProcess()
         let proxy = try PathProxy(upstreamPort: sim.port)
         defer { proxy.stop() }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)/serving",
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)/serving",
                                                                      "--request-count", "40"], timeout: 120)
         #expect(result.status == ExitStatus.success.rawValue, "\(result.stderr)")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 40)
         // Without the path the proxy answers 404: the prefix is what made the run reach the server.
-        let without = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)",
+        let without = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)",
                                                                       "--request-count", "40"], timeout: 60)
         #expect(without.status == ExitStatus.failure.rawValue)
         #expect(without.stderr.contains("GET /v2/health/ready did not answer 200"), "\(without.stderr)")
     }
 
     @Test("a gRPC address with a path is refused in one line")
-    func grpcPathRefused() throws {
+    func grpcPathRefused() async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", "\(sim.grpcURL)/serving"],
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", "\(sim.grpcURL)/serving"],
                                            timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(result.stderr == "error: -u \(sim.grpcURL)/serving: a gRPC address is host:port; gRPC has no path to put '/serving' in\n")
     }
+}
 }

@@ -35,10 +35,11 @@ struct CommandLineTests {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        // Never let a stuck child hang the test run. Generous: under the full suite on two cores a
-        // test here has taken over 20 s, and a watchdog that ends the server mid-test fails it.
+        // Never let a stuck child hang the test run. Generous: a test here can wait minutes for a
+        // thread while the full suite runs on two cores (CI once waited two), and a watchdog that
+        // ends the server mid-test fails it.
         let watched = process
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if watched.isRunning { watched.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 600) { if watched.isRunning { watched.terminate() } }
         return Launched(process: process, stdout: stdout, stderr: stderr)
     }
 

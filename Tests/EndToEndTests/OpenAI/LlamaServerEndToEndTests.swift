@@ -6,6 +6,7 @@ import Testing
 /// server (llama-cpp-python) with the tiny random model scripts/install-llama-server.sh writes,
 /// started by scripts/test.sh (`LLAMA_SERVER_URL`, `LLAMA_SERVER_MODEL`). The server serves one
 /// request at a time, sends no usage in streams, and gives exactly `max_tokens` tokens.
+extension EndToEnd {
 @Suite("OpenAI service kind against llama.cpp's server")
 struct LlamaServerEndToEndTests {
     private static let perf = BuiltTools.perfAnalyzer
@@ -31,8 +32,8 @@ struct LlamaServerEndToEndTests {
 
     /// The server's own count of output tokens for `body`: its non-streamed answer's usage
     /// (temperature 0 and a seed make the answer the same every time).
-    private static func serverTokens(_ server: Server, endpoint: String, body: String) throws -> Int {
-        let result = try CommandRunner.run("/usr/bin/curl", ["-s", "--max-time", "30", "-H", "Content-Type: application/json",
+    private static func serverTokens(_ server: Server, endpoint: String, body: String) async throws -> Int {
+        let result = try await CommandRunner.run("/usr/bin/curl", ["-s", "--max-time", "30", "-H", "Content-Type: application/json",
                                                             "-d", body, "http://\(server.url)/\(endpoint)"], timeout: 40)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require((object?["usage"] as? [String: Any])?["completion_tokens"] as? Int, "\(result.stdout)")
@@ -45,13 +46,13 @@ struct LlamaServerEndToEndTests {
 
     @Test("streamed chat and completions: the tokens counted from the stream are the tokens the server says it made",
           arguments: [(true, "v1/chat/completions"), (false, "v1/completions")])
-    func streamedTokens(chat: Bool, endpoint: String) throws {
+    func streamedTokens(chat: Bool, endpoint: String) async throws {
         let server = try Server.current()
         let tokens = 12
-        let expected = try Self.serverTokens(server, endpoint: endpoint, body: Self.body(server, chat: chat, tokens: tokens, stream: false))
+        let expected = try await Self.serverTokens(server, endpoint: endpoint, body: Self.body(server, chat: chat, tokens: tokens, stream: false))
         #expect(expected == tokens)
         let data = try openAIInputData([Self.body(server, chat: chat, tokens: tokens, stream: true)])
-        let result = try CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", endpoint,
+        let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", endpoint,
                                                        "-u", server.url, "--input-data", data, "--request-count", "8"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let out = result.stdout
@@ -64,9 +65,9 @@ struct LlamaServerEndToEndTests {
     }
 
     @Test("whole answers and generated bodies at a request rate: usage counted, every request answered")
-    func wholeAnswersAtARate() throws {
+    func wholeAnswersAtARate() async throws {
         let server = try Server.current()
-        let result = try CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", server.url, "--synthetic-prompt-words", "5", "--synthetic-output-tokens", "6",
                                                        "--synthetic-stream", "false", "--request-rate-range", "10", "--request-count", "20",
                                                        "-f", FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).csv").path],
@@ -77,11 +78,11 @@ struct LlamaServerEndToEndTests {
     }
 
     @Test("a prompt longer than the context: the server answers 200 and ends the stream without [DONE]; one line, exit 99")
-    func streamWithoutDone() throws {
+    func streamWithoutDone() async throws {
         let server = try Server.current()
         let prompt = Array(repeating: "word", count: 6000).joined(separator: " ")
         let body = #"{"model":"\#(server.model)","prompt":"\#(prompt)","max_tokens":4,"stream":true}"#
-        let result = try CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/completions",
                                                        "-u", server.url, "--input-data", try openAIInputData([body]), "--request-count", "2"],
                                            timeout: 120)
         #expect(result.status == ExitStatus.failure.rawValue)
@@ -90,7 +91,7 @@ struct LlamaServerEndToEndTests {
     }
 
     @Test("HTTPS: a second llama.cpp server with TLS, the same stream")
-    func https() throws {
+    func https() async throws {
         let server = try Server.current()
         let port = try freeLoopbackPort()
         let root = BuiltTools.repositoryRoot.path
@@ -105,18 +106,19 @@ struct LlamaServerEndToEndTests {
         var pid = ""
         let deadline = Date().addingTimeInterval(90)
         while pid.isEmpty, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .milliseconds(200))
             let text = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""
             if text.hasSuffix("\n") { pid = text.trimmingCharacters(in: .whitespacesAndNewlines) }
         }
         try #require(!pid.isEmpty, "the TLS server did not start: \(starter.stderr.snapshot())")
         defer { _ = try? CommandRunner.run("\(root)/scripts/stop-llama-server.sh", [pid], timeout: 30) }
         let data = try openAIInputData([Self.body(server, chat: true, tokens: 5, stream: true)])
-        let result = try CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", "https://127.0.0.1:\(port)", "--ssl-https-ca-certificates-file",
                                                        try TestCertificates.path("ca.pem"), "--input-data", data, "--request-count", "4"],
                                            timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Output tokens per request: avg 5.0"), "\(result.stdout)")
     }
+}
 }

@@ -5,6 +5,7 @@ import Testing
 /// `--service-kind openai` against kserve-sim's OpenAI endpoints on loopback: what the
 /// server counted and recorded is what the report says, and the token metrics agree with the
 /// time to first token and the gaps the server was told to keep.
+extension EndToEnd {
 @Suite("OpenAI service kind against kserve-sim")
 struct OpenAIEndToEndTests {
     private static let perf = BuiltTools.perfAnalyzer
@@ -23,7 +24,7 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("streamed chat: counts, tokens and timing agree with the server; CSV, LLM CSV and export written")
-    func streamedChat() throws {
+    func streamedChat() async throws {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
         let sim = try SimulatorProcess(arguments: Self.timing + ["--record", record])
         let data = try openAIInputData([Self.chat("one two three", tokens: 8), Self.chat("four five", tokens: 8)])
@@ -31,7 +32,7 @@ struct OpenAIEndToEndTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let csv = directory.appendingPathComponent("results.csv").path
         let export = directory.appendingPathComponent("export.json").path
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", data, "--concurrency-range", "2",
                                                        "--request-count", "30", "-f", csv, "--profile-export-file", export], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
@@ -42,7 +43,7 @@ struct OpenAIEndToEndTests {
         #expect(out.contains("    Output tokens per request: avg 8.0, p50 8, p99 8, max 8"), "\(out)")
 
         // The server saw exactly the requests reported, and sent the tokens reported.
-        let stats = try OpenAIServerProbe.statistics(sim)
+        let stats = try await OpenAIServerProbe.statistics(sim)
         #expect(stats.requests == 30 && stats.succeeded == 30)
         #expect(stats.completion_tokens == 240)
 
@@ -91,38 +92,38 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("whole answers: output tokens from usage, no time to first token")
-    func wholeAnswers() throws {
+    func wholeAnswers() async throws {
         let sim = try SimulatorProcess(arguments: Self.timing)
         let body = #"{"model":"sim-llm","prompt":"a b c","max_tokens":5,"stream":false}"#
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "/v1/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "/v1/completions",
                                                        "-u", sim.url, "--input-data", try openAIInputData([body]), "--request-count", "20"],
                                            timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Streamed requests: 0 of 20 (output tokens from the server's usage blocks)"), "\(result.stdout)")
         #expect(!result.stdout.contains("Time to first token"))
         #expect(result.stdout.contains("Output tokens per request: avg 5.0"))
-        let stats = try OpenAIServerProbe.statistics(sim)
+        let stats = try await OpenAIServerProbe.statistics(sim)
         #expect(stats.requests == 20 && stats.streamed == 0 && stats.completion_tokens == 100)
     }
 
     @Test("a stream without usage: tokens are the events with content; the role and finish chunks are not tokens")
-    func countedFromEvents() throws {
+    func countedFromEvents() async throws {
         let sim = try SimulatorProcess(arguments: Self.timing)
         let data = try openAIInputData([Self.chat("hello", tokens: 12, usage: false)])
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", data, "--request-count", "10"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("(output tokens counted as responses with content: the server sent no usage block)"), "\(result.stdout)")
         #expect(result.stdout.contains("Output tokens per request: avg 12.0, p50 12, p99 12, max 12"), "\(result.stdout)")
-        let stats = try OpenAIServerProbe.statistics(sim)
+        let stats = try await OpenAIServerProbe.statistics(sim)
         #expect(stats.content_events == 120)
     }
 
     @Test("generated bodies: the server receives the prompt length, max_tokens and streaming asked for")
-    func syntheticPayloads() throws {
+    func syntheticPayloads() async throws {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
         let sim = try SimulatorProcess(arguments: ["--record", record])
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/completions",
                                                        "-u", sim.url, "--synthetic-prompt-words", "40", "--synthetic-output-tokens", "6",
                                                        "--synthetic-entries", "5", "--request-count", "15"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
@@ -137,11 +138,11 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("goodput counts the requests that met every objective")
-    func goodput() throws {
+    func goodput() async throws {
         let sim = try SimulatorProcess(arguments: Self.timing)
         let data = try openAIInputData([Self.chat("x", tokens: 4)])
         for (objectives, met) in [("ttft:5", "0 of 20"), ("ttft:2000,itl:1000,latency:5000", "20 of 20")] {
-            let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+            let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                            "-u", sim.url, "--input-data", data, "--request-count", "20", "--goodput", objectives],
                                                timeout: 60)
             #expect(result.status == 0, "\(result.stderr)")
@@ -150,12 +151,12 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("--fixed-schedule sends each entry at its timestamp, once")
-    func fixedSchedule() throws {
+    func fixedSchedule() async throws {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
         let sim = try SimulatorProcess(arguments: ["--record", record])
         let bodies = (0..<8).map { Self.chat("turn \($0)", tokens: 2) }
         let data = try openAIInputData(bodies, extra: (0..<8).map { "\"timestamp\": [\($0 * 150)]" })
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", data, "--fixed-schedule"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Request count: 8"))
@@ -169,7 +170,7 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("--session-concurrency: each turn carries the chat so far, after its delay; every session once")
-    func sessions() throws {
+    func sessions() async throws {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
         let sim = try SimulatorProcess(arguments: ["--openai-ttft-ms", "10", "--record", record])
         func turn(_ text: String, _ session: String, delay: Int?) -> String {
@@ -178,7 +179,7 @@ struct OpenAIEndToEndTests {
         }
         let data = try temporaryFile("{\"data\": [" + [turn("a1", "a", delay: 300), turn("a2", "a", delay: nil), turn("b1", "b", delay: 100),
                                                         turn("b2", "b", delay: nil), turn("c1", "c", delay: nil)].joined(separator: ",") + "]}")
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", data, "--session-concurrency", "2"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Request count: 5"))
@@ -209,9 +210,9 @@ struct OpenAIEndToEndTests {
         (#"{"data": [{"payload": [{"model":"sim-llm","messages":[{"role":"user","content":"x"}],"stream":true}], "session_id": "a"}, {"payload": [{"model":"sim-llm","messages":[{"role":"user","content":"y"}]}], "session_id": "b"}]}"#,
          "the answer has no choices[0].message"),
     ])
-    func sessionRefusals(file: String, expected: String) throws {
+    func sessionRefusals(file: String, expected: String) async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", try temporaryFile(file), "--session-concurrency", "2"],
                                            timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
@@ -220,7 +221,7 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("parity with perf_analyzer 2.50's openai kind: same report sections, CSV header and export, the same stream text per request")
-    func parity() throws {
+    func parity() async throws {
         let reference = try #require(ProcessInfo.processInfo.environment["PERF_ANALYZER_REFERENCE"],
                                      "PERF_ANALYZER_REFERENCE is not set: scripts/test.sh installs perf_analyzer 2.50 and sets it")
         let sim = try SimulatorProcess(arguments: Self.timing)
@@ -232,7 +233,7 @@ struct OpenAIEndToEndTests {
         for (name, tool) in [("ours", Self.perf), ("theirs", reference)] {
             let csv = directory.appendingPathComponent("\(name).csv").path
             let export = directory.appendingPathComponent("\(name).json").path
-            let result = try CommandRunner.run(tool, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+            let result = try await CommandRunner.run(tool, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                       "-u", sim.url, "--input-data", data, "--async", "--concurrency-range", "2",
                                                       "--request-count", "20", "-f", csv, "--profile-export-file", export], timeout: 120)
             #expect(result.status == 0, "\(name): \(result.stderr)")
@@ -276,37 +277,37 @@ struct OpenAIEndToEndTests {
     }
 
     @Test("Ctrl-C in the middle of long streams: the run stops within seconds and says what it abandoned")
-    func interruptMidStream() throws {
+    func interruptMidStream() async throws {
         let sim = try SimulatorProcess(arguments: ["--openai-itl-ms", "50"])
         let data = try openAIInputData([Self.chat("long", tokens: 400)])
         let command = try BackgroundCommand(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                         "-u", sim.url, "--input-data", data, "--concurrency-range", "2"])
         // Wait until both streams are flowing (the server counts the tokens it sent).
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, (try? OpenAIServerProbe.statistics(sim))?.completion_tokens ?? 0 < 20 { Thread.sleep(forTimeInterval: 0.1) }
+        while Date() < deadline, (try? await OpenAIServerProbe.statistics(sim))?.completion_tokens ?? 0 < 20 { try await Task.sleep(for: .milliseconds(100)) }
         try #require(command.process.isRunning, "the run ended early: \(command.stderr.snapshot())")
         let signalled = Date()
         kill(command.process.processIdentifier, SIGINT)
-        #expect(command.waitForExit(timeout: 30))
+        #expect(await command.waitForExit(timeout: 30))
         #expect(Date().timeIntervalSince(signalled) < 15, "took \(Date().timeIntervalSince(signalled)) s")
         #expect(command.process.terminationStatus == ExitStatus.interrupted.rawValue)
         let stderr = command.stderr.text()
         #expect(stderr.contains("2 requests still in flight at the end of the run were abandoned (not counted)."), "\(stderr)")
-        #expect(try OpenAIServerProbe.statistics(sim).succeeded == 0)
+        #expect(try await OpenAIServerProbe.statistics(sim).succeeded == 0)
     }
 
     @Test("HTTPS: the same stream over TLS")
-    func https() throws {
+    func https() async throws {
         let sim = try SimulatorProcess(arguments: Self.timing + ["--tls-certificate-file", try TestCertificates.path("server.pem"),
                                                                 "--tls-private-key-file", try TestCertificates.path("server.key")])
         #expect(sim.usesTLS)
         let data = try openAIInputData([Self.chat("secure", tokens: 4)])
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
                                                        "--input-data", data, "--request-count", "10"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Streamed requests: 10 of 10"))
-        #expect(try OpenAIServerProbe.statistics(sim).succeeded == 10)
+        #expect(try await OpenAIServerProbe.statistics(sim).succeeded == 10)
     }
 
     @Test("a server that fails mid-stream, cuts a stream or refuses: one line, a failed request, no hang", arguments: [
@@ -315,18 +316,18 @@ struct OpenAIEndToEndTests {
         ("too-many-requests", "HTTP 429"),
         ("garbage", "is not JSON"),
     ])
-    func faults(mode: String, expected: String) throws {
+    func faults(mode: String, expected: String) async throws {
         let sim = try SimulatorProcess(arguments: Self.timing + ["--fault", mode, "--fault-after", "5"])
         let data = try openAIInputData([Self.chat("x", tokens: 8)])
         let started = Date()
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
                                                        "-u", sim.url, "--input-data", data, "-p", "500"], timeout: 60)
         #expect(!result.timedOut && Date().timeIntervalSince(started) < 20)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
         #expect(lines.count == 1 && lines[0].contains(expected), "\(mode): \(lines)")
         // The five before the fault succeeded; the report never counts a faulted request.
-        #expect(try OpenAIServerProbe.statistics(sim).succeeded >= 5)
+        #expect(try await OpenAIServerProbe.statistics(sim).succeeded >= 5)
     }
 
     @Test("bad input and a path that is no OpenAI endpoint: one line each", arguments: [
@@ -335,9 +336,9 @@ struct OpenAIEndToEndTests {
         ("{\"data\": [{\"payload\": [{\"model\":\"sim-llm\",\"prompt\":\"x\"}]}]}", "v2/models/identity_fp32/infer", "HTTP 400"),
         ("{\"data\": [{\"payload\": [{\"model\":\"nope\",\"prompt\":\"x\"}]}]}", "v1/completions", "HTTP 404"),
     ])
-    func badInput(file: String, endpoint: String, expected: String) throws {
+    func badInput(file: String, endpoint: String, expected: String) async throws {
         let sim = try SimulatorProcess()
-        let result = try CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", endpoint,
+        let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", endpoint,
                                                        "-u", sim.url, "--input-data", try temporaryFile(file), "-p", "500"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
@@ -348,7 +349,7 @@ struct OpenAIEndToEndTests {
     func decoupledTokens() async throws {
         let sim = try SimulatorProcess()
         let data = try temporaryFile(#"{"data": [{"IN": [6]}]}"#)
-        let result = try CommandRunner.run(Self.perf, ["-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL,
+        let result = try await CommandRunner.run(Self.perf, ["-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL,
                                                        "--input-data", data, "--request-count", "25"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Streamed requests: 25 of 25 (one output token per response)"), "\(result.stdout)")
@@ -357,4 +358,5 @@ struct OpenAIEndToEndTests {
         let stats = try await sim.statistics(model: "repeat_decoupled")
         #expect(stats.inference_stats.success.count.value == 25)
     }
+}
 }

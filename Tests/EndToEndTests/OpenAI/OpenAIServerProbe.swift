@@ -26,15 +26,15 @@ enum OpenAIServerProbe {
         var succeeded: Bool
     }
 
-    static func get(_ url: String) throws -> Data {
-        let result = try CommandRunner.run("/usr/bin/curl", ["-sk", "--max-time", "10", url], timeout: 20)
+    static func get(_ url: String) async throws -> Data {
+        let result = try await CommandRunner.run("/usr/bin/curl", ["-sk", "--max-time", "10", url], timeout: 20)
         guard result.status == 0 else { throw ProbeError(message: "curl \(url) failed: \(result.stderr)") }
         return Data(result.stdout.utf8)
     }
 
-    static func statistics(_ sim: SimulatorProcess) throws -> Statistics {
+    static func statistics(_ sim: SimulatorProcess) async throws -> Statistics {
         let scheme = sim.usesTLS ? "https" : "http"
-        return try JSONDecoder().decode(Statistics.self, from: get("\(scheme)://127.0.0.1:\(sim.port)/v1/sim/statistics"))
+        return try JSONDecoder().decode(Statistics.self, from: await get("\(scheme)://127.0.0.1:\(sim.port)/v1/sim/statistics"))
     }
 
     static func records(_ path: String) throws -> [RecordLine] {

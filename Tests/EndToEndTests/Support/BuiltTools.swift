@@ -27,7 +27,7 @@ enum BuiltTools {
 }
 
 /// The outcome of one CLI run.
-struct CommandResult {
+struct CommandResult: Sendable {
     var status: Int32
     var stdout: String
     var stderr: String
@@ -45,10 +45,28 @@ enum CommandRunner {
         return CommandResult(status: command.process.isRunning ? -1 : command.process.terminationStatus, stdout: command.stdout.text(),
                              stderr: command.stderr.text(), timedOut: !exited, pid: command.process.processIdentifier)
     }
+
+    /// The same, waited for on a thread of its own: an async test that blocked one of Swift's
+    /// cooperative threads (one per core, two in CI) for a whole run would starve every other
+    /// async test of the suite, and their own time limits then fire.
+    static func run(_ path: String, _ arguments: [String], timeout: TimeInterval = 120,
+                    environment: [String: String] = [:]) async throws -> CommandResult {
+        try await onOwnThread { try run(path, arguments, timeout: timeout, environment: environment) }
+    }
+}
+
+/// Runs blocking `work` on a new thread and resumes the caller with its result, leaving the
+/// cooperative pool free while it blocks.
+func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
 }
 
 /// A command left running while the test acts on it (kills its server, sends Ctrl-C).
-final class BackgroundCommand {
+/// Sendable so that an async test can wait for it on another thread; `Process` and the drains
+/// are safe to read from any thread.
+final class BackgroundCommand: @unchecked Sendable {
     let process = Process()
     let stdout: Drain
     let stderr: Drain
@@ -87,6 +105,11 @@ final class BackgroundCommand {
         let reaped = Date().addingTimeInterval(10)
         while process.isRunning && Date() < reaped { Thread.sleep(forTimeInterval: 0.02) }
         return exited
+    }
+
+    /// The same, waited for on a thread of its own (see `CommandRunner.run`).
+    func waitForExit(timeout: TimeInterval) async -> Bool {
+        (try? await onOwnThread { self.waitForExit(timeout: timeout) }) ?? false
     }
 }
 

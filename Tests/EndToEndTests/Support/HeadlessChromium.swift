@@ -24,8 +24,8 @@ enum HeadlessChromium {
     }
 
     /// The document once the page's scripts ran.
-    static func dumpDOM(_ page: String) throws -> String {
-        let result = try CommandRunner.run(try path, arguments(["--dump-dom"], page: page), timeout: 90)
+    static func dumpDOM(_ page: String) async throws -> String {
+        let result = try await CommandRunner.run(try path, arguments(["--dump-dom"], page: page), timeout: 90)
         guard result.status == 0, !result.stdout.isEmpty else {
             throw Missing(description: "chromium --dump-dom \(page) failed (status \(result.status)): \(result.stderr.suffix(500))")
         }
@@ -33,8 +33,8 @@ enum HeadlessChromium {
     }
 
     /// A 1280×2400 PNG of the page.
-    static func screenshot(_ page: String, to png: String) throws {
-        let result = try CommandRunner.run(try path, arguments(["--screenshot=\(png)", "--window-size=1280,2400", "--hide-scrollbars"], page: page),
+    static func screenshot(_ page: String, to png: String) async throws {
+        let result = try await CommandRunner.run(try path, arguments(["--screenshot=\(png)", "--window-size=1280,2400", "--hide-scrollbars"], page: page),
                                            timeout: 90)
         guard result.status == 0, FileManager.default.fileExists(atPath: png) else {
             throw Missing(description: "chromium --screenshot \(page) failed (status \(result.status)): \(result.stderr.suffix(500))")

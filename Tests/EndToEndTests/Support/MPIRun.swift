@@ -35,8 +35,8 @@ enum MPIRun {
         return arguments
     }
 
-    static func run(_ apps: [(Int, [String])], timeout: TimeInterval = 180, extra: [String] = [], directories: [String]? = nil) throws -> CommandResult {
-        try CommandRunner.run(try mpirun(), arguments(apps, extra: extra, directories: directories), timeout: timeout)
+    static func run(_ apps: [(Int, [String])], timeout: TimeInterval = 180, extra: [String] = [], directories: [String]? = nil) async throws -> CommandResult {
+        try await CommandRunner.run(try mpirun(), arguments(apps, extra: extra, directories: directories), timeout: timeout)
     }
 
     /// The lines rank `rank` wrote to `stream` ("stdout" or "stderr"), without mpirun's tag.

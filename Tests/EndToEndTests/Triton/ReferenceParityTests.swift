@@ -8,18 +8,18 @@ extension EndToEnd {
 @Suite("Parity with the reference perf_analyzer")
 struct ReferenceParityTests {
     /// Runs a tool, retrying a few times when a noisy level fails to stabilize (exit 2).
-    private func run(_ tool: String, _ arguments: [String]) throws -> CommandResult {
-        var result = try CommandRunner.run(tool, arguments, timeout: 180)
+    private func run(_ tool: String, _ arguments: [String]) async throws -> CommandResult {
+        var result = try await CommandRunner.run(tool, arguments, timeout: 180)
         var attempts = 1
         while result.status == 2 && attempts < 4 {
-            result = try CommandRunner.run(tool, arguments, timeout: 180)
+            result = try await CommandRunner.run(tool, arguments, timeout: 180)
             attempts += 1
         }
         return result
     }
 
     /// Both tools with `arguments` plus `-f`; returns each one's stdout and CSV text.
-    private func both(_ arguments: [String], grpc: Bool = false) throws -> (ours: (String, String), theirs: (String, String)) {
+    private func both(_ arguments: [String], grpc: Bool = false) async throws -> (ours: (String, String), theirs: (String, String)) {
         let triton = try TritonEnvironment.current()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parity-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -27,8 +27,8 @@ struct ReferenceParityTests {
         let ourCSV = directory.appendingPathComponent("ours.csv").path
         let theirCSV = directory.appendingPathComponent("theirs.csv").path
         let server = grpc ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
-        let ours = try run(BuiltTools.perfAnalyzer, arguments + server + ["-f", ourCSV])
-        let theirs = try run(triton.referencePerfAnalyzer, arguments + server + ["-f", theirCSV])
+        let ours = try await run(BuiltTools.perfAnalyzer, arguments + server + ["-f", ourCSV])
+        let theirs = try await run(triton.referencePerfAnalyzer, arguments + server + ["-f", theirCSV])
         #expect(ours.status == 0, "ours: \(ours.stderr)")
         #expect(theirs.status == 0, "perf_analyzer: \(theirs.stderr)")
         return ((ours.stdout, (try? String(contentsOfFile: ourCSV, encoding: .utf8)) ?? ""),
@@ -78,8 +78,8 @@ struct ReferenceParityTests {
     @Test("sweep: same CSV header, same levels, same report sections", arguments: [
         [] as [String], ["--verbose-csv"], ["--percentile=95"], ["--verbose-csv", "--percentile=90"],
     ])
-    func sweep(extra: [String]) throws {
-        let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra)
+    func sweep(extra: [String]) async throws {
+        let result = try await both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra)
         let ourLines = result.ours.1.split(separator: "\n")
         let theirLines = result.theirs.1.split(separator: "\n")
         #expect(theirPart(ofHeader: ourLines.first) == theirLines.first.map(String.init))
@@ -88,43 +88,43 @@ struct ReferenceParityTests {
     }
 
     @Test("fixed request count, batch 4: same sections and header")
-    func requestCount() throws {
-        let result = try both(["-m", "identity_fp32", "--concurrency-range", "2", "--request-count", "400", "-b", "4"])
+    func requestCount() async throws {
+        let result = try await both(["-m", "identity_fp32", "--concurrency-range", "2", "--request-count", "400", "-b", "4"])
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
     @Test("ensemble: composing-model sections match")
-    func ensemble() throws {
-        let result = try both(["-m", "ensemble_add_sub_identity", "--concurrency-range", "1", "--request-count", "200"])
+    func ensemble() async throws {
+        let result = try await both(["-m", "ensemble_add_sub_identity", "--concurrency-range", "1", "--request-count", "200"])
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
     @Test("response cache: same cache lines and CSV columns", arguments: [[] as [String], ["--verbose-csv"]])
-    func responseCache(extra: [String]) throws {
-        let result = try both(["-m", "identity_fp32_cached", "--input-data", "zero", "--request-count", "200"] + extra)
+    func responseCache(extra: [String]) async throws {
+        let result = try await both(["-m", "identity_fp32_cached", "--input-data", "zero", "--request-count", "200"] + extra)
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
     @Test("--bls-composing-models: same composing-model sections")
-    func blsComposingModels() throws {
-        let result = try both(["-m", "bls_add_sub_identity", "--bls-composing-models", "add_sub,identity_int32", "--request-count", "100"])
+    func blsComposingModels() async throws {
+        let result = try await both(["-m", "bls_add_sub_identity", "--bls-composing-models", "add_sub,identity_int32", "--request-count", "100"])
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
     }
 
     @Test("deprecated -t: the same level as perf_analyzer")
-    func deprecatedConcurrency() throws {
-        let result = try both(["-m", "identity_fp32", "-t", "3", "-p", "500", "-s", "100"])
+    func deprecatedConcurrency() async throws {
+        let result = try await both(["-m", "identity_fp32", "-t", "3", "-p", "500", "-s", "100"])
         #expect(levels(result.ours.1) == ["3"])
         #expect(levels(result.ours.1) == levels(result.theirs.1))
     }
 
     @Test("gRPC: same CSV header, levels and report sections", arguments: [[] as [String], ["--async", "--verbose-csv"]])
-    func grpcSweep(extra: [String]) throws {
-        let result = try both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra, grpc: true)
+    func grpcSweep(extra: [String]) async throws {
+        let result = try await both(["-m", "identity_fp32", "--concurrency-range", "1:2", "-p", "500", "-s", "100"] + extra, grpc: true)
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(levels(result.ours.1) == levels(result.theirs.1))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")
@@ -132,9 +132,9 @@ struct ReferenceParityTests {
 
     @Test("--collect-metrics with --verbose-csv: the same metrics section (no GPU on this Triton) and the same GPU columns",
           arguments: [false, true])
-    func collectMetrics(grpc: Bool) throws {
+    func collectMetrics(grpc: Bool) async throws {
         let metrics = try TritonEnvironment.metricsURL()
-        let result = try both(["-m", "identity_fp32", "--concurrency-range", "1", "-p", "500", "-s", "100", "--verbose-csv",
+        let result = try await both(["-m", "identity_fp32", "--concurrency-range", "1", "-p", "500", "-s", "100", "--verbose-csv",
                                "--collect-metrics", "--metrics-url", metrics, "--metrics-interval", "200"], grpc: grpc)
         let theirHeader = result.theirs.1.split(separator: "\n").first.map(String.init)
         #expect(theirHeader?.hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory") == true)
@@ -144,13 +144,13 @@ struct ReferenceParityTests {
     }
 
     @Test("gRPC streaming, decoupled model: response throughput in the report and the CSV")
-    func grpcDecoupled() throws {
+    func grpcDecoupled() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parity-input-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("in3.json").path
         try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
-        let result = try both(["-m", "repeat_decoupled", "--streaming", "--concurrency-range", "1:2", "-p", "500", "-s", "100",
+        let result = try await both(["-m", "repeat_decoupled", "--streaming", "--concurrency-range", "1:2", "-p", "500", "-s", "100",
                                "--input-data", input], grpc: true)
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(result.ours.1.hasPrefix("Concurrency,Inferences/Second,Response Throughput,"))

@@ -47,18 +47,18 @@ struct TritonCAPIEndToEndTests {
     }
 
     /// perf-analyzer on `model` in process, with the workspace's repository and record folder.
-    private func run(_ workspace: Workspace, model: String, _ arguments: [String]) throws -> CommandResult {
-        try CommandRunner.run(BuiltTools.perfAnalyzer, [
+    private func run(_ workspace: Workspace, model: String, _ arguments: [String]) async throws -> CommandResult {
+        try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", model, "--service-kind", "triton_c_api", "--triton-server-directory", try Self.serverDirectory(),
             "--model-repository", workspace.repository,
         ] + arguments, timeout: 180, environment: ["RECORD_DIR": workspace.records.path])
     }
 
     @Test("concurrency: the in-process server received exactly the requests reported, with the generated tensors")
-    func concurrency() throws {
+    func concurrency() async throws {
         let workspace = try Workspace(models: ["identity_fp32"])
         defer { workspace.remove() }
-        let result = try run(workspace, model: "identity_fp32",
+        let result = try await run(workspace, model: "identity_fp32",
                              ["--concurrency-range", "2", "--request-count", "200", "-b", "4", "--input-data", "zero"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("  Service Kind: TRITON_C_API"))
@@ -76,11 +76,11 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("request rate: every scheduled request reached the server, paced over time")
-    func requestRate() throws {
+    func requestRate() async throws {
         let workspace = try Workspace(models: ["identity_fp32"])
         defer { workspace.remove() }
         let started = Date()
-        let result = try run(workspace, model: "identity_fp32", ["--request-rate-range", "400", "--request-count", "300"])
+        let result = try await run(workspace, model: "identity_fp32", ["--request-rate-range", "400", "--request-count", "300"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Request Rate: 400 inference requests per seconds"))
         #expect(reportedCount("Request count", in: result.stdout) == 300)
@@ -92,14 +92,14 @@ struct TritonCAPIEndToEndTests {
         // Custom intervals drive the same slots.
         let intervals = workspace.root.appendingPathComponent("intervals.txt")
         try "2000\n1000\n".write(to: intervals, atomically: true, encoding: .utf8)
-        let scheduled = try run(workspace, model: "identity_fp32", ["--request-intervals", intervals.path, "--request-count", "100"])
+        let scheduled = try await run(workspace, model: "identity_fp32", ["--request-intervals", intervals.path, "--request-count", "100"])
         #expect(scheduled.status == 0, "\(scheduled.stderr)")
         #expect(reportedCount("Request count", in: scheduled.stdout) == 100)
         #expect(try workspace.recorded("identity_fp32").count == 400)
     }
 
     @Test("--input-data: each request carries the file's steps in turn")
-    func inputDataFile() throws {
+    func inputDataFile() async throws {
         let workspace = try Workspace(models: ["add_sub"])
         defer { workspace.remove() }
         let file = workspace.root.appendingPathComponent("data.json")
@@ -108,7 +108,7 @@ struct TritonCAPIEndToEndTests {
                       {"INPUT0": [10, 20, 30, 40], "INPUT1": [50, 60, 70, 80]},
                       {"INPUT0": [-1, -2, -3, -4], "INPUT1": [0, 0, 0, 0]}]}
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run(workspace, model: "add_sub", ["--input-data", file.path, "--request-count", "30"])
+        let result = try await run(workspace, model: "add_sub", ["--input-data", file.path, "--request-count", "30"])
         #expect(result.status == 0, "\(result.stderr)")
         let received = try workspace.recorded("add_sub")
         #expect(received.count == 30)
@@ -123,7 +123,7 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("validation_data: matching outputs pass, batched too; a wrong expectation fails the run naming the output")
-    func validation() throws {
+    func validation() async throws {
         let workspace = try Workspace(models: ["add_sub"])
         defer { workspace.remove() }
         let good = workspace.root.appendingPathComponent("good.json")
@@ -131,10 +131,10 @@ struct TritonCAPIEndToEndTests {
             {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 1, 1, 1]}, {"INPUT0": [5, 5, 5, 5], "INPUT1": [2, 3, 4, 5]}],
              "validation_data": [{"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 2, 3]}, {"OUTPUT0": [7, 8, 9, 10], "OUTPUT1": [3, 2, 1, 0]}]}
             """.write(to: good, atomically: true, encoding: .utf8)
-        let passing = try run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "-b", "2"])
+        let passing = try await run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "-b", "2"])
         #expect(passing.status == 0, "\(passing.stderr)")
         #expect(reportedCount("Request count", in: passing.stdout) == 20)
-        let unbatched = try run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "--concurrency-range", "2"])
+        let unbatched = try await run(workspace, model: "add_sub", ["--input-data", good.path, "--request-count", "20", "--concurrency-range", "2"])
         #expect(unbatched.status == 0, "\(unbatched.stderr)")
 
         let bad = workspace.root.appendingPathComponent("bad.json")
@@ -142,17 +142,17 @@ struct TritonCAPIEndToEndTests {
             {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 1, 1, 1]}],
              "validation_data": [{"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 9, 3]}]}
             """.write(to: bad, atomically: true, encoding: .utf8)
-        let failing = try run(workspace, model: "add_sub", ["--input-data", bad.path, "--request-count", "20"])
+        let failing = try await run(workspace, model: "add_sub", ["--input-data", bad.path, "--request-count", "20"])
         #expect(failing.status != 0)
         #expect(failing.stderr.contains("validation failed for output 'OUTPUT1', data step 0, index 2: expected 9, received 2"), "\(failing.stderr)")
         #expect(failing.stderr.split(separator: "\n").filter { $0.contains("validation failed") }.count == 1, "\(failing.stderr)")
     }
 
     @Test("--request-parameter: every request reaches the model with each parameter, typed")
-    func requestParameters() throws {
+    func requestParameters() async throws {
         let workspace = try Workspace(models: ["add_sub"])
         defer { workspace.remove() }
-        let result = try run(workspace, model: "add_sub", [
+        let result = try await run(workspace, model: "add_sub", [
             "--concurrency-range", "2", "--request-count", "20", "--request-parameter", "max_tokens:256:int",
             "--request-parameter", "mode:Slow:string", "--request-parameter", "mode:Fast:string", "--request-parameter", "greedy:false:bool",
         ])
@@ -168,14 +168,14 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("--profile-export-file: every request the report counts, the model received, with its outputs echoing its inputs")
-    func profileExport() throws {
+    func profileExport() async throws {
         let workspace = try Workspace(models: ["identity_fp32"])
         defer { workspace.remove() }
         let input = workspace.root.appendingPathComponent("steps.json")
         let steps = (0..<3).map { step in "{\"INPUT0\":[\((0..<16).map { String(Double(step * 100 + $0) + 0.5) }.joined(separator: ","))]}" }
         try "{\"data\":[\(steps.joined(separator: ","))]}".write(to: input, atomically: true, encoding: .utf8)
         let export = workspace.root.appendingPathComponent("export.json").path
-        let result = try run(workspace, model: "identity_fp32", [
+        let result = try await run(workspace, model: "identity_fp32", [
             "--concurrency-range", "2", "--request-count", "120", "--input-data", input.path, "--profile-export-file", export,
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -197,14 +197,14 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("a sequence model: correlation IDs and START/END flags reach the server, each sequence whole")
-    func sequences() throws {
+    func sequences() async throws {
         let workspace = try Workspace(models: ["sequence_accumulator"])
         defer { workspace.remove() }
         let file = workspace.root.appendingPathComponent("streams.json")
         try """
             {"data": [[{"INPUT": [1]}, {"INPUT": [2]}, {"INPUT": [3]}], [{"INPUT": [10]}, {"INPUT": [20]}]]}
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run(workspace, model: "sequence_accumulator",
+        let result = try await run(workspace, model: "sequence_accumulator",
                              ["--input-data", file.path, "--concurrency-range", "2", "--request-count", "40"])
         #expect(result.status == 0, "\(result.stderr)")
         let received = try workspace.recorded("sequence_accumulator")
@@ -232,12 +232,12 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("a decoupled model with --streaming: every response is counted, the final flag ends the request")
-    func decoupled() throws {
+    func decoupled() async throws {
         let workspace = try Workspace(models: ["repeat_decoupled"])
         defer { workspace.remove() }
         let file = workspace.root.appendingPathComponent("repeat.json")
         try #"{"data": [{"IN": [3]}]}"#.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run(workspace, model: "repeat_decoupled", ["--streaming", "--input-data", file.path, "--request-count", "20"])
+        let result = try await run(workspace, model: "repeat_decoupled", ["--streaming", "--input-data", file.path, "--request-count", "20"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(reportedCount("Request count", in: result.stdout) == 20)
         // Three responses per request: the response throughput is three times the request throughput.
@@ -252,7 +252,7 @@ struct TritonCAPIEndToEndTests {
 
         // Exported, each request has its three responses, each with its own outputs.
         let export = workspace.root.appendingPathComponent("export.json").path
-        let exporting = try run(workspace, model: "repeat_decoupled",
+        let exporting = try await run(workspace, model: "repeat_decoupled",
                                 ["--streaming", "--input-data", file.path, "--request-count", "10", "--profile-export-file", export])
         #expect(exporting.status == 0, "\(exporting.stderr)")
         let exported = try ProfileExportEndToEndTests.read(export).experiments.flatMap(\.requests)
@@ -263,28 +263,28 @@ struct TritonCAPIEndToEndTests {
             #expect(request.response_outputs == expected, "\(request.response_outputs)")
         }
 
-        let refused = try run(workspace, model: "repeat_decoupled", ["--input-data", file.path, "--request-count", "5"])
+        let refused = try await run(workspace, model: "repeat_decoupled", ["--input-data", file.path, "--request-count", "5"])
         #expect(refused.status == 99)
         #expect(refused.stderr.contains("is decoupled") && refused.stderr.contains("--streaming"), "\(refused.stderr)")
     }
 
     @Test("a server directory that cannot be used: one line naming the path and the reason, no crash")
-    func badServerDirectory() throws {
+    func badServerDirectory() async throws {
         let workspace = try Workspace(models: [])
         defer { workspace.remove() }
-        func attempt(_ directory: String) throws -> CommandResult {
-            try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        func attempt(_ directory: String) async throws -> CommandResult {
+            try await CommandRunner.run(BuiltTools.perfAnalyzer, [
                 "-m", "identity_fp32", "--service-kind", "triton_c_api", "--triton-server-directory", directory,
                 "--model-repository", workspace.repository,
             ])
         }
-        let missing = try attempt("/nonexistent/tritonserver")
+        let missing = try await attempt("/nonexistent/tritonserver")
         #expect(missing.status == 99)
         #expect(missing.stderr == "error: --triton-server-directory /nonexistent/tritonserver: no such directory\n")
 
         let empty = workspace.root.appendingPathComponent("empty-server")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let noLibrary = try attempt(empty.path)
+        let noLibrary = try await attempt(empty.path)
         #expect(noLibrary.status == 99)
         #expect(noLibrary.stderr.contains("\(empty.path)/lib/libtritonserver.so"), "\(noLibrary.stderr)")
         #expect(noLibrary.stderr.split(separator: "\n").count == 1, "\(noLibrary.stderr)")
@@ -293,13 +293,13 @@ struct TritonCAPIEndToEndTests {
         let broken = workspace.root.appendingPathComponent("broken-server")
         try FileManager.default.createDirectory(at: broken.appendingPathComponent("lib"), withIntermediateDirectories: true)
         try "not a library".write(to: broken.appendingPathComponent("lib/libtritonserver.so"), atomically: true, encoding: .utf8)
-        let notELF = try attempt(broken.path)
+        let notELF = try await attempt(broken.path)
         #expect(notELF.status == 99)
         #expect(notELF.stderr.hasPrefix("error: --triton-server-directory: cannot load \(broken.path)/lib/libtritonserver.so: "), "\(notELF.stderr)")
         #expect(notELF.stderr.split(separator: "\n").count == 1, "\(notELF.stderr)")
 
         // A model the repository does not hold: the server's own words, after a clean stop.
-        let unknown = try run(workspace, model: "no_such_model", ["--request-count", "5"])
+        let unknown = try await run(workspace, model: "no_such_model", ["--request-count", "5"])
         #expect(unknown.status == 99)
         #expect(unknown.stderr.contains("no_such_model"), "\(unknown.stderr)")
     }
@@ -311,8 +311,8 @@ struct TritonCAPIEndToEndTests {
         (["--input-tensor-format", "json"], "--input-tensor-format json: --service-kind triton_c_api"),
         (["--ssl-grpc-use-ssl"], "--ssl-grpc-use-ssl: --service-kind triton_c_api"),
     ])
-    func refused(extra: [String], message: String) throws {
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+    func refused(extra: [String], message: String) async throws {
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "--service-kind", "triton_c_api", "--model-repository", "/tmp",
         ] + extra)
         #expect(result.status == 99)
@@ -321,17 +321,17 @@ struct TritonCAPIEndToEndTests {
     }
 
     @Test("the C API flags need their kind, and the kind needs a repository")
-    func flagPairs() throws {
-        let repository = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--model-repository", "/tmp"])
+    func flagPairs() async throws {
+        let repository = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--model-repository", "/tmp"])
         #expect(repository.status == 99)
         #expect(repository.stderr.contains("--model-repository: applies to --service-kind triton_c_api"), "\(repository.stderr)")
-        let directory = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--triton-server-directory", "/opt/tritonserver"])
+        let directory = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--triton-server-directory", "/opt/tritonserver"])
         #expect(directory.status == 99)
         #expect(directory.stderr.contains("--triton-server-directory: applies to --service-kind triton_c_api"), "\(directory.stderr)")
-        let noRepository = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--service-kind", "triton_c_api"])
+        let noRepository = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--service-kind", "triton_c_api"])
         #expect(noRepository.status == 99)
         #expect(noRepository.stderr.contains("--model-repository is required"), "\(noRepository.stderr)")
-        let other = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--service-kind", "tfserving"])
+        let other = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "m", "--service-kind", "tfserving"])
         #expect(other.status == 99)
         #expect(other.stderr.contains("--service-kind tfserving: not supported: there is no TensorFlow Serving here"), "\(other.stderr)")
     }

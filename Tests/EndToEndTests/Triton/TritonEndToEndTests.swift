@@ -20,7 +20,7 @@ struct TritonEndToEndTests {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
         let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "--concurrency-range", "2", "--request-count", "300",
             "-b", "4", "--input-data", "zero",
         ])
@@ -50,7 +50,7 @@ struct TritonEndToEndTests {
         let triton = try TritonEnvironment.current()
         let recordedBefore = try triton.recordedRequests(model: "add_sub").count
         let tensorFormat = format == "grpc" ? [] : ["--input-tensor-format", format, "--output-tensor-format", format]
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "--request-count", "20", "-b", "3",
         ] + server(triton, format) + tensorFormat)
         #expect(result.status == 0, "\(result.stderr)")
@@ -71,7 +71,7 @@ struct TritonEndToEndTests {
     func shapesAndStrings(wireProtocol: String) async throws {
         let triton = try TritonEnvironment.current()
         let dynamicBefore = try triton.recordedRequests(model: "identity_int32_dynamic").count
-        let dynamic = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let dynamic = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_int32_dynamic", "--request-count", "10", "--shape", "INPUT0:2,3",
         ] + server(triton, wireProtocol))
         #expect(dynamic.status == 0, "\(dynamic.stderr)")
@@ -82,7 +82,7 @@ struct TritonEndToEndTests {
         #expect(dynamicReceived.allSatisfy { $0.inputs[0].shape == [2, 3] && $0.inputs[0].data == dynamicExpected })
 
         let bytesBefore = try triton.recordedRequests(model: "identity_bytes").count
-        let strings = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let strings = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_bytes", "--request-count", "10", "--shape", "INPUT0:3", "--string-length", "8",
         ] + server(triton, wireProtocol))
         #expect(strings.status == 0, "\(strings.stderr)")
@@ -98,7 +98,7 @@ struct TritonEndToEndTests {
         let triton = try TritonEnvironment.current()
         let addSubBefore = try await triton.statistics(model: "add_sub")
         let identityBefore = try await triton.statistics(model: "identity_int32")
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "ensemble_add_sub_identity", "-u", triton.httpURL, "--request-count", "50",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -115,7 +115,7 @@ struct TritonEndToEndTests {
         let triton = try TritonEnvironment.current()
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("triton-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "--concurrency-range", "1:3", "-p", "500", "-s", "100", "-f", csv,
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -132,7 +132,7 @@ struct TritonEndToEndTests {
     func refusals(arguments: [String], fragment: String) async throws {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", triton.httpURL], timeout: 60)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["-u", triton.httpURL], timeout: 60)
         #expect(result.status != 0)
         #expect(result.stderr.contains(fragment), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")

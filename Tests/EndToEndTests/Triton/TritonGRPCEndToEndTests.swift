@@ -22,7 +22,7 @@ struct TritonGRPCEndToEndTests {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
         let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-i", "grpc", "-u", triton.grpcURL, "--concurrency-range", "2", "--request-count", "200",
             "-b", "4", "--input-data", "zero",
         ] + mode)
@@ -50,11 +50,11 @@ struct TritonGRPCEndToEndTests {
             """#)
         defer { try? FileManager.default.removeItem(atPath: good); try? FileManager.default.removeItem(atPath: bad) }
         let triton = try TritonEnvironment.current()
-        let passing = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let passing = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "20", "--input-data", good, "-b", "2",
         ])
         #expect(passing.status == 0, "\(passing.stderr)")
-        let failing = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let failing = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "20", "--input-data", bad,
         ])
         #expect(failing.status != 0)
@@ -68,7 +68,7 @@ struct TritonGRPCEndToEndTests {
         let input = try inputFile(#"{"data": [{"IN": [0]}, {"IN": [2]}, {"IN": [5]}]}"#)
         defer { try? FileManager.default.removeItem(atPath: input) }
         let before = try triton.recordedRequests(model: "repeat_decoupled").count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "repeat_decoupled", "-i", "grpc", "-u", triton.grpcURL, "--streaming", "--concurrency-range", "1",
             "--request-count", "30", "--input-data", input,
         ])
@@ -87,7 +87,7 @@ struct TritonGRPCEndToEndTests {
     func compression(algorithm: String) async throws {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-i", "grpc", "-u", triton.grpcURL, "--request-count", "50",
             "--grpc-compression-algorithm", algorithm,
         ])

@@ -10,13 +10,13 @@ extension EndToEnd {
 struct TritonMetricsEndToEndTests {
     @Test("the server's CPU utilization and memory, the GPU sections empty, one warning about the missing GPU metrics",
           arguments: ["http", "grpc"])
-    func cpuMetrics(wire: String) throws {
+    func cpuMetrics(wire: String) async throws {
         let triton = try TritonEnvironment.current()
         let metrics = try TritonEnvironment.metricsURL()
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("triton-metrics-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let server = wire == "grpc" ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "--concurrency-range", "1", "-p", "1000",
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "--concurrency-range", "1", "-p", "1000",
                                                                      "-s", "100", "--collect-metrics", "--metrics-url", metrics,
                                                                      "--metrics-interval", "200", "-f", csv, "--verbose-csv"] + server,
                                            timeout: 120)

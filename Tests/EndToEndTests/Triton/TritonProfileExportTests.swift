@@ -36,10 +36,10 @@ struct TritonProfileExportTests {
         let theirs = directory.appendingPathComponent("theirs.json").path
         let arguments = ["-m", "add_sub", "-u", triton.httpURL, "--concurrency-range", "1:2", "-p", "500", "-s", "100"]
         let recordedBefore = try triton.recordedRequests(model: "add_sub").count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["--profile-export-file", ours], timeout: 180)
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["--profile-export-file", ours], timeout: 180)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try triton.recordedRequests(model: "add_sub").dropFirst(recordedBefore)
-        let reference = try CommandRunner.run(triton.referencePerfAnalyzer, arguments + ["--profile-export-file", theirs], timeout: 180)
+        let reference = try await CommandRunner.run(triton.referencePerfAnalyzer, arguments + ["--profile-export-file", theirs], timeout: 180)
         #expect(reference.status == 0, "perf_analyzer: \(reference.stderr)")
 
         let ourObject = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ours)))
@@ -73,7 +73,7 @@ struct TritonProfileExportTests {
         let triton = try TritonEnvironment.current()
         let recordedBefore = try triton.recordedRequests(model: "add_sub").count
         let server = wireProtocol == "grpc" ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "--request-count", "10", "--request-parameter", "max_tokens:256:int",
             "--request-parameter", "mode:Fast:string", "--request-parameter", "greedy:false:bool",
         ] + server)

@@ -76,7 +76,7 @@ struct TritonServerFeaturesTests {
         }
 
         // Every request traced (rate 1), ten traces in all, written to a file once ten are in.
-        let http = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let http = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "--request-count", "30",
             "--trace-level", "TIMESTAMPS", "--trace-rate", "1", "--trace-count", "10", "--log-frequency", "10",
         ])
@@ -99,7 +99,7 @@ struct TritonServerFeaturesTests {
         #expect(Set(traced.values) == ["identity_fp32"])
 
         // Over gRPC, and two levels at once: read back from the server's settings.
-        let grpc = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let grpc = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.grpcURL, "-i", "grpc", "--request-count", "10",
             "--trace-level", "TIMESTAMPS", "--trace-level", "TENSORS", "--trace-rate", "7", "--trace-count", "-1", "--log-frequency", "0",
         ])
@@ -120,7 +120,7 @@ struct TritonServerFeaturesTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let csv = directory.appendingPathComponent("bls.csv").path
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "bls_add_sub_identity", "-u", triton.httpURL, "--request-count", "60",
             "--bls-composing-models", "add_sub, identity_int32:1", "-f", csv,
         ])
@@ -142,7 +142,7 @@ struct TritonServerFeaturesTests {
         }
 
         // Without the flag Triton cannot say what a BLS model calls: no composing section.
-        let plain = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let plain = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "bls_add_sub_identity", "-u", triton.httpURL, "--request-count", "10",
         ])
         #expect(plain.status == 0, "\(plain.stderr)")
@@ -150,7 +150,7 @@ struct TritonServerFeaturesTests {
 
         // A model the server does not have: one line naming the flag, before any load.
         let beforeMissing = try await counters(triton)
-        let missing = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let missing = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "bls_add_sub_identity", "-u", triton.httpURL, "--request-count", "10", "--bls-composing-models", "add_sub,no_such_model",
         ])
         #expect(missing.status != 0)
@@ -167,7 +167,7 @@ struct TritonServerFeaturesTests {
         let recordedBefore = try triton.recordedRequests(model: model).count
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", model, "-u", wire == "http" ? triton.httpURL : triton.grpcURL, "-i", wire, "--input-data", "zero",
             "--request-count", "200", "-f", csv,
         ])
@@ -191,7 +191,7 @@ struct TritonServerFeaturesTests {
     func deprecatedFlags() async throws {
         let triton = try TritonEnvironment.current()
         let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "-t", "2", "-z", "--request-count", "40",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -204,9 +204,9 @@ struct TritonServerFeaturesTests {
     }
 
     @Test("-v: the client's overhead per level, a share of the load threads' time")
-    func clientOverhead() throws {
+    func clientOverhead() async throws {
         let triton = try TritonEnvironment.current()
-        let result = try CommandRunner.run(BuiltTools.perfAnalyzer, [
+        let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "-v", "--request-count", "300", "--concurrency-range", "2",
         ])
         #expect(result.status == 0, "\(result.stderr)")
