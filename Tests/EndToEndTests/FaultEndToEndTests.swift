@@ -25,7 +25,7 @@ struct FaultEndToEndTests {
         let sim = try SimulatorProcess(arguments: ["--fault", "silent"])
         let started = Date()
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "--connection-timeout", "1500"] + wire,
-                                           timeout: 60)
+                                                 timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
         #expect(!result.timedOut)
         #expect(elapsed < 15, "took \(elapsed) s")
@@ -41,7 +41,7 @@ struct FaultEndToEndTests {
         let sim = try SimulatorProcess(arguments: ["--fault", "stall", "--fault-after", "200"])
         let started = Date()
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", Self.url(sim, wire), "-p", "500",
-                                                       "--concurrency-range", "2", "--request-timeout", "1000"] + wire, timeout: 60)
+                                                             "--concurrency-range", "2", "--request-timeout", "1000"] + wire, timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
         #expect(!result.timedOut)
         #expect(elapsed < 20, "took \(elapsed) s")
@@ -109,7 +109,7 @@ struct FaultEndToEndTests {
         #expect(latency > 200_000, "the slow answers took \(latency) usec")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 3)
         let cut = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-count", "3", "--request-timeout", "100"],
-                                        timeout: 60)
+                                              timeout: 60)
         #expect(cut.status == ExitStatus.failure.rawValue)
         #expect(cut.stderr.contains("no answer within 100 ms (--request-timeout)"), "\(cut.stderr)")
     }
@@ -118,7 +118,7 @@ struct FaultEndToEndTests {
     func rateAboveCapacity() async throws {
         let sim = try SimulatorProcess()
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "1e7",
-                                                       "--request-count", "3000", "-v"], timeout: 120)
+                                                             "--request-count", "3000", "-v"], timeout: 120)
         #expect(result.status == ExitStatus.success.rawValue, "\(result.stderr)")
         #expect(result.stdout.contains("Send lag:"))
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 3000)

@@ -116,7 +116,7 @@ struct HTMLReportEndToEndTests {
         let page = directory.appendingPathComponent("concurrency.html").path
         let export = directory.appendingPathComponent("export.json").path
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1:3",
-                                                                     "-p", "300", "-s", "40", "--html-report", page, "--profile-export-file", export])
+                                                                           "-p", "300", "-s", "40", "--html-report", page, "--profile-export-file", export])
         #expect(result.status == 0, "\(result.stderr)")
         let marks = try await Self.draw(page, screenshot: "concurrency")
         #expect(marks.sections == ["summary", "throughput-latency", "spectrum", "timeline", "server"])
@@ -156,7 +156,7 @@ struct HTMLReportEndToEndTests {
         defer { sim.stop() }
         let page = try Self.scratch().appendingPathComponent("rate.html").path
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url, "--request-rate-range", "200:400:200",
-                                                                     "-p", "300", "-s", "40", "--html-report", page])
+                                                                           "-p", "300", "-s", "40", "--html-report", page])
         #expect(result.status == 0, "\(result.stderr)")
         let marks = try await Self.draw(page, screenshot: "request-rate")
         #expect(marks.sections == ["summary", "throughput-latency", "spectrum", "timeline", "server", "schedule"])
@@ -182,7 +182,7 @@ struct HTMLReportEndToEndTests {
             .write(toFile: data, atomically: true, encoding: .utf8)
         let page = directory.appendingPathComponent("sequence.html").path
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sequence_accumulator", "-u", sim.url, "--input-data", data,
-                                                                     "--concurrency-range", "2", "-p", "300", "-s", "40", "--html-report", page])
+                                                                           "--concurrency-range", "2", "-p", "300", "-s", "40", "--html-report", page])
         #expect(result.status == 0, "\(result.stderr)")
         let marks = try await Self.draw(page, screenshot: "sequence")
         let blocks = try Self.checkLevels(marks, console: result.stdout, stability: 40)
@@ -201,9 +201,9 @@ struct HTMLReportEndToEndTests {
         let page = directory.appendingPathComponent("openai.html").path
         let export = directory.appendingPathComponent("export.json").path
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                                     "-u", sim.url, "--input-data", try openAIInputData([body]),
-                                                                     "--concurrency-range", "1:2", "-p", "500", "-s", "50",
-                                                                     "--html-report", page, "--profile-export-file", export], timeout: 120)
+                                                                           "-u", sim.url, "--input-data", try openAIInputData([body]),
+                                                                           "--concurrency-range", "1:2", "-p", "500", "-s", "50",
+                                                                           "--html-report", page, "--profile-export-file", export], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let marks = try await Self.draw(page, screenshot: "openai")
         #expect(marks.sections.last == "tokens" && !marks.sections.contains("server"), "\(marks.sections)")
@@ -256,7 +256,7 @@ struct HTMLReportEndToEndTests {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let run = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", sim.url,
-                                                                  "--html-report", directory.appendingPathComponent("no/such/page.html").path], timeout: 30)
+                                                                        "--html-report", directory.appendingPathComponent("no/such/page.html").path], timeout: 30)
         #expect(run.status != 0 && run.stderr.contains("--html-report") && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 }

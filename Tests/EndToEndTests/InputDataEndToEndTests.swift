@@ -33,7 +33,7 @@ struct InputDataEndToEndTests {
         let input1 = [[10, 20, 30, 40], [1, 2, 3, 4], [0, 0, 0, -1]]
 
         let (single, received) = try await run(server, model: "add_sub", ["--input-data", file, "--request-count", "6", "--sync",
-                                                                     "-H", "X-Trace-Token:abc 123"])
+                                                                           "-H", "X-Trace-Token:abc 123"])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(received.count == 6)
         for (index, request) in received.enumerated() {
@@ -71,7 +71,7 @@ struct InputDataEndToEndTests {
             """)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let (result, received) = try await run(server, model: "identity_int32_dynamic",
-                                         ["--input-data", file, "--shape", "INPUT0:1,16", "--request-count", "4", "--sync"])
+                                               ["--input-data", file, "--shape", "INPUT0:1,16", "--request-count", "4", "--sync"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(received.map { $0.inputs[0].shape } == [[2, 8], [8, 2], [1, 16], [4, 4]])
         #expect(received.allSatisfy { $0.inputs[0].data == ints(Array(repeating: 1, count: 16)) })
@@ -86,7 +86,7 @@ struct InputDataEndToEndTests {
         let wrong = try temporaryFile(#"{"data": [{"INPUT0": ["x", "y"]}], "validation_data": [{"OUTPUT0": ["x", "z"]}]}"#)
         defer { for path in [first, second, wrong] { try? FileManager.default.removeItem(atPath: path) } }
         let (result, received) = try await run(server, model: "identity_bytes",
-                                         ["--input-data", first, "--input-data", second, "--shape", "INPUT0:2", "--request-count", "4", "--sync"])
+                                               ["--input-data", first, "--input-data", second, "--shape", "INPUT0:2", "--request-count", "4", "--sync"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(received.map { $0.inputs[0].data } == [
             [.string("alpha"), .string("beta")], [.string("gamma"), .string("δέλτα")],
@@ -94,7 +94,7 @@ struct InputDataEndToEndTests {
         ])
         for format in ["binary", "json"] {
             let (failed, _) = try await run(server, model: "identity_bytes",
-                                      ["--input-data", wrong, "--shape", "INPUT0:2", "--request-count", "4", "--output-tensor-format", format])
+                                            ["--input-data", wrong, "--shape", "INPUT0:2", "--request-count", "4", "--output-tensor-format", format])
             #expect(failed.status != 0)
             #expect(failed.stderr.contains("validation failed for output 'OUTPUT0', data step 0, index 1: expected \"z\", received \"y\""), "\(failed.stderr)")
         }

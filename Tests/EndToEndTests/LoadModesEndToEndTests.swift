@@ -66,8 +66,8 @@ struct LoadModesEndToEndTests {
         for (distribution, extra) in [("constant", []), ("poisson", []), ("constant", ["--async", "--spin-before-send", "200"])] {
             let before = try await server.successCount("identity_fp32")
             let (result, received, elapsed) = try await run(server, model: "identity_fp32",
-                                                      ["--request-rate-range", "400", "--request-distribution", distribution,
-                                                       "--request-count", "300"] + extra)
+                                                            ["--request-rate-range", "400", "--request-distribution", distribution,
+                                                             "--request-count", "300"] + extra)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("Request Rate: 400 inference requests per seconds"))
             let counted = try await server.successCount("identity_fp32") - before
@@ -85,7 +85,7 @@ struct LoadModesEndToEndTests {
         defer { server.stop() }
         let before = try await server.successCount("identity_fp32")
         let (result, _, elapsed) = try await run(server, model: "identity_fp32",
-                                           ["--request-rate-range", "400", "--request-count", "200", "--async"] + extra)
+                                                 ["--request-rate-range", "400", "--request-count", "200", "--async"] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await server.successCount("identity_fp32") - before == 200)
         #expect(elapsed > 0.45, "200 requests at 400/s took only \(elapsed) s")
@@ -117,7 +117,7 @@ struct LoadModesEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let before = try await server.successCount("identity_fp32")
         let (result, _, elapsed) = try await run(server, model: "identity_fp32",
-                                           ["--request-intervals", file, "--request-count", "150", "-f", csv, "--verbose-csv"])
+                                                 ["--request-intervals", file, "--request-count", "150", "-f", csv, "--verbose-csv"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await server.successCount("identity_fp32") - before == 150)
         // 149 gaps of 4 ms on average.
@@ -137,8 +137,8 @@ struct LoadModesEndToEndTests {
         let file = try temporaryFile(accumulatorStreams)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let (result, received, _) = try await run(server, model: "sequence_accumulator",
-                                            ["--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
-                                             "--request-count", "40"])
+                                                  ["--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
+                                                   "--request-count", "40"])
         // Validation data holds the running sums: a wrong order or a missed START fails the run.
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Sequence count: "))
@@ -161,8 +161,8 @@ struct LoadModesEndToEndTests {
         let file = try temporaryFile(accumulatorStreams)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let (result, received, _) = try await run(server, model: "sequence_accumulator",
-                                            ["--streaming", "--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
-                                             "--request-count", "40", "-H", "X-Run-Tag: stream-e2e"])
+                                                  ["--streaming", "--input-data", file, "--concurrency-range", "3", "--sequence-id-range", "100:103",
+                                                   "--request-count", "40", "-H", "X-Run-Tag: stream-e2e"])
         #expect(result.status == 0, "\(result.stderr)")
         let sequences = try serverSequences(received).get()
         #expect(sequences.count >= 13)
@@ -187,8 +187,8 @@ struct LoadModesEndToEndTests {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let (result, received, _) = try await run(server, model: "sequence_accumulator",
-                                            ["--request-rate-range", "300", "--num-of-sequences", "3", "--sequence-length", "4",
-                                             "--sequence-length-variation", "0", "--sequence-id-range", "7:10", "--request-count", "50"])
+                                                  ["--request-rate-range", "300", "--num-of-sequences", "3", "--sequence-length", "4",
+                                                   "--sequence-length-variation", "0", "--sequence-id-range", "7:10", "--request-count", "50"])
         #expect(result.status == 0, "\(result.stderr)")
         let sequences = try serverSequences(received).get()
         #expect(sequences.allSatisfy { (7..<10).contains($0.id) })
@@ -221,7 +221,7 @@ struct LoadModesEndToEndTests {
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
         let (result, received, _) = try await run(server, model: "sequence_accumulator",
-                                            ["--concurrency-range", "4", "--sequence-id-range", "5:7", "-p", "500"])
+                                                  ["--concurrency-range", "4", "--sequence-id-range", "5:7", "-p", "500"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--sequence-id-range 5:7 holds 2 correlation IDs, but 4 sequences run at once"))
         #expect(received.isEmpty)

@@ -26,7 +26,7 @@ struct MPIEndToEndTests {
         let sim = try SimulatorProcess()
         defer { sim.stop() }
         let result = try await MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32", "-u", sim.url,
-                                          "--concurrency-range", "4", "--request-count", "400"])])
+                                                "--concurrency-range", "4", "--request-count", "400"])])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
         #expect(reportedCount("Request count", in: root) == 400, "\(root)")
@@ -44,7 +44,7 @@ struct MPIEndToEndTests {
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-rate-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let result = try await MPIRun.run([(2, ["--enable-mpi", "--mpi-split-load", "-m", "identity_fp32"] + server.address +
-                                          ["--request-rate-range", "400", "-p", "1500", "-s", "50", "-f", csv])])
+                                                ["--request-rate-range", "400", "-p", "1500", "-s", "50", "-f", csv])])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let root = MPIRun.lines(of: 0, result.stdout)
         let throughput = root.range(of: "Throughput: ").flatMap { Double(root[$0.upperBound...].prefix { $0.isNumber || $0 == "." }) } ?? 0
@@ -223,7 +223,7 @@ struct MPIEndToEndTests {
     func acrossNamespaces() async throws {
         let script = BuiltTools.repositoryRoot.appendingPathComponent("scripts/test-mpi-netns.sh").path
         let result = try await CommandRunner.run(script, [BuiltTools.directory.path], timeout: 240,
-                                           environment: ["MPIRUN": try MPIRun.mpirun()])
+                                                 environment: ["MPIRUN": try MPIRun.mpirun()])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("[netns] reported 400, served 400"), "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("[netns] one model per rank: identity_fp32 reported 200, served 200; add_sub reported 300, served 300"),

@@ -26,8 +26,8 @@ struct ServerMetricsEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let url = wire == "grpc" ? sim.grpcURL : sim.url
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", url, "--concurrency-range", "1:2",
-                                                       "-p", "1000", "-s", "100", "-v", "--collect-metrics", "--metrics-url", sim.metricsURL,
-                                                       "--metrics-interval", "100", "-f", csv, "--verbose-csv"], timeout: 120)
+                                                             "-p", "1000", "-s", "100", "-v", "--collect-metrics", "--metrics-url", sim.metricsURL,
+                                                             "--metrics-interval", "100", "-f", csv, "--verbose-csv"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stderr.contains("WARNING"), "\(result.stderr)")
         let uuids = SimulatedMetrics.gpuUUIDs
@@ -100,7 +100,7 @@ struct ServerMetricsEndToEndTests {
         // A port that was free a moment ago: nothing listens there.
         let closed = try freeLoopbackPort()
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-i", wire, "-u", wire == "grpc" ? sim.grpcURL : sim.url,
-                                                       "--collect-metrics", "--metrics-url", "127.0.0.1:\(closed)/metrics"], timeout: 60)
+                                                             "--collect-metrics", "--metrics-url", "127.0.0.1:\(closed)/metrics"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == ["error: --metrics-url http://127.0.0.1:\(closed)/metrics: could not connect to read the server's metrics (Connection refused)"])
         #expect(result.stdout.isEmpty, "\(result.stdout)")
@@ -114,7 +114,7 @@ struct ServerMetricsEndToEndTests {
     func notMetrics() async throws {
         let sim = try SimulatorProcess()
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--collect-metrics",
-                                                       "--metrics-url", "\(sim.url)/metrics"], timeout: 60)
+                                                             "--metrics-url", "\(sim.url)/metrics"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(Self.errorLines(result) == ["error: --metrics-url http://\(sim.url)/metrics: the server answered HTTP 404 instead of its metrics"])
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 0)
@@ -134,8 +134,8 @@ struct ServerMetricsEndToEndTests {
     func slowEndpoint() async throws {
         let sim = try SimulatorProcess(arguments: ["--metrics-port", "0", "--metrics-delay-ms", "250"])
         let result = try await CommandRunner.run(Self.perf, ["-m", "identity_fp32", "-u", sim.url, "--concurrency-range", "1", "-p", "1000",
-                                                       "-s", "100", "--collect-metrics", "--metrics-url", sim.metricsURL,
-                                                       "--metrics-interval", "100"], timeout: 60)
+                                                             "-s", "100", "--collect-metrics", "--metrics-url", sim.metricsURL,
+                                                             "--metrics-interval", "100"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let warnings = Self.errorLines(result).filter { $0.contains("--metrics-interval") }
         #expect(warnings.count == 1, "\(result.stderr)")

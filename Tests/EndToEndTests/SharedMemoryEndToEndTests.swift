@@ -65,7 +65,7 @@ struct SharedMemoryEndToEndTests {
         defer { for path in [file, wrong] { try? FileManager.default.removeItem(atPath: path) } }
 
         let (single, received) = try await run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
-                                                                     "--request-count", "6", "--sync"])
+                                                                           "--request-count", "6", "--sync"])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(received.count == 6)
         for (index, request) in received.enumerated() {
@@ -79,7 +79,7 @@ struct SharedMemoryEndToEndTests {
         try await expectReleased(single.pid, server: server)
 
         let (batched, stacked) = try await run(server, model: "add_sub", ["--shared-memory", "system", "--input-data", file,
-                                                                     "--request-count", "3", "-b", "2"])
+                                                                           "--request-count", "3", "-b", "2"])
         #expect(batched.status == 0, "\(batched.stderr)")
         #expect(stacked.count == 3)
         for (index, request) in stacked.enumerated() {
@@ -111,7 +111,7 @@ struct SharedMemoryEndToEndTests {
         defer { for path in [strings, shapes] { try? FileManager.default.removeItem(atPath: path) } }
 
         let (text, textRequests) = try await run(server, model: "identity_bytes", ["--shared-memory", "system", "--input-data", strings,
-                                                                              "--request-count", "4", "--sync"])
+                                                                                    "--request-count", "4", "--sync"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(textRequests.map { $0.inputs[0].data } == [
             [.string("alpha"), .string("beta")], [.string("γάμμα"), .string(""), .string("delta")],
@@ -120,7 +120,7 @@ struct SharedMemoryEndToEndTests {
         try await expectReleased(text.pid, server: server)
 
         let (numbers, numberRequests) = try await run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--input-data", shapes,
-                                                                                         "--request-count", "4", "--sync"])
+                                                                                               "--request-count", "4", "--sync"])
         #expect(numbers.status == 0, "\(numbers.stderr)")
         #expect(numberRequests.map { $0.inputs[0].shape } == [[2, 3], [1, 2], [2, 3], [1, 2]])
         #expect(numberRequests.map { $0.inputs[0].data } == [ints([1, 2, 3, 4, 5, 6]), ints([7, 8]), ints([1, 2, 3, 4, 5, 6]), ints([7, 8])])
@@ -134,7 +134,7 @@ struct SharedMemoryEndToEndTests {
         defer { server.stop() }
         // 64 INT32 values take 256 bytes; the region of a variable-shaped output gets 128.
         let (result, _) = try await run(server, model: "identity_int32_dynamic", ["--shared-memory", "system", "--shape", "INPUT0:1,64",
-                                                                            "--output-shared-memory-size", "128", "-p", "500"])
+                                                                                  "--output-shared-memory-size", "128", "-p", "500"])
         #expect(result.status != 0)
         let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         #expect(errors.count == 1, "\(result.stderr)")

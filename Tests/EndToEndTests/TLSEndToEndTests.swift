@@ -45,7 +45,7 @@ struct TLSEndToEndTests {
     /// perf_analyzer's documented form: `--ssl-grpc-use-ssl` alone, the files after it.
     private func grpc(_ sim: SimulatorProcess, _ extra: [String]) async throws -> CommandResult {
         try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", sim.grpcURL, "--request-count", "30",
-                                                        "--ssl-grpc-use-ssl"] + extra, timeout: 60)
+                                                              "--ssl-grpc-use-ssl"] + extra, timeout: 60)
     }
 
     private func expectRefused(_ result: CommandResult, _ fragment: String, _ sim: SimulatorProcess) async throws {
@@ -61,14 +61,14 @@ struct TLSEndToEndTests {
         let sim = try simulator()
         defer { sim.stop() }
         let pem = try await https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
-                                  "--ssl-https-client-certificate-file", try TestCertificates.path("client.pem"),
-                                  "--ssl-https-private-key-file", try TestCertificates.path("client.key")])
+                                        "--ssl-https-client-certificate-file", try TestCertificates.path("client.pem"),
+                                        "--ssl-https-private-key-file", try TestCertificates.path("client.key")])
         #expect(pem.status == 0, "\(pem.stderr)")
         let der = try await https(sim, ["--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
-                                  "--ssl-https-client-certificate-file", try TestCertificates.path("client.der"),
-                                  "--ssl-https-client-certificate-type", "DER",
-                                  "--ssl-https-private-key-file", try TestCertificates.path("client-key.der"),
-                                  "--ssl-https-private-key-type", "DER"])
+                                        "--ssl-https-client-certificate-file", try TestCertificates.path("client.der"),
+                                        "--ssl-https-client-certificate-type", "DER",
+                                        "--ssl-https-private-key-file", try TestCertificates.path("client-key.der"),
+                                        "--ssl-https-private-key-type", "DER"])
         #expect(der.status == 0, "\(der.stderr)")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 60)
     }

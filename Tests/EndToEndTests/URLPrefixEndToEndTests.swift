@@ -93,12 +93,12 @@ struct URLPrefixEndToEndTests {
         let proxy = try PathProxy(upstreamPort: sim.port)
         defer { proxy.stop() }
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)/serving",
-                                                                     "--request-count", "40"], timeout: 120)
+                                                                           "--request-count", "40"], timeout: 120)
         #expect(result.status == ExitStatus.success.rawValue, "\(result.stderr)")
         #expect(try await sim.statistics(model: "identity_fp32").inference_stats.success.count.value == 40)
         // Without the path the proxy answers 404: the prefix is what made the run reach the server.
         let without = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-u", "127.0.0.1:\(proxy.port)",
-                                                                      "--request-count", "40"], timeout: 60)
+                                                                            "--request-count", "40"], timeout: 60)
         #expect(without.status == ExitStatus.failure.rawValue)
         #expect(without.stderr.contains("GET /v2/health/ready did not answer 200"), "\(without.stderr)")
     }
@@ -107,7 +107,7 @@ struct URLPrefixEndToEndTests {
     func grpcPathRefused() async throws {
         let sim = try SimulatorProcess()
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "-i", "grpc", "-u", "\(sim.grpcURL)/serving"],
-                                           timeout: 60)
+                                                 timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         #expect(result.stderr == "error: -u \(sim.grpcURL)/serving: a gRPC address is host:port; gRPC has no path to put '/serving' in\n")
     }

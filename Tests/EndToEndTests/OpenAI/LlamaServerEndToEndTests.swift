@@ -34,7 +34,7 @@ struct LlamaServerEndToEndTests {
     /// (temperature 0 and a seed make the answer the same every time).
     private static func serverTokens(_ server: Server, endpoint: String, body: String) async throws -> Int {
         let result = try await CommandRunner.run("/usr/bin/curl", ["-s", "--max-time", "30", "-H", "Content-Type: application/json",
-                                                            "-d", body, "http://\(server.url)/\(endpoint)"], timeout: 40)
+                                                                  "-d", body, "http://\(server.url)/\(endpoint)"], timeout: 40)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require((object?["usage"] as? [String: Any])?["completion_tokens"] as? Int, "\(result.stdout)")
     }
@@ -53,7 +53,7 @@ struct LlamaServerEndToEndTests {
         #expect(expected == tokens)
         let data = try openAIInputData([Self.body(server, chat: chat, tokens: tokens, stream: true)])
         let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", endpoint,
-                                                       "-u", server.url, "--input-data", data, "--request-count", "8"], timeout: 120)
+                                                             "-u", server.url, "--input-data", data, "--request-count", "8"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let out = result.stdout
         #expect(out.contains("    Streamed requests: 8 of 8 (output tokens counted as responses with content: the server sent no usage block)"), "\(out)")
@@ -68,10 +68,10 @@ struct LlamaServerEndToEndTests {
     func wholeAnswersAtARate() async throws {
         let server = try Server.current()
         let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", server.url, "--synthetic-prompt-words", "5", "--synthetic-output-tokens", "6",
-                                                       "--synthetic-stream", "false", "--request-rate-range", "10", "--request-count", "20",
-                                                       "-f", FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).csv").path],
-                                           timeout: 120)
+                                                             "-u", server.url, "--synthetic-prompt-words", "5", "--synthetic-output-tokens", "6",
+                                                             "--synthetic-stream", "false", "--request-rate-range", "10", "--request-count", "20",
+                                                             "-f", FileManager.default.temporaryDirectory.appendingPathComponent("llama-\(UUID().uuidString).csv").path],
+                                                 timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Streamed requests: 0 of 20 (output tokens from the server's usage blocks)"), "\(result.stdout)")
         #expect(result.stdout.contains("Output tokens per request: avg 6.0"), "\(result.stdout)")
@@ -83,8 +83,8 @@ struct LlamaServerEndToEndTests {
         let prompt = Array(repeating: "word", count: 6000).joined(separator: " ")
         let body = #"{"model":"\#(server.model)","prompt":"\#(prompt)","max_tokens":4,"stream":true}"#
         let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/completions",
-                                                       "-u", server.url, "--input-data", try openAIInputData([body]), "--request-count", "2"],
-                                           timeout: 120)
+                                                             "-u", server.url, "--input-data", try openAIInputData([body]), "--request-count", "2"],
+                                                 timeout: 120)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = result.stderr.split(separator: "\n").filter { !$0.isEmpty }
         #expect(lines.count == 1 && lines[0].contains("the event stream ended without data: [DONE] after 0 events"), "\(lines)")
@@ -114,9 +114,9 @@ struct LlamaServerEndToEndTests {
         defer { _ = try? CommandRunner.run("\(root)/scripts/stop-llama-server.sh", [pid], timeout: 30) }
         let data = try openAIInputData([Self.body(server, chat: true, tokens: 5, stream: true)])
         let result = try await CommandRunner.run(Self.perf, ["-m", server.model, "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", "https://127.0.0.1:\(port)", "--ssl-https-ca-certificates-file",
-                                                       try TestCertificates.path("ca.pem"), "--input-data", data, "--request-count", "4"],
-                                           timeout: 120)
+                                                             "-u", "https://127.0.0.1:\(port)", "--ssl-https-ca-certificates-file",
+                                                             try TestCertificates.path("ca.pem"), "--input-data", data, "--request-count", "4"],
+                                                 timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Output tokens per request: avg 5.0"), "\(result.stdout)")
     }

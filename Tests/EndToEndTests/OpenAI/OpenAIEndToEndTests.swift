@@ -33,8 +33,8 @@ struct OpenAIEndToEndTests {
         let csv = directory.appendingPathComponent("results.csv").path
         let export = directory.appendingPathComponent("export.json").path
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", data, "--concurrency-range", "2",
-                                                       "--request-count", "30", "-f", csv, "--profile-export-file", export], timeout: 120)
+                                                             "-u", sim.url, "--input-data", data, "--concurrency-range", "2",
+                                                             "--request-count", "30", "-f", csv, "--profile-export-file", export], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let out = result.stdout
         #expect(out.contains("  Service Kind: OPENAI"))
@@ -96,8 +96,8 @@ struct OpenAIEndToEndTests {
         let sim = try SimulatorProcess(arguments: Self.timing)
         let body = #"{"model":"sim-llm","prompt":"a b c","max_tokens":5,"stream":false}"#
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "/v1/completions",
-                                                       "-u", sim.url, "--input-data", try openAIInputData([body]), "--request-count", "20"],
-                                           timeout: 60)
+                                                             "-u", sim.url, "--input-data", try openAIInputData([body]), "--request-count", "20"],
+                                                 timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Streamed requests: 0 of 20 (output tokens from the server's usage blocks)"), "\(result.stdout)")
         #expect(!result.stdout.contains("Time to first token"))
@@ -111,7 +111,7 @@ struct OpenAIEndToEndTests {
         let sim = try SimulatorProcess(arguments: Self.timing)
         let data = try openAIInputData([Self.chat("hello", tokens: 12, usage: false)])
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", data, "--request-count", "10"], timeout: 60)
+                                                             "-u", sim.url, "--input-data", data, "--request-count", "10"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("(output tokens counted as responses with content: the server sent no usage block)"), "\(result.stdout)")
         #expect(result.stdout.contains("Output tokens per request: avg 12.0, p50 12, p99 12, max 12"), "\(result.stdout)")
@@ -124,8 +124,8 @@ struct OpenAIEndToEndTests {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("oa-record-\(UUID().uuidString).jsonl").path
         let sim = try SimulatorProcess(arguments: ["--record", record])
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/completions",
-                                                       "-u", sim.url, "--synthetic-prompt-words", "40", "--synthetic-output-tokens", "6",
-                                                       "--synthetic-entries", "5", "--request-count", "15"], timeout: 60)
+                                                             "-u", sim.url, "--synthetic-prompt-words", "40", "--synthetic-output-tokens", "6",
+                                                             "--synthetic-entries", "5", "--request-count", "15"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try OpenAIServerProbe.records(record)
         #expect(lines.count == 15)
@@ -143,8 +143,8 @@ struct OpenAIEndToEndTests {
         let data = try openAIInputData([Self.chat("x", tokens: 4)])
         for (objectives, met) in [("ttft:5", "0 of 20"), ("ttft:2000,itl:1000,latency:5000", "20 of 20")] {
             let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                           "-u", sim.url, "--input-data", data, "--request-count", "20", "--goodput", objectives],
-                                               timeout: 60)
+                                                                 "-u", sim.url, "--input-data", data, "--request-count", "20", "--goodput", objectives],
+                                                     timeout: 60)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("(\(met) requests met"), "\(objectives): \(result.stdout)")
         }
@@ -157,7 +157,7 @@ struct OpenAIEndToEndTests {
         let bodies = (0..<8).map { Self.chat("turn \($0)", tokens: 2) }
         let data = try openAIInputData(bodies, extra: (0..<8).map { "\"timestamp\": [\($0 * 150)]" })
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", data, "--fixed-schedule"], timeout: 60)
+                                                             "-u", sim.url, "--input-data", data, "--fixed-schedule"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Request count: 8"))
         let lines = try OpenAIServerProbe.records(record).sorted { $0.time_ns < $1.time_ns }
@@ -180,7 +180,7 @@ struct OpenAIEndToEndTests {
         let data = try temporaryFile("{\"data\": [" + [turn("a1", "a", delay: 300), turn("a2", "a", delay: nil), turn("b1", "b", delay: 100),
                                                         turn("b2", "b", delay: nil), turn("c1", "c", delay: nil)].joined(separator: ",") + "]}")
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", data, "--session-concurrency", "2"], timeout: 60)
+                                                             "-u", sim.url, "--input-data", data, "--session-concurrency", "2"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Request count: 5"))
         let lines = try OpenAIServerProbe.records(record)
@@ -213,8 +213,8 @@ struct OpenAIEndToEndTests {
     func sessionRefusals(file: String, expected: String) async throws {
         let sim = try SimulatorProcess()
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", try temporaryFile(file), "--session-concurrency", "2"],
-                                           timeout: 60)
+                                                             "-u", sim.url, "--input-data", try temporaryFile(file), "--session-concurrency", "2"],
+                                                 timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
         #expect(lines.count == 1 && lines[0].contains(expected), "\(lines)")
@@ -234,8 +234,8 @@ struct OpenAIEndToEndTests {
             let csv = directory.appendingPathComponent("\(name).csv").path
             let export = directory.appendingPathComponent("\(name).json").path
             let result = try await CommandRunner.run(tool, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                      "-u", sim.url, "--input-data", data, "--async", "--concurrency-range", "2",
-                                                      "--request-count", "20", "-f", csv, "--profile-export-file", export], timeout: 120)
+                                                            "-u", sim.url, "--input-data", data, "--async", "--concurrency-range", "2",
+                                                            "--request-count", "20", "-f", csv, "--profile-export-file", export], timeout: 120)
             #expect(result.status == 0, "\(name): \(result.stderr)")
             let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: export))) as! [String: Any]
             outputs.append((result.stdout, try String(contentsOfFile: csv, encoding: .utf8), document))
@@ -303,8 +303,8 @@ struct OpenAIEndToEndTests {
         #expect(sim.usesTLS)
         let data = try openAIInputData([Self.chat("secure", tokens: 4)])
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
-                                                       "--input-data", data, "--request-count", "10"], timeout: 60)
+                                                             "-u", sim.url, "--ssl-https-ca-certificates-file", try TestCertificates.path("ca.pem"),
+                                                             "--input-data", data, "--request-count", "10"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Streamed requests: 10 of 10"))
         #expect(try await OpenAIServerProbe.statistics(sim).succeeded == 10)
@@ -321,7 +321,7 @@ struct OpenAIEndToEndTests {
         let data = try openAIInputData([Self.chat("x", tokens: 8)])
         let started = Date()
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", "v1/chat/completions",
-                                                       "-u", sim.url, "--input-data", data, "-p", "500"], timeout: 60)
+                                                             "-u", sim.url, "--input-data", data, "-p", "500"], timeout: 60)
         #expect(!result.timedOut && Date().timeIntervalSince(started) < 20)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
@@ -339,7 +339,7 @@ struct OpenAIEndToEndTests {
     func badInput(file: String, endpoint: String, expected: String) async throws {
         let sim = try SimulatorProcess()
         let result = try await CommandRunner.run(Self.perf, ["-m", "sim-llm", "--service-kind", "openai", "--endpoint", endpoint,
-                                                       "-u", sim.url, "--input-data", try temporaryFile(file), "-p", "500"], timeout: 60)
+                                                             "-u", sim.url, "--input-data", try temporaryFile(file), "-p", "500"], timeout: 60)
         #expect(result.status == ExitStatus.failure.rawValue)
         let lines = Self.errorLines(result)
         #expect(lines.count == 1 && lines[0].contains(expected), "\(lines)")
@@ -350,7 +350,7 @@ struct OpenAIEndToEndTests {
         let sim = try SimulatorProcess()
         let data = try temporaryFile(#"{"data": [{"IN": [6]}]}"#)
         let result = try await CommandRunner.run(Self.perf, ["-m", "repeat_decoupled", "-i", "grpc", "--streaming", "-u", sim.grpcURL,
-                                                       "--input-data", data, "--request-count", "25"], timeout: 60)
+                                                             "--input-data", data, "--request-count", "25"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("    Streamed requests: 25 of 25 (one output token per response)"), "\(result.stdout)")
         #expect(result.stdout.contains("Output tokens per request: avg 6.0, p50 6, p99 6, max 6"))

@@ -35,7 +35,7 @@ enum HeadlessChromium {
     /// A 1280×2400 PNG of the page.
     static func screenshot(_ page: String, to png: String) async throws {
         let result = try await CommandRunner.run(try path, arguments(["--screenshot=\(png)", "--window-size=1280,2400", "--hide-scrollbars"], page: page),
-                                           timeout: 90)
+                                                 timeout: 90)
         guard result.status == 0, FileManager.default.fileExists(atPath: png) else {
             throw Missing(description: "chromium --screenshot \(page) failed (status \(result.status)): \(result.stderr.suffix(500))")
         }

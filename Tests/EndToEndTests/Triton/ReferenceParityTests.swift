@@ -135,7 +135,7 @@ struct ReferenceParityTests {
     func collectMetrics(grpc: Bool) async throws {
         let metrics = try TritonEnvironment.metricsURL()
         let result = try await both(["-m", "identity_fp32", "--concurrency-range", "1", "-p", "500", "-s", "100", "--verbose-csv",
-                               "--collect-metrics", "--metrics-url", metrics, "--metrics-interval", "200"], grpc: grpc)
+                                     "--collect-metrics", "--metrics-url", metrics, "--metrics-interval", "200"], grpc: grpc)
         let theirHeader = result.theirs.1.split(separator: "\n").first.map(String.init)
         #expect(theirHeader?.hasSuffix(",response wait,Avg GPU Utilization,Avg GPU Power Usage,Max GPU Memory Usage,Total GPU Memory") == true)
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == theirHeader)
@@ -151,7 +151,7 @@ struct ReferenceParityTests {
         let input = directory.appendingPathComponent("in3.json").path
         try #"{"data": [{"IN": [3]}]}"#.write(toFile: input, atomically: true, encoding: .utf8)
         let result = try await both(["-m", "repeat_decoupled", "--streaming", "--concurrency-range", "1:2", "-p", "500", "-s", "100",
-                               "--input-data", input], grpc: true)
+                                     "--input-data", input], grpc: true)
         #expect(theirPart(ofHeader: result.ours.1.split(separator: "\n").first) == result.theirs.1.split(separator: "\n").first.map(String.init))
         #expect(result.ours.1.hasPrefix("Concurrency,Inferences/Second,Response Throughput,"))
         #expect(skeleton(result.ours.0) == skeleton(result.theirs.0), "ours:\n\(result.ours.0)\nperf_analyzer:\n\(result.theirs.0)")

@@ -59,7 +59,7 @@ struct TritonCAPIEndToEndTests {
         let workspace = try Workspace(models: ["identity_fp32"])
         defer { workspace.remove() }
         let result = try await run(workspace, model: "identity_fp32",
-                             ["--concurrency-range", "2", "--request-count", "200", "-b", "4", "--input-data", "zero"])
+                                   ["--concurrency-range", "2", "--request-count", "200", "-b", "4", "--input-data", "zero"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("  Service Kind: TRITON_C_API"))
         #expect(reportedCount("Request count", in: result.stdout) == 200)
@@ -205,7 +205,7 @@ struct TritonCAPIEndToEndTests {
             {"data": [[{"INPUT": [1]}, {"INPUT": [2]}, {"INPUT": [3]}], [{"INPUT": [10]}, {"INPUT": [20]}]]}
             """.write(to: file, atomically: true, encoding: .utf8)
         let result = try await run(workspace, model: "sequence_accumulator",
-                             ["--input-data", file.path, "--concurrency-range", "2", "--request-count", "40"])
+                                   ["--input-data", file.path, "--concurrency-range", "2", "--request-count", "40"])
         #expect(result.status == 0, "\(result.stderr)")
         let received = try workspace.recorded("sequence_accumulator")
         #expect(received.count >= 40)
@@ -253,7 +253,7 @@ struct TritonCAPIEndToEndTests {
         // Exported, each request has its three responses, each with its own outputs.
         let export = workspace.root.appendingPathComponent("export.json").path
         let exporting = try await run(workspace, model: "repeat_decoupled",
-                                ["--streaming", "--input-data", file.path, "--request-count", "10", "--profile-export-file", export])
+                                      ["--streaming", "--input-data", file.path, "--request-count", "10", "--profile-export-file", export])
         #expect(exporting.status == 0, "\(exporting.stderr)")
         let exported = try ProfileExportEndToEndTests.read(export).experiments.flatMap(\.requests)
         #expect(exported.count == 10)

@@ -17,9 +17,9 @@ struct TritonMetricsEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let server = wire == "grpc" ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", "identity_fp32", "--concurrency-range", "1", "-p", "1000",
-                                                                     "-s", "100", "--collect-metrics", "--metrics-url", metrics,
-                                                                     "--metrics-interval", "200", "-f", csv, "--verbose-csv"] + server,
-                                           timeout: 120)
+                                                                           "-s", "100", "--collect-metrics", "--metrics-url", metrics,
+                                                                           "--metrics-interval", "200", "-f", csv, "--verbose-csv"] + server,
+                                                 timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("WARNING: the server's metrics at http://\(metrics)/metrics have no ") }
         #expect(warnings == ["WARNING: the server's metrics at http://\(metrics)/metrics have no nv_gpu_utilization, nv_gpu_power_usage, nv_gpu_memory_used_bytes, nv_gpu_memory_total_bytes; the report leaves them out (a server without GPUs exports no GPU metrics)."],
