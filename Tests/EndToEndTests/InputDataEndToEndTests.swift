@@ -12,9 +12,9 @@ struct InputDataEndToEndTests {
 
     /// Runs perf-analyzer and returns the requests `model` received during the run.
     private func run(_ server: RecordingServer, model: String, _ arguments: [String]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
-        let before = try server.recorded(model).count
+        let before = try server.recordedCount(model)
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
-        return (result, Array(try server.recorded(model).dropFirst(before)))
+        return (result, try server.recorded(model, from: before))
     }
 
     @Test("steps round-robin, in order; -b stacks consecutive steps", arguments: servers)

@@ -51,11 +51,11 @@ struct LoadModesEndToEndTests {
     static let servers = ["sim", "triton", "sim-grpc", "triton-grpc"]
 
     private func run(_ server: RecordingServer, model: String, _ arguments: [String]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest], TimeInterval) {
-        let before = try server.recorded(model).count
+        let before = try server.recordedCount(model)
         let started = Date()
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments)
         let elapsed = Date().timeIntervalSince(started)
-        return (result, Array(try server.recorded(model).dropFirst(before)), elapsed)
+        return (result, try server.recorded(model, from: before), elapsed)
     }
 
     @Test("a request-rate run sends what the schedule says: the server counts every request, paced over time", arguments: servers)

@@ -38,9 +38,9 @@ struct SharedMemoryEndToEndTests {
 
     private func run(_ server: RecordingServer, model: String, _ arguments: [String],
                      environment: [String: String] = [:]) async throws -> (CommandResult, [TritonEnvironment.RecordedRequest]) {
-        let before = try server.recorded(model).count
+        let before = try server.recordedCount(model)
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, ["-m", model] + server.address + arguments, environment: environment)
-        return (result, Array(try server.recorded(model).dropFirst(before)))
+        return (result, try server.recorded(model, from: before))
     }
 
     @Test("the model receives the file's data through input regions; validation reads output regions, with -b 2 too",
@@ -196,10 +196,10 @@ struct SharedMemoryEndToEndTests {
         let reference = try TritonEnvironment.current().referencePerfAnalyzer
         let server = try RecordingServer.start(kind)
         defer { server.stop() }
-        let before = try server.recorded("add_sub").count
+        let before = try server.recordedCount("add_sub")
         let result = try await CommandRunner.run(reference, ["-m", "add_sub"] + server.address + ["--shared-memory", "system", "--request-count", "20"])
         #expect(result.status == 0, "\(result.stderr)")
-        let received = Array(try server.recorded("add_sub").dropFirst(before))
+        let received = try server.recorded("add_sub", from: before)
         #expect(received.count >= 20)
         // perf_analyzer names its regions after the tensors (stream 0, step 0).
         #expect(received.allSatisfy { $0.inputs.map(\.shared_memory_region) == ["INPUT0_0_0", "INPUT1_0_0"] })

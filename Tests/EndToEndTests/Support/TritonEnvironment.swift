@@ -105,11 +105,35 @@ struct TritonEnvironment {
         }
     }
 
-    /// Requests the model recorded so far (the models append one JSON line per request).
-    func recordedRequests(model: String) throws -> [RecordedRequest] {
-        let file = recordDirectory.appendingPathComponent("\(model).jsonl")
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+    /// How many requests the model recorded so far: its record's lines, counted without decoding them.
+    func recordedCount(model: String) -> Int {
+        recordLines(model: model).lines.count
+    }
+
+    /// The requests the model recorded, from the `first`-th on (the models append one JSON line per
+    /// request). Only those lines are decoded: the record of a model that every suite uses reaches
+    /// hundreds of thousands of lines, and decoding all of them for each test took minutes.
+    func recordedRequests(model: String, from first: Int = 0) throws -> [RecordedRequest] {
+        let (data, lines) = recordLines(model: model)
         let decoder = JSONDecoder()
-        return try text.split(separator: "\n").map { try decoder.decode(RecordedRequest.self, from: Data($0.utf8)) }
+        return try lines.dropFirst(first).map { try decoder.decode(RecordedRequest.self, from: data.subdata(in: $0)) }
+    }
+
+    /// The record file's bytes and the ranges of its non-empty lines (none when there is no file).
+    private func recordLines(model: String) -> (data: Data, lines: [Range<Int>]) {
+        let file = recordDirectory.appendingPathComponent("\(model).jsonl")
+        guard let data = try? Data(contentsOf: file) else { return (Data(), []) }
+        let lines = data.withUnsafeBytes { raw -> [Range<Int>] in
+            guard let base = raw.baseAddress else { return [] }
+            var lines: [Range<Int>] = []
+            var start = 0
+            while start < raw.count {
+                let end = memchr(base + start, 0x0A, raw.count - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? raw.count
+                if end > start { lines.append(start..<end) }
+                start = end + 1
+            }
+            return lines
+        }
+        return (data, lines)
     }
 }

@@ -19,7 +19,7 @@ struct TritonEndToEndTests {
     func counts() async throws {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
-        let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
+        let recordedBefore = triton.recordedCount(model: "identity_fp32")
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "--concurrency-range", "2", "--request-count", "300",
             "-b", "4", "--input-data", "zero",
@@ -30,7 +30,7 @@ struct TritonEndToEndTests {
         #expect(after.inferences - before.inferences == 1200)
         #expect(reportedCount("Request count", in: result.stdout) == 300)
         #expect(reportedCount("Successful request count", in: result.stdout) == 300)
-        let received = try triton.recordedRequests(model: "identity_fp32").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "identity_fp32", from: recordedBefore)
         #expect(received.count == 300)
         for request in received {
             #expect(request.inputs.map(\.name) == ["INPUT0"])
@@ -48,7 +48,7 @@ struct TritonEndToEndTests {
           arguments: ["binary", "json", "grpc"])
     func receivedTensors(format: String) async throws {
         let triton = try TritonEnvironment.current()
-        let recordedBefore = try triton.recordedRequests(model: "add_sub").count
+        let recordedBefore = triton.recordedCount(model: "add_sub")
         let tensorFormat = format == "grpc" ? [] : ["--input-tensor-format", format, "--output-tensor-format", format]
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "--request-count", "20", "-b", "3",
@@ -56,7 +56,7 @@ struct TritonEndToEndTests {
         #expect(result.status == 0, "\(result.stderr)")
         let step = try generatedStep([.init(name: "INPUT0", datatype: .int32, shape: [4]), .init(name: "INPUT1", datatype: .int32, shape: [4])])
         let expected = try step.tensors.map { try TensorCodec.json(fromBinary: $0.bytes, datatype: .int32) }
-        let received = try triton.recordedRequests(model: "add_sub").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "add_sub", from: recordedBefore)
         #expect(received.count == 20)
         for request in received {
             #expect(request.inputs.map(\.name) == ["INPUT0", "INPUT1"])
@@ -70,25 +70,25 @@ struct TritonEndToEndTests {
     @Test("variable-sized inputs take --shape; strings have --string-length", arguments: ["http", "grpc"])
     func shapesAndStrings(wireProtocol: String) async throws {
         let triton = try TritonEnvironment.current()
-        let dynamicBefore = try triton.recordedRequests(model: "identity_int32_dynamic").count
+        let dynamicBefore = triton.recordedCount(model: "identity_int32_dynamic")
         let dynamic = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_int32_dynamic", "--request-count", "10", "--shape", "INPUT0:2,3",
         ] + server(triton, wireProtocol))
         #expect(dynamic.status == 0, "\(dynamic.stderr)")
         let dynamicStep = try generatedStep([.init(name: "INPUT0", datatype: .int32, shape: [-1, -1])], shapes: ["INPUT0": [2, 3]])
         let dynamicExpected = try TensorCodec.json(fromBinary: dynamicStep.tensors[0].bytes, datatype: .int32)
-        let dynamicReceived = try triton.recordedRequests(model: "identity_int32_dynamic").dropFirst(dynamicBefore)
+        let dynamicReceived = try triton.recordedRequests(model: "identity_int32_dynamic", from: dynamicBefore)
         #expect(dynamicReceived.count == 10)
         #expect(dynamicReceived.allSatisfy { $0.inputs[0].shape == [2, 3] && $0.inputs[0].data == dynamicExpected })
 
-        let bytesBefore = try triton.recordedRequests(model: "identity_bytes").count
+        let bytesBefore = triton.recordedCount(model: "identity_bytes")
         let strings = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_bytes", "--request-count", "10", "--shape", "INPUT0:3", "--string-length", "8",
         ] + server(triton, wireProtocol))
         #expect(strings.status == 0, "\(strings.stderr)")
         let stringStep = try generatedStep([.init(name: "INPUT0", datatype: .bytes, shape: [-1])], shapes: ["INPUT0": [3]], stringLength: 8)
         let stringExpected = try TensorCodec.json(fromBinary: stringStep.tensors[0].bytes, datatype: .bytes)
-        let stringReceived = try triton.recordedRequests(model: "identity_bytes").dropFirst(bytesBefore)
+        let stringReceived = try triton.recordedRequests(model: "identity_bytes", from: bytesBefore)
         #expect(stringReceived.count == 10)
         #expect(stringReceived.allSatisfy { $0.inputs[0].shape == [3] && $0.inputs[0].data == stringExpected })
     }

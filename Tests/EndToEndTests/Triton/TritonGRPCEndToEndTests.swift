@@ -21,7 +21,7 @@ struct TritonGRPCEndToEndTests {
     func unaryCounts(mode: [String]) async throws {
         let triton = try TritonEnvironment.current()
         let before = try await triton.statistics(model: "identity_fp32")
-        let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
+        let recordedBefore = triton.recordedCount(model: "identity_fp32")
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-i", "grpc", "-u", triton.grpcURL, "--concurrency-range", "2", "--request-count", "200",
             "-b", "4", "--input-data", "zero",
@@ -32,7 +32,7 @@ struct TritonGRPCEndToEndTests {
         #expect(after.inferences - before.inferences == 800)
         #expect(reportedCount("Request count", in: result.stdout) == 200)
         #expect(result.stdout.contains("    Avg gRPC time: "))
-        let received = try triton.recordedRequests(model: "identity_fp32").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "identity_fp32", from: recordedBefore)
         #expect(received.count == 200)
         #expect(received.allSatisfy { $0.inputs.count == 1 && $0.inputs[0].shape == [4, 16]
             && $0.inputs[0].data?.allSatisfy { $0 == .int(0) || $0 == .double(0) } == true })
@@ -67,14 +67,14 @@ struct TritonGRPCEndToEndTests {
         // 0 + 2 + 5 responses for every three requests: 70 responses for 30 requests.
         let input = try inputFile(#"{"data": [{"IN": [0]}, {"IN": [2]}, {"IN": [5]}]}"#)
         defer { try? FileManager.default.removeItem(atPath: input) }
-        let before = try triton.recordedRequests(model: "repeat_decoupled").count
+        let before = triton.recordedCount(model: "repeat_decoupled")
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "repeat_decoupled", "-i", "grpc", "-u", triton.grpcURL, "--streaming", "--concurrency-range", "1",
             "--request-count", "30", "--input-data", input,
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("  Detected decoupled model, using the first response for measuring latency"))
-        let received = try triton.recordedRequests(model: "repeat_decoupled").dropFirst(before)
+        let received = try triton.recordedRequests(model: "repeat_decoupled", from: before)
         #expect(received.count == 30)
         // Requests on one stream carry increasing ids, as perf_analyzer's do.
         #expect(Set(received.compactMap(\.request_id)).count == 30)

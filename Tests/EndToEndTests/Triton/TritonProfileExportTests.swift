@@ -35,10 +35,10 @@ struct TritonProfileExportTests {
         let ours = directory.appendingPathComponent("ours.json").path
         let theirs = directory.appendingPathComponent("theirs.json").path
         let arguments = ["-m", "add_sub", "-u", triton.httpURL, "--concurrency-range", "1:2", "-p", "500", "-s", "100"]
-        let recordedBefore = try triton.recordedRequests(model: "add_sub").count
+        let recordedBefore = triton.recordedCount(model: "add_sub")
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, arguments + ["--profile-export-file", ours], timeout: 180)
         #expect(result.status == 0, "\(result.stderr)")
-        let received = try triton.recordedRequests(model: "add_sub").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "add_sub", from: recordedBefore)
         let reference = try await CommandRunner.run(triton.referencePerfAnalyzer, arguments + ["--profile-export-file", theirs], timeout: 180)
         #expect(reference.status == 0, "perf_analyzer: \(reference.stderr)")
 
@@ -71,14 +71,14 @@ struct TritonProfileExportTests {
     @Test("--request-parameter: Triton's model receives the parameters, over HTTP and gRPC", arguments: ["http", "grpc"])
     func parameters(wireProtocol: String) async throws {
         let triton = try TritonEnvironment.current()
-        let recordedBefore = try triton.recordedRequests(model: "add_sub").count
+        let recordedBefore = triton.recordedCount(model: "add_sub")
         let server = wireProtocol == "grpc" ? ["-i", "grpc", "-u", triton.grpcURL] : ["-u", triton.httpURL]
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "add_sub", "--request-count", "10", "--request-parameter", "max_tokens:256:int",
             "--request-parameter", "mode:Fast:string", "--request-parameter", "greedy:false:bool",
         ] + server)
         #expect(result.status == 0, "\(result.stderr)")
-        let received = try triton.recordedRequests(model: "add_sub").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "add_sub", from: recordedBefore)
         #expect(received.count == 10)
         for request in received {
             let parameters = try #require(request.parameters)

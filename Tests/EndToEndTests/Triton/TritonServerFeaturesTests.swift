@@ -164,7 +164,7 @@ struct TritonServerFeaturesTests {
         let triton = try TritonEnvironment.current()
         let model = "identity_fp32_cached"
         let before = try await counters(triton)
-        let recordedBefore = try triton.recordedRequests(model: model).count
+        let recordedBefore = triton.recordedCount(model: model)
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
@@ -179,7 +179,7 @@ struct TritonServerFeaturesTests {
         #expect(UInt64(hits) == (after[model]?.cacheHits ?? 0) - (before[model]?.cacheHits ?? 0))
         #expect(UInt64(misses) == (after[model]?.cacheMisses ?? 0) - (before[model]?.cacheMisses ?? 0))
         // Only a miss reaches the model; every request was the same, so at most the first missed.
-        let received = try triton.recordedRequests(model: model).count - recordedBefore
+        let received = triton.recordedCount(model: model) - recordedBefore
         #expect(misses == received)
         #expect(misses <= 1)
         #expect(result.stdout.contains("      Average Cache Hit Latency: "))
@@ -190,7 +190,7 @@ struct TritonServerFeaturesTests {
     @Test("deprecated -t and -z run as --concurrency-range and --input-data zero, each with a notice")
     func deprecatedFlags() async throws {
         let triton = try TritonEnvironment.current()
-        let recordedBefore = try triton.recordedRequests(model: "identity_fp32").count
+        let recordedBefore = triton.recordedCount(model: "identity_fp32")
         let result = try await CommandRunner.run(BuiltTools.perfAnalyzer, [
             "-m", "identity_fp32", "-u", triton.httpURL, "-t", "2", "-z", "--request-count", "40",
         ])
@@ -198,7 +198,7 @@ struct TritonServerFeaturesTests {
         #expect(result.stderr.contains("warning: -t 2 is deprecated; read as --concurrency-range 2:2:1"))
         #expect(result.stderr.contains("warning: -z is deprecated; read as --input-data zero"))
         #expect(result.stdout.contains("Concurrency: 2, throughput:"))
-        let received = try triton.recordedRequests(model: "identity_fp32").dropFirst(recordedBefore)
+        let received = try triton.recordedRequests(model: "identity_fp32", from: recordedBefore)
         #expect(received.count == 40)
         #expect(received.allSatisfy { $0.inputs[0].data?.allSatisfy { $0 == .int(0) || $0 == .double(0) } == true })
     }
