@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== installing Triton, the reference perf_analyzer, the CUDA runtime library and llama.cpp's server (cached after the first run)" >&2
+# Each phase's header says how long the script has run (bash's SECONDS), so a log shows where
+# the time went.
+phase() { echo "== $* [$((SECONDS / 60))m$((SECONDS % 60))s]" >&2; }
+phase "installing Triton, the reference perf_analyzer, the CUDA runtime library and llama.cpp's server (cached after the first run)"
 scripts/install-triton.sh >/dev/null
 scripts/install-perf-analyzer.sh >/dev/null
 # The CUDA runtime library alone (no GPU or driver needed) for the CUDA loading tests.
@@ -29,15 +32,16 @@ fail() { echo "[test] $*" >&2; exit 1; }
 source scripts/install-common.sh
 apt_install tmux curl nginx-light chromium >/dev/null
 
-echo "== building" >&2
+phase building
 swift build --build-tests
 
 # PerfAnalyzerKit as a versioned dependency of another package (its own build of everything).
+phase "the library as a versioned dependency"
 scripts/test-library-consumer.sh
 
 # The release packages (static release build in .build-static, tarball and wheel in
 # .build-package), installed and used where the Swift toolchain is hidden.
-echo "== packaging" >&2
+phase packaging
 packaged=$(scripts/package.sh)
 mapfile -t packages < <(tail -n 2 <<<"$packaged")
 scripts/test-package.sh "${packages[@]}"
@@ -54,7 +58,7 @@ PY
 )
 work=$(mktemp -d)
 mkdir -p "$work/record" "$work/trace"
-echo "== starting Triton on 127.0.0.1:$http (log: $work/triton.log)" >&2
+phase "starting Triton on 127.0.0.1:$http (log: $work/triton.log)"
 # A response cache for the model that enables it, and a trace file for the trace-setting tests
 # (tracing itself stays off until a test turns it on).
 triton_pid=$(RECORD_DIR="$work/record" scripts/start-triton.sh Tests/TritonModels "$http" "$grpc" "$metrics" "$work/triton.log" \
@@ -66,7 +70,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-echo "== starting the LLM server (llama.cpp, OpenAI API) on 127.0.0.1:$llama (log: $work/llama.log)" >&2
+phase "starting the LLM server (llama.cpp, OpenAI API) on 127.0.0.1:$llama (log: $work/llama.log)"
 llama_pid=$(scripts/start-llama-server.sh "$llama" "$work/llama.log")
 # The model id as the server reports it (what requests name in "model").
 llama_model=$(curl -sf "http://127.0.0.1:$llama/v1/models" \
@@ -85,5 +89,6 @@ export TRITON_SERVER_DIRECTORY
 export LLAMA_SERVER_URL="127.0.0.1:$llama"
 export LLAMA_SERVER_MODEL="$llama_model"
 
-echo "== testing" >&2
+phase testing
 swift test --skip-build
+phase done
