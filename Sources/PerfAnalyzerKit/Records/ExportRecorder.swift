@@ -3,10 +3,10 @@ import NIOCore
 /// The profile export's sink on one event loop: keeps what the export writes of each
 /// successful request (which request, when it went, when each response came and, for the
 /// outputs, each response's bytes) as plain values. Once the profiler has said that the
-/// current window is measured, every `handOffCount` requests go to the `ExportSpool`, which
-/// writes them off the loop, so the process holds a few thousand records however long the
-/// window; the rest go with the window when it is cut. A window the profiler will not report
-/// (warm-up, the gap between levels) is dropped.
+/// current window is measured, every `handOffCount` requests, or sooner every `handOffBytes`
+/// of response bodies, go to the `ExportSpool`, which writes them off the loop, so the process
+/// holds a few thousand records however long the window; the rest go with the window when it
+/// is cut. A window the profiler will not report (warm-up, the gap between levels) is dropped.
 ///
 /// Confined to its event loop.
 final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
@@ -19,6 +19,9 @@ final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
     }
 
     static let handOffCount = 4096
+    /// A streamed answer keeps every event's body: 4096 answers of 500 tokens held half a
+    /// gigabyte before their hand-off, so the bodies' bytes bound a batch too.
+    static let handOffBytes = 16 << 20
 
     /// The export writes every response's outputs, so the slots keep response bodies.
     let keepsOutputs = true
@@ -35,22 +38,27 @@ final class ExportRecorder: RequestRecordSink, @unchecked Sendable {
         let first = batch.responseTimesNs.count
         if let log = record.responses {
             batch.responseTimesNs.append(contentsOf: log.timesNs)
-            log.forEachBody { batch.bodies.append(ExportBatch.Body(bytes: $0, headerLength: nil)) }
+            log.forEachBody {
+                batch.bodies.append(ExportBatch.Body(bytes: $0, headerLength: nil))
+                batch.bodyBytes += $0.readableBytes
+            }
         } else {
             batch.responseTimesNs.append(record.endNs)
-            batch.bodies.append(ExportBatch.Body(bytes: record.body ?? ByteBuffer(), headerLength: record.bodyHeaderLength))
+            let body = record.body ?? ByteBuffer()
+            batch.bodies.append(ExportBatch.Body(bytes: body, headerLength: record.bodyHeaderLength))
+            batch.bodyBytes += body.readableBytes
         }
         batch.entries.append(ExportBatch.Entry(request: record.request, sequenceID: record.sequence?.id ?? 0, startNs: record.startNs,
                                                firstResponse: first, responseCount: batch.responseTimesNs.count - first,
                                                inputs: record.sentInputs))
-        if fate == .measured, batch.entries.count >= Self.handOffCount { spool.submit(take()) }
+        if fate == .measured, batch.isFull { spool.submit(take()) }
     }
 
     /// The profiler's word on the window that began at the last cut.
     func decide(measured: Bool) {
         fate = measured ? .measured : .discarded
         if measured {
-            if batch.entries.count >= Self.handOffCount { spool.submit(take()) }
+            if batch.isFull { spool.submit(take()) }
         } else {
             batch = ExportBatch()
         }
@@ -100,6 +108,13 @@ struct ExportBatch: Sendable {
     var entries: [Entry] = []
     var responseTimesNs: [UInt64] = []
     var bodies: [Body] = []
+    /// The bodies' bytes together.
+    var bodyBytes = 0
+
+    /// Whether the batch is due to go to the spool (`ExportRecorder.handOffCount`, `handOffBytes`).
+    var isFull: Bool {
+        entries.count >= ExportRecorder.handOffCount || bodyBytes >= ExportRecorder.handOffBytes
+    }
 
     mutating func reserve(like other: ExportBatch) {
         entries.reserveCapacity(min(other.entries.count, ExportRecorder.handOffCount))
