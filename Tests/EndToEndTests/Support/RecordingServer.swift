@@ -38,9 +38,7 @@ struct RecordingServer {
         let sim = try SimulatorProcess(arguments: ["--record", file.path] + simulatorArguments)
         // One file for every model, made for this test alone: small enough to decode whole.
         let recorded = { (model: String) throws -> [TritonEnvironment.RecordedRequest] in
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
-            return try text.split(separator: "\n").map { try JSONDecoder().decode(TritonEnvironment.RecordedRequest.self, from: Data($0.utf8)) }
-                .filter { $0.model == model }
+            try TritonEnvironment.recordedRequests(in: file).filter { $0.model == model }
         }
         return RecordingServer(address: grpc ? ["-i", "grpc", "-u", sim.grpcURL] : ["-u", sim.url],
                                recordedCount: { try recorded($0).count },

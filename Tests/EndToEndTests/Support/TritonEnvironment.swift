@@ -107,21 +107,30 @@ struct TritonEnvironment {
 
     /// How many requests the model recorded so far: its record's lines, counted without decoding them.
     func recordedCount(model: String) -> Int {
-        recordLines(model: model).lines.count
+        Self.recordLines(in: recordFile(model)).lines.count
     }
 
     /// The requests the model recorded, from the `first`-th on (the models append one JSON line per
     /// request). Only those lines are decoded: the record of a model that every suite uses reaches
     /// hundreds of thousands of lines, and decoding all of them for each test took minutes.
     func recordedRequests(model: String, from first: Int = 0) throws -> [RecordedRequest] {
-        let (data, lines) = recordLines(model: model)
+        try Self.recordedRequests(in: recordFile(model), from: first)
+    }
+
+    private func recordFile(_ model: String) -> URL {
+        recordDirectory.appendingPathComponent("\(model).jsonl")
+    }
+
+    /// The requests of a record file (Triton's recording models, kserve-sim's `--record`), one
+    /// JSON line each, from the `first`-th on; none when there is no file.
+    static func recordedRequests(in file: URL, from first: Int = 0) throws -> [RecordedRequest] {
+        let (data, lines) = recordLines(in: file)
         let decoder = JSONDecoder()
         return try lines.dropFirst(first).map { try decoder.decode(RecordedRequest.self, from: data.subdata(in: $0)) }
     }
 
-    /// The record file's bytes and the ranges of its non-empty lines (none when there is no file).
-    private func recordLines(model: String) -> (data: Data, lines: [Range<Int>]) {
-        let file = recordDirectory.appendingPathComponent("\(model).jsonl")
+    /// A record file's bytes and the ranges of its non-empty lines (none when there is no file).
+    private static func recordLines(in file: URL) -> (data: Data, lines: [Range<Int>]) {
         guard let data = try? Data(contentsOf: file) else { return (Data(), []) }
         let lines = data.withUnsafeBytes { raw -> [Range<Int>] in
             guard let base = raw.baseAddress else { return [] }

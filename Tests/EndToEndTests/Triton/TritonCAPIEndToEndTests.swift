@@ -34,8 +34,7 @@ struct TritonCAPIEndToEndTests {
         func remove() { try? FileManager.default.removeItem(at: root) }
 
         func recorded(_ model: String) throws -> [TritonEnvironment.RecordedRequest] {
-            guard let text = try? String(contentsOf: records.appendingPathComponent("\(model).jsonl"), encoding: .utf8) else { return [] }
-            return try text.split(separator: "\n").map { try JSONDecoder().decode(TritonEnvironment.RecordedRequest.self, from: Data($0.utf8)) }
+            try TritonEnvironment.recordedRequests(in: records.appendingPathComponent("\(model).jsonl"))
         }
     }
 
