@@ -68,7 +68,7 @@ extension HTMLReportModel.Level {
         throughput = durationNs > 0 ? Double(merged.count) * 1e9 / Double(durationNs) : 0
         sequenceThroughput = nil
         averageUs = merged.isEmpty ? 0 : latencySumNs / UInt64(merged.count) / 1000
-        let at = { (percentile: Double) in merged.isEmpty ? 0 : latencies.valueAtPercentile(percentile) / 1000 }
+        let at = { (percentile: Double) in merged.isEmpty ? 0 : latencies.valueAt(percentile: percentile) / 1000 }
         p50Us = at(50)
         p90Us = at(90)
         p99Us = at(99)
@@ -104,7 +104,7 @@ extension HTMLReportModel.Tokens {
             for (earlier, later) in zip(contentTimes, contentTimes.dropFirst()) { _ = gaps.record(max(1, later - earlier)) }
         }
         func at(_ histogram: Histogram<UInt64>, _ percentile: Double) -> UInt64 {
-            histogram.totalCount > 0 ? histogram.valueAtPercentile(percentile) / 1000 : 0
+            histogram.totalCount > 0 ? histogram.valueAt(percentile: percentile) / 1000 : 0
         }
         streamedRequests = streamed
         outputTokens = tokens

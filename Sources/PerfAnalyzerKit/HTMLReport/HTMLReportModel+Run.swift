@@ -80,7 +80,7 @@ extension HTMLReportModel.Schedule {
 extension HTMLReportModel.Tokens {
     init(_ window: TokenWindow, durationNs: UInt64) {
         func at(_ histogram: Histogram<UInt64>, _ percentile: Double) -> UInt64 {
-            histogram.totalCount > 0 ? histogram.valueAtPercentile(percentile) / 1000 : 0
+            histogram.totalCount > 0 ? histogram.valueAt(percentile: percentile) / 1000 : 0
         }
         streamedRequests = window.streamedRequests
         outputTokens = window.outputTokens

@@ -9,7 +9,7 @@ enum LatencySpectrum {
     static func points(_ histogram: Histogram<UInt64>) -> [HTMLReportModel.SpectrumPoint] {
         guard histogram.totalCount > 0 else { return [] }
         return percentiles.map { percentile in
-            let ns = percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
+            let ns = percentile >= 100 ? histogram.max : histogram.valueAt(percentile: percentile)
             return HTMLReportModel.SpectrumPoint(percentile: percentile, latencyUs: Double(ns) / 1000)
         }
     }

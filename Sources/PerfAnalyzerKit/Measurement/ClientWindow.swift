@@ -45,9 +45,7 @@ public struct ClientWindow: Sendable {
         schedule = scheduled ? ScheduleFigures() : nil
     }
 
-    static func latencyHistogram() -> Histogram<UInt64> {
-        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: maxTrackableLatencyNs, numberOfSignificantValueDigits: .three)
-    }
+    static func latencyHistogram() -> Histogram<UInt64> { .emptyLatency }
 
     @inline(__always)
     public mutating func recordSuccess(latencyNs latency: UInt64, sendNs: UInt64, receiveNs: UInt64, batchSize: Int) {
@@ -135,7 +133,7 @@ public struct ClientWindow: Sendable {
     }
 
     public func latencyPercentileNs(_ percentile: Int) -> UInt64 {
-        requestCount > 0 ? latencyNs.valueAtPercentile(Double(percentile)) : 0
+        requestCount > 0 ? latencyNs.valueAt(percentile: Double(percentile)) : 0
     }
 
     /// Responses per second over the window's real duration (decoupled models).
@@ -188,12 +186,12 @@ public struct ScheduleFigures: Sendable {
     public var delayedPercent: Double { sentCount > 0 ? Double(delayedCount) * 100 / Double(sentCount) : 0 }
 
     public func sendLagPercentileNs(_ percentile: Double) -> UInt64 {
-        sentCount > 0 ? sendLagNs.valueAtPercentile(percentile) : 0
+        sentCount > 0 ? sendLagNs.valueAt(percentile: percentile) : 0
     }
 
     public var maxSendLagNs: UInt64 { sentCount > 0 ? sendLagNs.max : 0 }
 
     public func latencyFromIntendedPercentileNs(_ percentile: Double) -> UInt64 {
-        latencyFromIntendedNs.totalCount > 0 ? latencyFromIntendedNs.valueAtPercentile(percentile) : 0
+        latencyFromIntendedNs.totalCount > 0 ? latencyFromIntendedNs.valueAt(percentile: percentile) : 0
     }
 }

@@ -33,9 +33,7 @@ public struct TokenWindow: Sendable {
         if scheduled { timeToFirstTokenFromIntendedNs = Self.histogram() }
     }
 
-    static func histogram() -> Histogram<UInt64> {
-        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: ClientWindow.maxTrackableLatencyNs, numberOfSignificantValueDigits: .three)
-    }
+    static func histogram() -> Histogram<UInt64> { .emptyLatency }
 
     public mutating func merge(_ other: TokenWindow) {
         requests += other.requests

@@ -42,14 +42,14 @@ struct LLMCSVReport {
         if isScheduled {
             let fromIntended = tokens.timeToFirstTokenFromIntendedNs
             cells += [50.0, 99.0].map { percentile in
-                fromIntended.map { $0.totalCount > 0 ? String($0.valueAtPercentile(percentile) / 1000) : "" } ?? ""
+                fromIntended.map { $0.totalCount > 0 ? String($0.valueAt(percentile: percentile) / 1000) : "" } ?? ""
             }
         }
         cells += Self.spectrum(tokens.interTokenLatencyNs) + [String(tokens.interTokenLatencyNs.totalCount), String(tokens.gapsWithinOneRead)]
             + Self.spectrum(tokens.timePerOutputTokenNs)
         let counts = tokens.outputTokensPerRequest
         cells += counts.totalCount > 0
-            ? [TokenReport.decimal(counts.bucketMean), String(counts.valueAtPercentile(50)), String(counts.valueAtPercentile(99)), String(counts.max)]
+            ? [TokenReport.decimal(counts.bucketMean), String(counts.valueAt(percentile: 50)), String(counts.valueAt(percentile: 99)), String(counts.max)]
             : ["", "", "", ""]
         cells += [String(client.averageLatencyNs / 1000)] + [50, 90, 99].map { String(client.latencyPercentileNs($0) / 1000) }
         return cells.joined(separator: ",")
@@ -58,7 +58,8 @@ struct LLMCSVReport {
     /// avg, p50, p90, p99 in usec; empty cells when nothing was recorded.
     private static func spectrum(_ histogram: Histogram<UInt64>) -> [String] {
         guard histogram.totalCount > 0 else { return ["", "", "", ""] }
-        return [String(UInt64(histogram.bucketMean) / 1000)] + TokenReport.percentiles.map { String(histogram.valueAtPercentile($0) / 1000) }
+        let (mean, values) = histogram.summary(percentiles: TokenReport.percentiles)
+        return [String(UInt64(mean) / 1000)] + values.map { String($0 / 1000) }
     }
 
     func document(_ levels: [LevelResult]) -> String {

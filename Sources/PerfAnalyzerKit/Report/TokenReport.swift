@@ -40,7 +40,7 @@ struct TokenReport {
             lines.append("    Time per output token: \(Self.summary(tokens.timePerOutputTokenNs))")
         }
         let counts = tokens.outputTokensPerRequest
-        lines.append("    Output tokens per request: avg \(Self.decimal(counts.bucketMean)), p50 \(counts.valueAtPercentile(50)), p99 \(counts.valueAtPercentile(99)), max \(counts.max)")
+        lines.append("    Output tokens per request: avg \(Self.decimal(counts.bucketMean)), p50 \(counts.valueAt(percentile: 50)), p99 \(counts.valueAt(percentile: 99)), max \(counts.max)")
         lines.append("    Output token throughput: \(formatG(outputTokenThroughput)) tokens/sec")
         lines.append("    Request throughput: \(formatG(requestThroughput)) requests/sec")
         if let goodput {
@@ -55,8 +55,9 @@ struct TokenReport {
     /// "avg A usec, p50 B usec, p90 C usec, p99 D usec" of a histogram of nanoseconds.
     static func summary(_ histogram: Histogram<UInt64>) -> String {
         guard histogram.totalCount > 0 else { return "none" }
-        let values = percentiles.map { "p\(Int($0)) \(histogram.valueAtPercentile($0) / 1000) usec" }
-        return "avg \(UInt64(histogram.bucketMean) / 1000) usec, " + values.joined(separator: ", ")
+        let (mean, values) = histogram.summary(percentiles: percentiles)
+        let shown = zip(percentiles, values).map { "p\(Int($0)) \($1 / 1000) usec" }
+        return "avg \(UInt64(mean) / 1000) usec, " + shown.joined(separator: ", ")
     }
 
     static func decimal(_ value: Double) -> String {
