@@ -62,6 +62,10 @@ struct OpenAIStreamTests {
         #expect(facts(#"{"choices":[{"index":0,"delta":{"content":"tok "},"finish_reason":null}]}"#).carriesContent)
         #expect(facts(#"{"choices":[{"index":0,"text":"x","finish_reason":null}]}"#).carriesContent)
         #expect(facts(#"{"choices":[{"delta":{"reasoning_content":"hm"}}]}"#).carriesContent)
+        #expect(facts(#"{"choices":[{"delta":{"reasoning":"hm"}}]}"#).carriesContent)
+        // Names of the same length as the ones looked for, and literals of every kind.
+        #expect(!facts(#"{"choices":[{"delta":{"contents":"x","Content":"y","texts":"z","reasoninG":"w"}}]}"#).carriesContent)
+        #expect(!facts(#"{"choices":[{"logprobs":null,"done":true,"stop":false,"delta":{"content":""}}]}"#).carriesContent)
         #expect(!facts(#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#).carriesContent)
         #expect(!facts(#"{"choices":[{"delta":{"content":null}}]}"#).carriesContent)
         // An escaped quote inside a string does not end it early.
@@ -83,10 +87,13 @@ struct OpenAIStreamTests {
         let message = found.errorMessage.map { String(decoding: Array(json.utf8)[$0], as: UTF8.self) }
         #expect(message == "simulated failure mid-stream")
         #expect(!facts(#"{"choices":[{"error":"not top level"}]}"#).isError)
+        #expect(facts(#"{"usage":{"completion_tokens":4},"error":"flat"}"#) == OpenAIChunkFacts(
+            carriesContent: false, completionTokens: 4, isError: true, errorMessage: 42..<46, malformedAt: nil))
     }
 
     @Test("text that is not JSON is malformed, with where it broke", arguments: [
         "not json", "{\"a\":", "{\"a\" 1}", "{\"a\":1}}", "[1,2", "{\"a\":\"unterminated}", "",
+        "{\"a\":tru}", "{\"a\":nul}", "{\"a\":falsey}", "{\"a\":fals", "[t]", "{\"a\":-}x",
     ])
     func malformed(text: String) {
         #expect(facts(text).malformedAt != nil)

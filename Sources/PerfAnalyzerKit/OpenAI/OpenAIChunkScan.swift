@@ -133,10 +133,13 @@ struct OpenAIChunkFacts: Equatable {
 
         /// A number, true, false or null.
         private mutating func scalar() -> Bool {
-            // Each literal tried in turn; no array of them, which would allocate per value.
-            if matches("true") { pos += 4; return true }
-            if matches("false") { pos += 5; return true }
-            if matches("null") { pos += 4; return true }
+            // The first byte says which literal it can be; nothing is tried in vain on numbers.
+            switch byte {
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            default: break
+            }
             let start = pos
             while pos < bytes.count {
                 switch bytes[pos] {
@@ -150,13 +153,11 @@ struct OpenAIChunkFacts: Equatable {
             return pos > start
         }
 
-        private func matches(_ word: StaticString) -> Bool {
-            let count = word.utf8CodeUnitCount
-            guard pos + count <= bytes.count else { return false }
-            return word.withUTF8Buffer { expected in
-                for index in 0..<count where bytes[pos + index] != expected[index] { return false }
-                return true
-            }
+        /// `word` at the cursor, passed; false (the cursor kept) when the bytes differ.
+        private mutating func literal(_ word: StaticString) -> Bool {
+            guard pos + word.utf8CodeUnitCount <= bytes.count, equals(pos..<(pos + word.utf8CodeUnitCount), word) else { return false }
+            pos += word.utf8CodeUnitCount
+            return true
         }
 
         private func integer(_ range: Range<Int>) -> Int? {
@@ -171,22 +172,30 @@ struct OpenAIChunkFacts: Equatable {
         }
 
         private func memberKind(_ name: Range<Int>, depth: Int) -> Key {
-            if equals(name, "content") || equals(name, "text") || equals(name, "reasoning_content") || equals(name, "reasoning") {
-                return .content
+            // The names looked for differ in length but for pairs, so most names are ruled
+            // out by their length alone.
+            switch name.count {
+            case 4: return equals(name, "text") ? .content : .other
+            case 5:
+                if equals(name, "usage") { return .usage }
+                return depth == 1 && equals(name, "error") ? .error : .other
+            case 7:
+                if equals(name, "content") { return .content }
+                return equals(name, "message") ? .message : .other
+            case 9: return equals(name, "reasoning") ? .content : .other
+            case 17:
+                if equals(name, "reasoning_content") { return .content }
+                return equals(name, "completion_tokens") ? .completionTokens : .other
+            default: return .other
             }
-            if equals(name, "usage") { return .usage }
-            if equals(name, "completion_tokens") { return .completionTokens }
-            if depth == 1, equals(name, "error") { return .error }
-            if equals(name, "message") { return .message }
-            return .other
         }
 
+        /// Whether the bytes in `range` are `word` (an ASCII literal).
         private func equals(_ range: Range<Int>, _ word: StaticString) -> Bool {
             guard range.count == word.utf8CodeUnitCount else { return false }
-            return word.withUTF8Buffer { expected in
-                for offset in 0..<range.count where bytes[range.lowerBound + offset] != expected[offset] { return false }
-                return true
-            }
+            let expected = word.utf8Start
+            for offset in 0..<range.count where bytes[range.lowerBound + offset] != expected[offset] { return false }
+            return true
         }
     }
 }
