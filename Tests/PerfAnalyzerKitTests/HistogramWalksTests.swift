@@ -64,6 +64,18 @@ struct HistogramWalksTests {
         #expect(latencies.summary(percentiles: finer).values == finer.map { latencies.valueAtPercentile($0) })
     }
 
+    @Test("a window's latency percentiles in one walk are the ones asked for one at a time")
+    func windowPercentiles() {
+        var window = ClientWindow(startNs: 0)
+        #expect(window.latencyPercentilesNs([50, 99]) == [0, 0])
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            window.recordSuccess(latencyNs: UInt64.random(in: 1_000...90_000_000, using: &generator), sendNs: 0, receiveNs: 0, batchSize: 1)
+        }
+        let percentiles = ConsoleReport.reportedPercentiles(97)
+        #expect(window.latencyPercentilesNs(percentiles) == percentiles.map { window.latencyNs.valueAtPercentile(Double($0)) })
+    }
+
     @Test("windows made from the shared empty histogram keep their own counts")
     func emptyCopiesDoNotShareCounts() {
         var first = ClientWindow(startNs: 0)

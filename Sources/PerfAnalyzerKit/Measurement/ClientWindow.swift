@@ -136,6 +136,12 @@ public struct ClientWindow: Sendable {
         requestCount > 0 ? latencyNs.valueAt(percentile: Double(percentile)) : 0
     }
 
+    /// `latencyPercentileNs` of each of `percentiles` (ascending, 1 to 99), in one walk.
+    public func latencyPercentilesNs(_ percentiles: [Int]) -> [UInt64] {
+        guard requestCount > 0 else { return percentiles.map { _ in 0 } }
+        return latencyNs.summary(percentiles: percentiles.map(Double.init)).values
+    }
+
     /// Responses per second over the window's real duration (decoupled models).
     public var responseThroughput: Double {
         durationNs > 0 ? Double(responseCount) * 1e9 / Double(durationNs) : 0

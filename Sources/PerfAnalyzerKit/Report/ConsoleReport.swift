@@ -90,8 +90,9 @@ public struct ConsoleReport: Sendable {
         if context.percentile == nil {
             lines.append("    Avg latency: \(client.averageLatencyNs / 1000) usec (standard deviation \(UInt64(client.latencyStandardDeviationUs)) usec)")
         }
-        for percentile in Self.reportedPercentiles(context.percentile) {
-            lines.append("    p\(percentile) latency: \(client.latencyPercentileNs(percentile) / 1000) usec")
+        let percentiles = Self.reportedPercentiles(context.percentile)
+        for (percentile, latency) in zip(percentiles, client.latencyPercentilesNs(percentiles)) {
+            lines.append("    p\(percentile) latency: \(latency / 1000) usec")
         }
         lines.append(clientTimeLine(ClientTimeSplit(client)))
         if let schedule = client.schedule {
@@ -164,7 +165,8 @@ public struct ConsoleReport: Sendable {
     /// request was meant to go, which keeps waits inside the client in view.
     static func scheduleLines(_ schedule: ScheduleFigures) -> [String] {
         let lag = [50.0, 99.0].map { schedule.sendLagPercentileNs($0) / 1000 }
-        let fromIntended = [50.0, 90.0, 95.0, 99.0].map { schedule.latencyFromIntendedPercentileNs($0) / 1000 }
+        let fromIntended = schedule.latencyFromIntendedNs.totalCount > 0
+            ? schedule.latencyFromIntendedNs.summary(percentiles: [50, 90, 95, 99]).values.map { $0 / 1000 } : [0, 0, 0, 0]
         return [
             "    Send lag: p50 \(lag[0]) usec, p99 \(lag[1]) usec, max \(schedule.maxSendLagNs / 1000) usec (\(schedule.delayedCount) of \(schedule.sentCount) sends more than 1 msec late)",
             "    Latency from intended send time: p50 \(fromIntended[0]) usec, p90 \(fromIntended[1]) usec, p95 \(fromIntended[2]) usec, p99 \(fromIntended[3]) usec",
