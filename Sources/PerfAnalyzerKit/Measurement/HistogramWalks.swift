@@ -23,9 +23,9 @@ extension Histogram where Count == UInt64 {
         return total / Double(totalCount)
     }
 
-    /// The library's `valueAtPercentile`: the highest value equivalent to the first bucket
-    /// where the running count reaches the percentile's share, kept between the smallest and
-    /// the largest value recorded. It stops at that bucket instead of reading every bucket.
+    /// The library's `valueAtPercentile`, the same walk specialized: the highest value
+    /// equivalent to the first bucket where the running count reaches the percentile's share,
+    /// kept between the smallest and the largest value recorded.
     func valueAt(percentile: Double) -> UInt64 {
         guard percentile != 0 else { return min }
         guard percentile < 100 else { return maxRecorded }

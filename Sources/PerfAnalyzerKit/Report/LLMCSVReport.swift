@@ -51,7 +51,7 @@ struct LLMCSVReport {
         cells += counts.totalCount > 0
             ? [TokenReport.decimal(counts.bucketMean), String(counts.valueAt(percentile: 50)), String(counts.valueAt(percentile: 99)), String(counts.max)]
             : ["", "", "", ""]
-        cells += [String(client.averageLatencyNs / 1000)] + [50, 90, 99].map { String(client.latencyPercentileNs($0) / 1000) }
+        cells += [String(client.averageLatencyNs / 1000)] + client.latencyPercentilesNs([50, 90, 99]).map { String($0 / 1000) }
         return cells.joined(separator: ",")
     }
 
