@@ -12,23 +12,23 @@ struct HistogramWalksTests {
         var generator = SystemRandomNumberGenerator()
         var samples: [Histogram<UInt64>] = []
         for spread in [UInt64(100), 50_000, 30_000_000, 5_000_000_000] {
-            var histogram = TokenWindow.histogram()
+            var histogram = Histogram<UInt64>.emptyLatency
             for _ in 0..<2_000 {
                 histogram.record(UInt64.random(in: 1...spread, using: &generator))
             }
             samples.append(histogram)
         }
-        var counts = TokenWindow.histogram()
+        var counts = Histogram<UInt64>.emptyLatency
         for tokens in [1, 1, 2, 64, 64, 128, 4096] as [UInt64] { counts.record(tokens) }
         samples.append(counts)
-        var one = ClientWindow.latencyHistogram()
+        var one = Histogram<UInt64>.emptyLatency
         one.record(123_456_789)
         samples.append(one)
-        var zeros = ClientWindow.latencyHistogram()
+        var zeros = Histogram<UInt64>.emptyLatency
         zeros.record(0)
         zeros.record(7)
         samples.append(zeros)
-        samples.append(TokenWindow.histogram())
+        samples.append(Histogram<UInt64>.emptyLatency)
         return samples
     }
 
@@ -37,7 +37,7 @@ struct HistogramWalksTests {
         for (index, histogram) in Self.samples().enumerated() {
             #expect(histogram.bucketMean == histogram.mean, "sample \(index)")
         }
-        #expect(TokenWindow.histogram().bucketMean == 0)
+        #expect(Histogram<UInt64>.emptyLatency.bucketMean == 0)
     }
 
     @Test("valueAt(percentile:) equals the library's valueAtPercentile at every percentile a report asks for")

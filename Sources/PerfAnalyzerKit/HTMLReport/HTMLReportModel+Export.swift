@@ -36,7 +36,7 @@ extension HTMLReportModel.Level {
         let windowCount = bounds.count - 1
         let mergedFrom = max(0, windowCount - Stability.windowCount)
         var perWindow = [(count: Int, latencySumNs: UInt64)](repeating: (0, 0), count: windowCount)
-        var latencies = ClientWindow.latencyHistogram()
+        var latencies = Histogram<UInt64>.emptyLatency
         var latencySumNs: UInt64 = 0
         var merged: [Int] = []
         for (index, request) in experiment.requests.enumerated() {
@@ -84,8 +84,8 @@ extension HTMLReportModel.Tokens {
     /// From the events each OpenAI answer recorded: the first with content is the first token,
     /// every later one with content a gap; output tokens from the usage block when there is one.
     init(requests: [ProfileExportDocument.Request], durationNs: UInt64) {
-        var firstToken = TokenWindow.histogram()
-        var gaps = TokenWindow.histogram()
+        var firstToken = Histogram<UInt64>.emptyLatency
+        var gaps = Histogram<UInt64>.emptyLatency
         var streamed = 0
         var tokens = 0
         for request in requests {

@@ -152,7 +152,7 @@ enum WindowWire {
 
         mutating func histogram() -> Histogram<UInt64>? {
             guard let count = u64(), count <= UInt64(bytes.count) else { return nil }
-            var histogram = ClientWindow.latencyHistogram()
+            var histogram = Histogram<UInt64>.emptyLatency
             for _ in 0..<count {
                 guard let value = u64(), let times = u64() else { return nil }
                 _ = histogram.record(min(value, ClientWindow.maxTrackableLatencyNs), count: times)

@@ -41,11 +41,9 @@ public struct ClientWindow: Sendable {
     public init(startNs: UInt64, endNs: UInt64 = 0, scheduled: Bool = false) {
         self.startNs = startNs
         self.endNs = endNs
-        self.latencyNs = Self.latencyHistogram()
+        self.latencyNs = Histogram<UInt64>.emptyLatency
         schedule = scheduled ? ScheduleFigures() : nil
     }
-
-    static func latencyHistogram() -> Histogram<UInt64> { .emptyLatency }
 
     @inline(__always)
     public mutating func recordSuccess(latencyNs latency: UInt64, sendNs: UInt64, receiveNs: UInt64, batchSize: Int) {
@@ -169,8 +167,8 @@ public struct ScheduleFigures: Sendable {
     public var sentCount = 0
     /// Sends that waited for a free connection or went out well after their time.
     public var delayedCount = 0
-    public var sendLagNs = ClientWindow.latencyHistogram()
-    public var latencyFromIntendedNs = ClientWindow.latencyHistogram()
+    public var sendLagNs = Histogram<UInt64>.emptyLatency
+    public var latencyFromIntendedNs = Histogram<UInt64>.emptyLatency
 
     public init() {}
 

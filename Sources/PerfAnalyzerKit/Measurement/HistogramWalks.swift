@@ -12,16 +12,7 @@ extension Histogram where Count == UInt64 {
                                         numberOfSignificantValueDigits: .three)
 
     /// The library's `mean` (each recorded value counted at the middle of its bucket).
-    var bucketMean: Double {
-        guard totalCount > 0 else { return 0 }
-        var total: Double = 0
-        for entry in recordedValues() {
-            let lowest = lowestEquivalentForValue(entry.value)
-            let middle = lowest + ((highestEquivalentForValue(entry.value) - lowest + 1) >> 1)
-            total += Double(middle) * Double(entry.count)
-        }
-        return total / Double(totalCount)
-    }
+    var bucketMean: Double { summary(percentiles: []).mean }
 
     /// The library's `valueAtPercentile`, the same walk specialized: the highest value
     /// equivalent to the first bucket where the running count reaches the percentile's share,
@@ -31,13 +22,13 @@ extension Histogram where Count == UInt64 {
         guard percentile < 100 else { return maxRecorded }
         let wanted = countReaching(percentile)
         for entry in recordedValues() where entry.totalCountToThisValue >= wanted {
-            return Swift.max(Swift.min(entry.value, maxRecorded), min)
+            return withinRecorded(entry.value)
         }
         return 0
     }
 
-    /// `bucketMean` and `valueAt(percentile:)` of each of `percentiles` (ascending, each
-    /// above 0 and below 100), in one walk: a report's line asks for all of them together.
+    /// The library's `mean` and `valueAt(percentile:)` of each of `percentiles` (ascending,
+    /// each above 0 and below 100), in one walk: a report's line asks for all of them together.
     func summary(percentiles: [Double]) -> (mean: Double, values: [UInt64]) {
         guard totalCount > 0 else { return (0, percentiles.map { _ in 0 }) }
         let wanted = percentiles.map(countReaching)
@@ -49,12 +40,18 @@ extension Histogram where Count == UInt64 {
             let middle = lowest + ((highestEquivalentForValue(entry.value) - lowest + 1) >> 1)
             total += Double(middle) * Double(entry.count)
             while values.count < wanted.count, entry.totalCountToThisValue >= wanted[values.count] {
-                values.append(Swift.max(Swift.min(entry.value, maxRecorded), min))
+                values.append(withinRecorded(entry.value))
             }
         }
         // As the library: 0 where the walk ends short of the share (it cannot, counts add up).
         while values.count < wanted.count { values.append(0) }
         return (total / Double(totalCount), values)
+    }
+
+    /// A bucket's highest equivalent value, kept between the smallest and the largest value
+    /// recorded (the library's percentiles never lie outside them).
+    private func withinRecorded(_ value: UInt64) -> UInt64 {
+        Swift.max(Swift.min(value, maxRecorded), min)
     }
 
     /// How many values the running count must reach for `percentile` (0 < percentile < 100).

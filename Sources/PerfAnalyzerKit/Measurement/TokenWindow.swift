@@ -22,18 +22,16 @@ public struct TokenWindow: Sendable {
     public var goodRequests = 0
     /// Gaps of 0: events that arrived in one read, so the client cannot tell them apart in time.
     public var gapsWithinOneRead = 0
-    public var timeToFirstTokenNs = TokenWindow.histogram()
-    public var interTokenLatencyNs = TokenWindow.histogram()
-    public var timePerOutputTokenNs = TokenWindow.histogram()
-    public var outputTokensPerRequest = TokenWindow.histogram()
+    public var timeToFirstTokenNs = Histogram<UInt64>.emptyLatency
+    public var interTokenLatencyNs = Histogram<UInt64>.emptyLatency
+    public var timePerOutputTokenNs = Histogram<UInt64>.emptyLatency
+    public var outputTokensPerRequest = Histogram<UInt64>.emptyLatency
     /// Scheduled loads: time to first token counted from the intended send time.
     public var timeToFirstTokenFromIntendedNs: Histogram<UInt64>?
 
     public init(scheduled: Bool = false) {
-        if scheduled { timeToFirstTokenFromIntendedNs = Self.histogram() }
+        if scheduled { timeToFirstTokenFromIntendedNs = Histogram<UInt64>.emptyLatency }
     }
-
-    static func histogram() -> Histogram<UInt64> { .emptyLatency }
 
     public mutating func merge(_ other: TokenWindow) {
         requests += other.requests
@@ -48,7 +46,7 @@ public struct TokenWindow: Sendable {
         timePerOutputTokenNs.add(other.timePerOutputTokenNs)
         outputTokensPerRequest.add(other.outputTokensPerRequest)
         if let theirs = other.timeToFirstTokenFromIntendedNs {
-            if timeToFirstTokenFromIntendedNs == nil { timeToFirstTokenFromIntendedNs = Self.histogram() }
+            if timeToFirstTokenFromIntendedNs == nil { timeToFirstTokenFromIntendedNs = Histogram<UInt64>.emptyLatency }
             timeToFirstTokenFromIntendedNs!.add(theirs)
         }
     }

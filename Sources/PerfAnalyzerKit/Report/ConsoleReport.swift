@@ -165,8 +165,7 @@ public struct ConsoleReport: Sendable {
     /// request was meant to go, which keeps waits inside the client in view.
     static func scheduleLines(_ schedule: ScheduleFigures) -> [String] {
         let lag = [50.0, 99.0].map { schedule.sendLagPercentileNs($0) / 1000 }
-        let fromIntended = schedule.latencyFromIntendedNs.totalCount > 0
-            ? schedule.latencyFromIntendedNs.summary(percentiles: [50, 90, 95, 99]).values.map { $0 / 1000 } : [0, 0, 0, 0]
+        let fromIntended = schedule.latencyFromIntendedNs.summary(percentiles: [50, 90, 95, 99]).values.map { $0 / 1000 }
         return [
             "    Send lag: p50 \(lag[0]) usec, p99 \(lag[1]) usec, max \(schedule.maxSendLagNs / 1000) usec (\(schedule.delayedCount) of \(schedule.sentCount) sends more than 1 msec late)",
             "    Latency from intended send time: p50 \(fromIntended[0]) usec, p90 \(fromIntended[1]) usec, p95 \(fromIntended[2]) usec, p99 \(fromIntended[3]) usec",
